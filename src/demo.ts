@@ -1,0 +1,95 @@
+// `fetchall demo`: the seed example, offline. The built-in server on a free loopback port, a
+// dozen URLs with 100–1500 ms latencies (one much slower, one 404), compared mode by mode, with
+// the server's own count of concurrent requests beside each mode's claim.
+
+import { VERSION } from './cli.js';
+import { printVerdict, runComparison } from './compare.js';
+import type { Mode } from './engines/types.js';
+import { type Terminal, watchPipe } from './fetch.js';
+import type { InputItem } from './input.js';
+import { liveHelpers, stopHelpers } from './measure/procs.js';
+import type { RunOptions } from './options.js';
+import { Out } from './render/write.js';
+import { startServer } from './server.js';
+import { EXIT_FOR, stopOnSignals } from './signals.js';
+
+/** The demo list: paths on the built-in server. */
+export const DEMO_PATHS = [
+  '/delay/300',
+  '/delay/100',
+  '/delay/500',
+  '/delay/200',
+  '/delay/1500', // the slow one, like the seed's slowest website
+  '/delay/400',
+  '/delay/150',
+  '/status/404', // one that fails
+  '/delay/350',
+  '/delay/250',
+  '/delay/450',
+  '/delay/600',
+];
+
+export async function demoCommand(opts: { modes: Mode[]; concurrency: number; runs: number }, term: Terminal): Promise<number> {
+  const server = await startServer({ host: '127.0.0.1', port: 0 });
+  const ctl = new AbortController();
+  const out = new Out(term.stdout, true);
+  const err = new Out(term.stderr, true);
+  watchPipe(term.stdout, out, ctl);
+  const unhook = stopOnSignals(ctl, () => {
+    for (const p of liveHelpers()) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {}
+    }
+  });
+  try {
+    const items: InputItem[] = DEMO_PATHS.map((p, index) => ({ kind: 'job', job: { index, url: `${server.url}${p}?i=${index}` } }));
+    const o: RunOptions = {
+      mode: opts.modes[0]!,
+      concurrency: opts.concurrency,
+      perHost: null,
+      timeoutMs: 30_000,
+      retries: 0,
+      maxRedirects: 5,
+      method: 'GET',
+      headers: [],
+      userAgent: `fetchall/${VERSION}`,
+      maxSize: 100 * 1024 * 1024,
+      outputDir: null,
+      format: 'text',
+      quiet: false,
+      timeline: true,
+      color: term.paint.enabled,
+    };
+    const p = term.paint;
+    out.line(
+      p.bold(
+        `fetchall demo: ${items.length} URLs on the built-in server at ${server.url}, -c ${opts.concurrency}, modes ${opts.modes.join(', ')}`,
+      ),
+    );
+    out.line(p.dim('One URL takes 1.5 s, one answers 404; the rest take 100–600 ms. Watch when each one starts.'));
+    out.line('');
+    const witness: string[] = [];
+    const result = await runComparison(items, o, { modes: opts.modes, runs: opts.runs, json: null }, term, ctl, out, err, {
+      before: () => server.reset(),
+      after: (mode, summary) => {
+        const seen = server.stats().peak;
+        const line = `${mode}: peak in flight claimed ${summary.peakInFlight}, seen by the server ${seen}${seen === summary.peakInFlight ? '  ✓' : '  ✗ MISMATCH'}`;
+        witness.push(line);
+        out.line(p.dim(`server's view: ${line}`));
+      },
+    });
+    printVerdict(result, o, term, out, err);
+    if (result.stop === null) {
+      out.line('');
+      out.line(p.bold("The server's own view of concurrency (its /stats):"));
+      for (const line of witness) out.line(`  ${line}`);
+    }
+    await out.drain();
+    return result.stop ? EXIT_FOR[result.stop] : 0;
+  } finally {
+    unhook();
+    await stopHelpers(liveHelpers());
+    await server.close();
+  }
+}

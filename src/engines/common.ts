@@ -1,0 +1,149 @@
+// What all three engines share so they behave alike: error codes, redirects, Retry-After, saved bodies.
+
+import { createHash } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { join } from 'node:path';
+import type { FetchError } from './types.js';
+
+/**
+ * The stable error codes a record's `error.code` can carry (besides system codes such as
+ * ECONNREFUSED, ECONNRESET, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, which pass through).
+ */
+export const ERROR_CODES = {
+  TIMEOUT: 'the whole request overran --timeout',
+  HTTP_STATUS: 'the server answered with a status of 400 or more',
+  SIZE_LIMIT: 'the body exceeded --max-size',
+  TOO_MANY_REDIRECTS: 'more redirects than --max-redirects',
+  REDIRECT_LOOP: 'a redirect led back to a URL already visited',
+  BAD_REDIRECT: 'a redirect with a missing or unusable Location',
+  PROTOCOL_ERROR: 'the reply was not valid HTTP',
+  SOCKET_CLOSED: 'the connection closed before the response was complete',
+  BAD_INPUT: 'the input line is not a fetchable URL',
+  ABORTED: 'cancelled by SIGINT/SIGTERM or a closed output',
+  WORKER_CRASH: 'the worker thread running the request died',
+  WRITE_FAILED: 'the body could not be saved under --output-dir',
+  REQUEST_FAILED: 'any other failure, with the client’s message',
+} as const;
+
+export function fetchError(code: keyof typeof ERROR_CODES | string, message: string): FetchError {
+  return { code, message };
+}
+
+const SYSTEM_MESSAGES: Record<string, string> = {
+  ECONNREFUSED: 'connect refused',
+  ECONNRESET: 'connection reset by peer',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed (temporary)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connect timed out',
+  EPIPE: 'connection closed while sending',
+  ECONNABORTED: 'connection aborted',
+};
+
+/** Any client error (undici's, sync-request's, a system one) → a stable code and a one-line message. */
+export function mapError(err: unknown): FetchError {
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const causeCode = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(err);
+  if (code && code in ERROR_CODES) return fetchError(code, message);
+  for (const c of [causeCode, code]) {
+    if (c && c in SYSTEM_MESSAGES) return fetchError(c, SYSTEM_MESSAGES[c]!);
+  }
+  const any = `${code ?? ''} ${causeCode ?? ''} ${message}`;
+  if (/\bHPE_|Parse Error|UND_ERR_INFO|invalid (status|header)/i.test(any)) return fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP');
+  if (/UND_ERR_SOCKET|other side closed|socket hang up|premature close|aborted/i.test(any)) {
+    return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
+  }
+  if (code && /^E[A-Z]+$/.test(code)) return fetchError(code, message);
+  return fetchError('REQUEST_FAILED', message);
+}
+
+/** The outcome of looking at a 3xx: follow it, return it as is, or fail. */
+export type RedirectStep = { kind: 'final' } | { kind: 'follow'; url: string; method: string } | { kind: 'fail'; error: FetchError };
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** One redirect decision, shared by every engine so `--max-redirects` means the same thing in each. */
+export function redirectStep(
+  status: number,
+  location: string | undefined,
+  current: string,
+  method: string,
+  visited: Set<string>,
+  maxRedirects: number,
+): RedirectStep {
+  if (!REDIRECT_STATUSES.has(status) || maxRedirects === 0) return { kind: 'final' };
+  if (!location) return { kind: 'fail', error: fetchError('BAD_REDIRECT', `${status} without a Location header`) };
+  let next: URL;
+  try {
+    next = new URL(location, current);
+  } catch {
+    return { kind: 'fail', error: fetchError('BAD_REDIRECT', `unusable Location: ${JSON.stringify(location.slice(0, 80))}`) };
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    return { kind: 'fail', error: fetchError('BAD_REDIRECT', `redirect to unsupported scheme ${next.protocol}`) };
+  }
+  const href = next.href;
+  if (visited.has(href)) return { kind: 'fail', error: fetchError('REDIRECT_LOOP', `redirect loop: ${href} visited twice`) };
+  if (visited.size > maxRedirects) {
+    return { kind: 'fail', error: fetchError('TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirect${maxRedirects === 1 ? '' : 's'}`) };
+  }
+  visited.add(href);
+  const nextMethod = status === 303 || ((status === 301 || status === 302) && method === 'POST') ? 'GET' : method;
+  return { kind: 'follow', url: href, method: nextMethod };
+}
+
+/** Retry-After (seconds or an HTTP date) → ms to wait, or null. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return null;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? null : Math.max(0, t - now);
+}
+
+export function statusError(status: number): FetchError | null {
+  if (status < 400) return null;
+  const text = STATUS_CODES[status];
+  return fetchError('HTTP_STATUS', `${status}${text ? ` ${text}` : ''}`);
+}
+
+/**
+ * A file name for a URL that is safe on any filesystem (no separators, no '..', no control
+ * characters, bounded length) and unique per URL (a hash of the whole URL ends it).
+ */
+export function safeName(url: string): string {
+  const hash = createHash('sha256').update(url).digest('hex').slice(0, 12);
+  let readable = url
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[._-]+|[._-]+$/g, '');
+  if (readable.length > 80) readable = readable.slice(0, 80).replace(/[._-]+$/, '');
+  return `${readable || 'body'}-${hash}`;
+}
+
+/** The temporary name a body is written to before it is renamed into place. */
+export function tempPath(dir: string, name: string, index: number): string {
+  return join(dir, `.${name}.${process.pid}.${index}.part`);
+}
+
+/** Write a whole body atomically (blocking engines hold the body in memory anyway). */
+export function saveSync(dir: string, url: string, index: number, body: Uint8Array): string {
+  const name = safeName(url);
+  const tmp = tempPath(dir, name, index);
+  const final = join(dir, name);
+  try {
+    writeFileSync(tmp, body, { flag: 'wx' });
+    renameSync(tmp, final);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw Object.assign(new Error(`cannot save body: ${(err as Error).message}`), { code: 'WRITE_FAILED' });
+  }
+  return final;
+}

@@ -1,0 +1,70 @@
+// The inline engine: sync-request called on the main thread. The pitfall: each request blocks
+// the event loop for its whole duration, so requests run strictly one at a time.
+
+import { now } from '../measure/clock.js';
+import { adoptHelper, liveHelpers, stopHelpers } from '../measure/procs.js';
+import { loadSyncRequest, syncFetch } from '../sync/client.js';
+import { Relay } from '../sync/relay.js';
+import type { AttemptResult, Engine, EngineInfo, Job, RequestOptions } from './types.js';
+
+export class InlineEngine implements Engine {
+  readonly mode = 'inline' as const;
+  private relay: Relay | null = null;
+  private request: ReturnType<typeof loadSyncRequest> | null = null;
+  private readonly helpers: number[] = [];
+
+  constructor(private readonly opts: RequestOptions) {}
+
+  async init(): Promise<EngineInfo> {
+    const t0 = now();
+    this.relay = await Relay.start();
+    this.request = loadSyncRequest(this.relay.client(), (pid) => {
+      adoptHelper(pid);
+      this.helpers.push(pid);
+    });
+    return { startupMs: now() - t0, threads: 2 };
+  }
+
+  helperPids(): number[] {
+    return this.helpers.filter((p) => liveHelpers().includes(p));
+  }
+
+  async fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+    if (signal.aborted) {
+      const t = now();
+      return {
+        status: null,
+        bytes: 0,
+        start: t,
+        end: t,
+        worker: null,
+        error: { code: 'ABORTED', message: 'cancelled' },
+        file: null,
+        retryAfterMs: null,
+      };
+    }
+    // Let the loop turn between requests, so timers and signals run there; during a request
+    // it cannot, and the loop-stall figure shows exactly that.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (signal.aborted) {
+      const t = now();
+      return {
+        status: null,
+        bytes: 0,
+        start: t,
+        end: t,
+        worker: null,
+        error: { code: 'ABORTED', message: 'cancelled' },
+        file: null,
+        retryAfterMs: null,
+      };
+    }
+    return syncFetch(this.request!, job, this.opts, null, (t) => onStart(t, null));
+  }
+
+  async close(): Promise<void> {
+    await stopHelpers(this.helpers);
+    await this.relay?.close();
+    this.relay = null;
+  }
+}

@@ -1,0 +1,192 @@
+// The threads engine: a pool of worker threads, each blocking in sync-request — the
+// run_in_executor pattern. Owns the pool's start-up, dispatch, watchdog and shutdown, and the
+// helper process each worker causes.
+
+import { Worker } from 'node:worker_threads';
+import { now } from '../measure/clock.js';
+import { adoptHelper, stopHelpers } from '../measure/procs.js';
+import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
+import { Relay } from '../sync/relay.js';
+import { fetchError } from './common.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
+
+/** How long past its deadline a worker may stay silent before it is replaced. */
+const WATCHDOG_GRACE_MS = 2000;
+
+interface Task {
+  job: Job;
+  onStart: (t: number, worker: number | null) => void;
+  resolve: (r: AttemptResult) => void;
+  started: number;
+}
+
+interface Slot {
+  worker: Worker;
+  helper: number | null;
+  ready: boolean;
+  task: Task | null;
+  watchdog: NodeJS.Timeout | null;
+}
+
+export class ThreadsEngine implements Engine {
+  readonly mode = 'threads' as const;
+  private relay: Relay | null = null;
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Task[] = [];
+  private readonly allHelpers: number[] = [];
+  private closing = false;
+  /** Workers started to replace stuck or crashed ones during the run. */
+  replaced = 0;
+
+  constructor(
+    private readonly opts: RequestOptions,
+    private readonly size: number,
+  ) {}
+
+  async init(): Promise<EngineInfo> {
+    const t0 = now();
+    this.relay = await Relay.start();
+    await Promise.all(Array.from({ length: this.size }, () => this.spawn()));
+    // main + relay + the pool
+    return { startupMs: now() - t0, threads: this.size + 2 };
+  }
+
+  private spawn(): Promise<void> {
+    const data: WorkerData = { relay: this.relay!.client(), options: this.opts };
+    const worker = new Worker(new URL('./threads-worker.js', import.meta.url), {
+      workerData: data,
+      transferList: [data.relay.port],
+      stdout: false,
+      stderr: false,
+    });
+    const slot: Slot = { worker, helper: null, ready: false, task: null, watchdog: null };
+    this.slots.add(slot);
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (msg: FromWorker) => {
+        switch (msg.type) {
+          case 'helper':
+            slot.helper = msg.pid;
+            adoptHelper(msg.pid);
+            this.allHelpers.push(msg.pid);
+            break;
+          case 'ready':
+            slot.ready = true;
+            resolve();
+            this.next(slot);
+            break;
+          case 'start':
+            slot.task?.onStart(msg.t, worker.threadId);
+            break;
+          case 'result':
+            this.finish(slot, msg.result);
+            break;
+        }
+      });
+      worker.on('error', (err) => {
+        if (!slot.ready) reject(err);
+        this.lost(slot, fetchError('WORKER_CRASH', `worker thread died: ${err.message.split('\n')[0]}`));
+      });
+      worker.on('exit', (code) => {
+        if (!slot.ready) reject(new Error(`worker thread exited with code ${code} while starting`));
+        this.lost(slot, fetchError('WORKER_CRASH', `worker thread exited with code ${code}`));
+      });
+    });
+  }
+
+  helperPids(): number[] {
+    return [...this.slots].map((s) => s.helper).filter((p): p is number => p !== null);
+  }
+
+  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const onAbort = () => {
+        const queued = this.queue.indexOf(task);
+        if (queued >= 0) this.queue.splice(queued, 1);
+        task.resolve(aborted(task));
+      };
+      const task: Task = {
+        job,
+        onStart,
+        started: now(),
+        // A cancelled request is reported at once; its blocked worker is stopped by close().
+        resolve: (r) => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+      };
+      if (signal.aborted) return task.resolve(aborted(task));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(task);
+      const idle = [...this.slots].find((s) => s.ready && s.task === null);
+      if (idle) this.next(idle);
+    });
+  }
+
+  private next(slot: Slot): void {
+    if (this.closing || !slot.ready || slot.task !== null) return;
+    const task = this.queue.shift();
+    if (!task) return;
+    slot.task = task;
+    task.started = now();
+    slot.worker.postMessage({ type: 'fetch', job: task.job } satisfies ToWorker);
+    // sync-request's own timeout may not bound everything (a helper can wedge): a worker that
+    // overruns its deadline by a margin is failed and replaced, so one URL never stalls the run.
+    slot.watchdog = setTimeout(() => {
+      this.lost(slot, fetchError('TIMEOUT', `no complete response within ${this.opts.timeoutMs} ms (worker replaced)`));
+    }, this.opts.timeoutMs + WATCHDOG_GRACE_MS);
+  }
+
+  private finish(slot: Slot, result: AttemptResult): void {
+    if (slot.watchdog) clearTimeout(slot.watchdog);
+    slot.watchdog = null;
+    const task = slot.task;
+    slot.task = null;
+    task?.resolve(result);
+    this.next(slot);
+  }
+
+  /** A worker is gone or given up on: fail its task, stop it and its helper, start another. */
+  private lost(slot: Slot, error: FetchError): void {
+    if (!this.slots.has(slot)) return;
+    this.slots.delete(slot);
+    if (slot.watchdog) clearTimeout(slot.watchdog);
+    const task = slot.task;
+    slot.task = null;
+    if (task) task.resolve({ ...failed(task, error), worker: slot.worker.threadId });
+    void slot.worker.terminate();
+    if (slot.helper !== null) void stopHelpers([slot.helper]);
+    if (this.closing) return;
+    this.replaced++;
+    this.spawn().catch(() => {
+      // Could not replace: the remaining slots carry on; if none are left, fail what waits.
+      if (this.slots.size === 0) for (const t of this.queue.splice(0)) t.resolve(failed(t, error));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const task of this.queue.splice(0)) task.resolve(aborted(task));
+    const slots = [...this.slots];
+    this.slots.clear();
+    for (const slot of slots) {
+      if (slot.watchdog) clearTimeout(slot.watchdog);
+      if (slot.task) slot.task.resolve({ ...aborted(slot.task), worker: slot.worker.threadId });
+      slot.task = null;
+    }
+    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => {})));
+    await stopHelpers(this.allHelpers);
+    await this.relay?.close();
+    this.relay = null;
+  }
+}
+
+function failed(task: Task, error: FetchError): AttemptResult {
+  return { status: null, bytes: 0, start: task.started, end: now(), worker: null, error, file: null, retryAfterMs: null };
+}
+
+function aborted(task: Task): AttemptResult {
+  return failed(task, fetchError('ABORTED', 'cancelled'));
+}

@@ -1,0 +1,92 @@
+// The one contract the engines share: jobs in, events out. Engines print nothing.
+
+export const MODES = ['async', 'threads', 'inline'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** One URL to fetch; `index` is its 0-based position in the input. */
+export interface Job {
+  index: number;
+  url: string;
+}
+
+/** What every engine must honour the same way, so a comparison compares only the model. */
+export interface RequestOptions {
+  method: string;
+  /** Extra headers, in the order given; the user agent is separate. */
+  headers: [string, string][];
+  userAgent: string;
+  /** Deadline for the whole request, body included, in ms. */
+  timeoutMs: number;
+  /** 0 = return the 3xx itself. */
+  maxRedirects: number;
+  /** Fail a body larger than this many bytes. */
+  maxSize: number;
+  /** Save bodies here; null = discard them. */
+  outputDir: string | null;
+}
+
+/** A stable, documented error code plus a human message. */
+export interface FetchError {
+  code: string;
+  message: string;
+}
+
+/** The outcome of one attempt at one URL, as an engine reports it. */
+export interface AttemptResult {
+  status: number | null;
+  bytes: number;
+  /** Epoch ms (fractional), from the shared clock. */
+  start: number;
+  end: number;
+  worker: number | null;
+  error: FetchError | null;
+  file: string | null;
+  /** Seconds to wait before a retry, from a Retry-After header. */
+  retryAfterMs: number | null;
+}
+
+/** The record of one URL after all attempts: the ndjson/csv row. */
+export interface UrlRecord {
+  index: number;
+  url: string;
+  mode: Mode;
+  ok: boolean;
+  status: number | null;
+  bytes: number;
+  /** Epoch ms (fractional) of the first attempt's start and the last attempt's end. */
+  start: number;
+  end: number;
+  ms: number;
+  attempts: number;
+  worker: number | null;
+  error: FetchError | null;
+  file: string | null;
+}
+
+export type RunEvent =
+  | { kind: 'start'; index: number; url: string; t: number; worker: number | null; attempt: number }
+  | { kind: 'done'; record: UrlRecord }
+  | { kind: 'fail'; record: UrlRecord };
+
+/** How an engine was set up: reported apart from the fetch time. */
+export interface EngineInfo {
+  /** ms spent starting and warming (threads: the pool); 0 when nothing to start. */
+  startupMs: number;
+  /** JS threads used, the main thread included. */
+  threads: number;
+}
+
+export interface Engine {
+  readonly mode: Mode;
+  /** Start whatever the engine needs before the clock starts. */
+  init(): Promise<EngineInfo>;
+  /**
+   * Fetch one URL once. Resolves (never rejects) with the attempt's outcome;
+   * `onStart` is called with the thread id and time as the request really starts.
+   */
+  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult>;
+  /** Helper processes alive now (pids), for counting and for cleanup. */
+  helperPids(): number[];
+  /** Stop everything the engine started: threads, sockets, helper processes. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,181 @@
+// The fetch command: sources → engine → live lines or records → timeline and summary.
+
+import type { Writable } from 'node:stream';
+import type { Mode } from './engines/types.js';
+import { type InputItem, readJobs, type Source } from './input.js';
+import { now } from './measure/clock.js';
+import { liveHelpers, stopHelpers } from './measure/procs.js';
+import type { RunSummary } from './measure/stats.js';
+import type { Format, RunOptions } from './options.js';
+import { eventLine } from './render/lines.js';
+import type { Paint } from './render/paint.js';
+import { CLEAR_LINE, progressLine } from './render/progress.js';
+import { csv, csvHeader, ndjson, tsv, tsvHeader } from './render/records.js';
+import { summaryText } from './render/summary.js';
+import { timeline } from './render/timeline.js';
+import { Out } from './render/write.js';
+import { createEngine, type RunConfig, runJobs } from './run.js';
+import { EXIT_FOR, type StopReason, stopOnSignals } from './signals.js';
+
+/** Where output goes and what the terminal is like: decided once, at the edge. */
+export interface Terminal {
+  stdout: Writable;
+  stderr: Writable;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  columns: number;
+  rows: number;
+  paint: Paint;
+  errPaint: Paint;
+  ci: boolean;
+}
+
+export interface RunOutcome {
+  summary: RunSummary | null;
+  stop: StopReason | null;
+}
+
+export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
+  return {
+    mode,
+    concurrency: o.concurrency,
+    perHost: o.perHost,
+    retries: o.retries,
+    request: {
+      method: o.method,
+      headers: o.headers,
+      userAgent: o.userAgent,
+      timeoutMs: o.timeoutMs,
+      maxRedirects: o.maxRedirects,
+      maxSize: o.maxSize,
+      outputDir: o.outputDir,
+    },
+  };
+}
+
+const RECORD_WRITERS: Record<Exclude<Format, 'text'>, { header: string | null; row: typeof ndjson }> = {
+  ndjson: { header: null, row: ndjson },
+  csv: { header: csvHeader, row: csv },
+  tsv: { header: tsvHeader, row: tsv },
+};
+
+/**
+ * One mode over one list, with live output. Used by `fetchall` itself and, once per mode and
+ * run, by `compare`. `stop` is shared so one Ctrl-C stops a whole comparison.
+ */
+export async function fetchOnce(
+  items: AsyncIterable<InputItem>,
+  o: RunOptions,
+  mode: Mode,
+  term: Terminal,
+  ctl: AbortController,
+  io: { out: Out; badLines: Out | null; knownTotal: number | null; header: boolean },
+): Promise<RunOutcome> {
+  const { out } = io;
+  const config = toRunConfig(o, mode);
+  const engine = createEngine(config);
+  let summary: RunSummary | null = null;
+  let progressTimer: NodeJS.Timeout | null = null;
+  try {
+    const info = await engine.init();
+    if (ctl.signal.aborted) return { summary: null, stop: ctl.signal.reason as StopReason };
+    const text = o.format === 'text';
+    const writer = o.format === 'text' ? null : RECORD_WRITERS[o.format];
+    if (writer?.header && io.header) out.line(writer.header);
+    let origin = now();
+    let done = 0;
+    let inFlight = 0;
+    const showProgress = !term.stdoutIsTTY && term.stderrIsTTY && !term.ci && !o.quiet;
+    if (showProgress) {
+      progressTimer = setInterval(() => {
+        term.stderr.write(CLEAR_LINE + progressLine({ done, total: io.knownTotal, inFlight, elapsedMs: now() - origin }));
+      }, 200);
+      progressTimer.unref();
+    }
+    summary = await runJobs(
+      items,
+      engine,
+      config,
+      {
+        onEvent(e) {
+          if (e.kind === 'start') inFlight++;
+          else {
+            done++;
+            if (e.record.attempts > 0) inFlight = Math.max(0, inFlight - 1);
+          }
+          if (text) {
+            if (!o.quiet) out.line(eventLine(e, origin, term.paint));
+          } else if (e.kind !== 'start') out.line(writer!.row(e.record));
+        },
+        onBadLine(message) {
+          io.badLines?.line(message);
+        },
+      },
+      ctl.signal,
+      { startupMs: info.startupMs, threads: info.threads },
+    );
+    origin = summary.startedAt;
+    return { summary, stop: ctl.signal.aborted ? (ctl.signal.reason as StopReason) : null };
+  } finally {
+    if (progressTimer) {
+      clearInterval(progressTimer);
+      term.stderr.write(CLEAR_LINE);
+    }
+    await engine.close();
+  }
+}
+
+/** Timeline and summary for one finished run, to the right stream for the format. */
+export function report(summary: RunSummary, o: RunOptions, term: Terminal, out: Out, err: Out, stop: StopReason | null): void {
+  const toStdout = o.format === 'text' && stop === null;
+  const target = toStdout ? out : err;
+  const paint = toStdout ? term.paint : term.errPaint;
+  if (o.format !== 'text' && o.quiet) return;
+  if (o.format === 'text' && o.timeline && !o.quiet && stop === null) {
+    const chart = timeline(summary, { width: term.columns, maxBars: Math.max(20, term.rows - 12), paint });
+    if (chart) target.line(`\n${chart}`);
+  }
+  target.line(`${o.format === 'text' && !o.quiet ? '\n' : ''}${summaryText(summary, paint)}`);
+}
+
+export function exitCodeFor(outcome: { failed: number; stop: StopReason | null }): number {
+  if (outcome.stop) return EXIT_FOR[outcome.stop];
+  return outcome.failed > 0 ? 1 : 0;
+}
+
+/** `fetchall [options] [source...]`: returns the exit status. */
+export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal): Promise<number> {
+  const ctl = new AbortController();
+  const out = new Out(term.stdout, o.format === 'text' || o.mode === 'inline');
+  const err = new Out(term.stderr, true);
+  watchPipe(term.stdout, out, ctl);
+  const unhook = stopOnSignals(ctl, () => {
+    for (const p of liveHelpers()) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {}
+    }
+  });
+  const knownTotal = sources.every((s) => s.kind === 'url') ? sources.length : null;
+  try {
+    const { summary, stop } = await fetchOnce(readJobs(sources), o, o.mode, term, ctl, { out, badLines: err, knownTotal, header: true });
+    if (summary && stop !== 'EPIPE') report(summary, o, term, out, err, stop);
+    await out.drain();
+    await stopHelpers(liveHelpers());
+    return exitCodeFor({ failed: summary?.failed ?? 0, stop });
+  } finally {
+    unhook();
+  }
+}
+
+/** A reader that went away (`| head -1`) stops the run quietly. */
+export function watchPipe(stream: Writable, out: Out, ctl: AbortController): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') {
+      out.closed = true;
+      if (!ctl.signal.aborted) ctl.abort('EPIPE');
+      return;
+    }
+    throw e;
+  });
+}

@@ -1,0 +1,189 @@
+// What a run measures about itself: latency percentiles (Node's fixed-size histogram), in-flight
+// counts, loop stalls, CPU and memory of the process and its helpers, and the bounded data the
+// timeline is drawn from. Nothing here grows with the length of the list.
+
+import { createHistogram, type IntervalHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
+import type { UrlRecord } from '../engines/types.js';
+import { now } from './clock.js';
+import { procCpuMs, procPeakRss, reapedChildrenCpuMs } from './procs.js';
+
+/** One bar of the waterfall. */
+export interface Span {
+  index: number;
+  url: string;
+  start: number;
+  end: number;
+  ok: boolean;
+  status: number | null;
+  code: string | null;
+  worker: number | null;
+}
+
+/** Average requests in flight per time slice, over a fixed number of slices. */
+export interface InFlightSeries {
+  origin: number;
+  sliceMs: number;
+  /** Average number in flight during each slice. */
+  values: number[];
+}
+
+export interface RunSummary {
+  mode: string;
+  startedAt: number;
+  wallMs: number;
+  startupMs: number;
+  total: number;
+  ok: number;
+  failed: number;
+  badInput: number;
+  bytes: number;
+  reqPerSec: number;
+  latency: { min: number; p50: number; p95: number; max: number } | null;
+  achievedConcurrency: number;
+  peakInFlight: number;
+  loopStallMs: number;
+  cpu: { selfMs: number; helpersMs: number; totalMs: number };
+  memory: { selfPeakBytes: number; helpersPeakBytes: number };
+  threads: number;
+  helpers: number;
+  retries: number;
+  interrupted: string | null;
+  spans: Span[];
+  spansDropped: number;
+  inFlight: InFlightSeries;
+}
+
+/** The waterfall keeps this many bars; beyond it the in-flight chart is drawn instead. */
+export const MAX_SPANS = 1000;
+const SLICES = 512;
+
+export class RunMeter {
+  readonly startedAt = now();
+  private readonly hist: RecordableHistogram = createHistogram();
+  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly cpu0 = process.cpuUsage();
+  private readonly children0 = reapedChildrenCpuMs();
+  private helpers0 = 0;
+  private inflight = 0;
+  private peak = 0;
+  private sumMs = 0;
+  private count = 0;
+  private okCount = 0;
+  private failCount = 0;
+  private bad = 0;
+  private bytes = 0;
+  private retries = 0;
+  private readonly spans: Span[] = [];
+  private dropped = 0;
+  private sliceMs = 5;
+  private readonly slices = new Float64Array(SLICES);
+
+  constructor(
+    readonly mode: string,
+    private readonly helperPids: () => number[],
+  ) {
+    this.loop.enable();
+    this.helpers0 = helperPids().reduce((s, p) => s + procCpuMs(p), 0);
+  }
+
+  attemptStarted(attempt: number): void {
+    this.inflight++;
+    if (this.inflight > this.peak) this.peak = this.inflight;
+    if (attempt > 1) this.retries++;
+  }
+
+  attemptEnded(start: number, end: number): void {
+    this.inflight--;
+    this.addSlices(start, end);
+  }
+
+  record(r: UrlRecord): void {
+    if (r.ok) this.okCount++;
+    else this.failCount++;
+    if (r.attempts === 0) {
+      this.bad++;
+      return;
+    }
+    this.count++;
+    this.bytes += r.bytes;
+    this.sumMs += r.ms;
+    this.hist.record(Math.max(1, Math.round(r.ms * 1000)));
+    if (this.spans.length < MAX_SPANS) {
+      this.spans.push({
+        index: r.index,
+        url: r.url.length > 200 ? r.url.slice(0, 200) : r.url,
+        start: r.start,
+        end: r.end,
+        ok: r.ok,
+        status: r.status,
+        code: r.error?.code ?? null,
+        worker: r.worker,
+      });
+    } else this.dropped++;
+  }
+
+  /** Spread one attempt's time over the slices; double the slice width when the run outgrows them. */
+  private addSlices(start: number, end: number): void {
+    const t0 = this.startedAt;
+    while (end - t0 > this.sliceMs * SLICES) {
+      for (let i = 0; i < SLICES / 2; i++) this.slices[i] = this.slices[2 * i]! + this.slices[2 * i + 1]!;
+      this.slices.fill(0, SLICES / 2);
+      this.sliceMs *= 2;
+    }
+    const w = this.sliceMs;
+    const a = Math.max(0, start - t0);
+    const b = Math.max(a, end - t0);
+    const first = Math.floor(a / w);
+    const last = Math.min(SLICES - 1, Math.floor(b / w));
+    for (let i = first; i <= last; i++) {
+      const lo = Math.max(a, i * w);
+      const hi = Math.min(b, (i + 1) * w);
+      if (hi > lo) this.slices[i]! += hi - lo;
+    }
+  }
+
+  finish(opts: { startupMs: number; threads: number; helpers: number; interrupted: string | null }): RunSummary {
+    const end = now();
+    this.loop.disable();
+    const wallMs = end - this.startedAt;
+    const cpu = process.cpuUsage(this.cpu0);
+    const selfMs = (cpu.user + cpu.system) / 1000;
+    const pids = this.helperPids();
+    const helpersMs = Math.max(0, pids.reduce((s, p) => s + procCpuMs(p), 0) - this.helpers0 + (reapedChildrenCpuMs() - this.children0));
+    const h = this.hist;
+    const used = Math.ceil(wallMs / this.sliceMs);
+    return {
+      mode: this.mode,
+      startedAt: this.startedAt,
+      wallMs,
+      startupMs: opts.startupMs,
+      total: this.okCount + this.failCount,
+      ok: this.okCount,
+      failed: this.failCount,
+      badInput: this.bad,
+      bytes: this.bytes,
+      reqPerSec: wallMs > 0 ? (this.count * 1000) / wallMs : 0,
+      latency:
+        this.count === 0 ? null : { min: h.min / 1000, p50: h.percentile(50) / 1000, p95: h.percentile(95) / 1000, max: h.max / 1000 },
+      achievedConcurrency: wallMs > 0 ? this.sumMs / wallMs : 0,
+      peakInFlight: this.peak,
+      loopStallMs: this.loop.max / 1e6,
+      cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs },
+      memory: {
+        selfPeakBytes: process.resourceUsage().maxRSS * 1024,
+        helpersPeakBytes: pids.reduce((s, p) => s + procPeakRss(p), 0),
+      },
+      threads: opts.threads,
+      helpers: opts.helpers,
+      retries: this.retries,
+      interrupted: opts.interrupted,
+      spans: this.spans,
+      spansDropped: this.dropped,
+      inFlight: {
+        origin: this.startedAt,
+        sliceMs: this.sliceMs,
+        values: Array.from(this.slices.subarray(0, Math.min(SLICES, Math.max(1, used))), (v) => v / this.sliceMs),
+      },
+    };
+  }
+}

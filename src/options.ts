@@ -1,0 +1,98 @@
+// Parsing and validating flag values in one place; a bad value is a UsageError (exit 2).
+
+import { MODES, type Mode } from './engines/types.js';
+
+/** A mistake by the user: printed as one line, never with a stack trace. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+export const FORMATS = ['text', 'ndjson', 'csv', 'tsv'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Everything a run needs, already validated. */
+export interface RunOptions {
+  mode: Mode;
+  concurrency: number;
+  perHost: number | null;
+  timeoutMs: number;
+  retries: number;
+  maxRedirects: number;
+  method: string;
+  headers: [string, string][];
+  userAgent: string;
+  maxSize: number;
+  outputDir: string | null;
+  format: Format;
+  quiet: boolean;
+  timeline: boolean;
+  color: boolean;
+}
+
+export function parseIntFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const text = value.trim();
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected a whole number, got '${value}'`);
+  const n = Number(text);
+  if (n < min || n > max) {
+    throw new UsageError(`${flag}: must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`}, got ${value}`);
+  }
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** '10MB', '512k', '1000' → bytes (binary multiples, as curl's --max-filesize). */
+export function parseSize(flag: string, value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new UsageError(`${flag}: expected a size like 1000, 512k or 10MB, got '${value}'`);
+  }
+  const n = Math.floor(Number(m[1]) * unit);
+  if (n < 1) throw new UsageError(`${flag}: must be at least 1 byte, got '${value}'`);
+  return n;
+}
+
+export function parseMode(flag: string, value: string): Mode {
+  if ((MODES as readonly string[]).includes(value)) return value as Mode;
+  throw new UsageError(`${flag}: unknown mode '${value}' (choose from ${MODES.join(', ')})`);
+}
+
+export function parseModes(flag: string, value: string): Mode[] {
+  const modes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => parseMode(flag, s));
+  if (modes.length === 0) throw new UsageError(`${flag}: name at least one mode`);
+  return [...new Set(modes)];
+}
+
+/** 'Name: value' → [name, value]; the name must be a valid HTTP token. */
+export function parseHeader(flag: string, value: string): [string, string] {
+  const i = value.indexOf(':');
+  const name = i > 0 ? value.slice(0, i).trim() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new UsageError(`${flag}: expected "Name: value", got '${value}'`);
+  }
+  const v = value.slice(i + 1).trim();
+  if (/[\r\n\0]/.test(v)) throw new UsageError(`${flag}: header value may not contain control characters`);
+  return [name, v];
+}
+
+export function parseMethod(flag: string, value: string): string {
+  if (!/^[A-Za-z]+$/.test(value)) throw new UsageError(`${flag}: not an HTTP method: '${value}'`);
+  return value.toUpperCase();
+}

@@ -1,0 +1,73 @@
+// Machine formats: one record per URL as ndjson, csv or tsv, with the contract's field names.
+
+import type { UrlRecord } from '../engines/types.js';
+import { iso } from '../measure/clock.js';
+
+export const FIELDS = [
+  'index',
+  'url',
+  'mode',
+  'ok',
+  'status',
+  'bytes',
+  'start',
+  'end',
+  'ms',
+  'attempts',
+  'worker',
+  'error',
+  'file',
+] as const;
+
+const ms = (n: number) => Math.round(n * 10) / 10;
+
+export function ndjson(r: UrlRecord): string {
+  return JSON.stringify({
+    index: r.index,
+    url: r.url,
+    mode: r.mode,
+    ok: r.ok,
+    status: r.status,
+    bytes: r.bytes,
+    start: iso(r.start),
+    end: iso(r.end),
+    ms: ms(r.ms),
+    attempts: r.attempts,
+    worker: r.worker,
+    error: r.error,
+    file: r.file,
+  });
+}
+
+function cells(r: UrlRecord): string[] {
+  return [
+    String(r.index),
+    r.url,
+    r.mode,
+    String(r.ok),
+    r.status === null ? '' : String(r.status),
+    String(r.bytes),
+    iso(r.start),
+    iso(r.end),
+    String(ms(r.ms)),
+    String(r.attempts),
+    r.worker === null ? '' : String(r.worker),
+    r.error ? `${r.error.code}: ${r.error.message}` : '',
+    r.file ?? '',
+  ];
+}
+
+/** RFC 4180: quote a field holding a comma, quote, CR or LF; double inner quotes. */
+function csvCell(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** TSV has no quoting: tabs, newlines and backslashes are escaped as \t \n \r \\. */
+function tsvCell(s: string): string {
+  return /[\t\r\n\\]/.test(s) ? s.replace(/[\t\r\n\\]/g, (c) => ({ '\t': '\\t', '\r': '\\r', '\n': '\\n', '\\': '\\\\' })[c]!) : s;
+}
+
+export const csvHeader = FIELDS.join(',');
+export const tsvHeader = FIELDS.join('\t');
+export const csv = (r: UrlRecord) => cells(r).map(csvCell).join(',');
+export const tsv = (r: UrlRecord) => cells(r).map(tsvCell).join('\t');

@@ -1,0 +1,36 @@
+// The summary after a run: what it did and what it cost.
+
+import type { RunSummary } from '../measure/stats.js';
+import { bytes, duration, fixed } from './format.js';
+import type { Paint } from './paint.js';
+
+export function memoryText(s: RunSummary): string {
+  const self = bytes(s.memory.selfPeakBytes);
+  return s.memory.helpersPeakBytes > 0 ? `${self} + helpers ${bytes(s.memory.helpersPeakBytes)}` : self;
+}
+
+export function cpuText(s: RunSummary): string {
+  const total = duration(s.cpu.totalMs);
+  return s.helpers > 0 || s.cpu.helpersMs > 0 ? `${total} (self ${duration(s.cpu.selfMs)} + helpers ${duration(s.cpu.helpersMs)})` : total;
+}
+
+export function summaryText(s: RunSummary, paint: Paint): string {
+  const lines: string[] = [];
+  const startup = s.startupMs > 0 ? paint.dim(`  (start-up ${duration(s.startupMs)}, not included)`) : '';
+  const stopped = s.interrupted ? paint.yellow(`  interrupted by ${s.interrupted}: partial results`) : '';
+  lines.push(`${paint.bold(s.mode)}: ${s.total} URL${s.total === 1 ? '' : 's'} in ${paint.bold(duration(s.wallMs))}${startup}${stopped}`);
+  const failed = s.failed > 0 ? paint.red(`${s.failed} failed`) : `${s.failed} failed`;
+  const bad = s.badInput > 0 ? ` (${s.badInput} bad input line${s.badInput === 1 ? '' : 's'})` : '';
+  const retries = s.retries > 0 ? `   ${s.retries} retr${s.retries === 1 ? 'y' : 'ies'}` : '';
+  lines.push(`  ${paint.green(`${s.ok} ok`)}   ${failed}${bad}   ${bytes(s.bytes)}   ${fixed(s.reqPerSec, 1)} req/s${retries}`);
+  if (s.latency) {
+    const l = s.latency;
+    lines.push(`  latency      min ${duration(l.min)}   p50 ${duration(l.p50)}   p95 ${duration(l.p95)}   max ${duration(l.max)}`);
+  }
+  lines.push(`  concurrency  achieved ${fixed(s.achievedConcurrency, 2)}   peak in flight ${s.peakInFlight}`);
+  lines.push(`  loop stall   ${duration(s.loopStallMs)}   (longest time the event loop could not run)`);
+  lines.push(`  cpu          ${cpuText(s)}`);
+  lines.push(`  memory       ${memoryText(s)} peak RSS`);
+  lines.push(`  threads      ${s.threads}   helper processes ${s.helpers}`);
+  return lines.join('\n');
+}

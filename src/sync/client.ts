@@ -1,0 +1,170 @@
+// sync-request, the deliberately blocking client, loaded so that: its round trip to its helper
+// goes through the relay thread (Atomics.wait, no process per request), its helper process is
+// known to fetchall (to count, measure and stop it), and a fetch honours every option as async does.
+
+import childProcess from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import { fetchError, mapError, parseRetryAfter, redirectStep, saveSync, statusError } from '../engines/common.js';
+import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
+import { now } from '../measure/clock.js';
+import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
+
+interface SyncResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array | string;
+}
+type SyncRequest = (method: string, url: string, options: Record<string, unknown>) => SyncResponse;
+type RpcResult = { stdout: Buffer; stderr: Buffer; status: number; error?: Error };
+
+const require = createRequire(import.meta.url);
+const wrapper = fileURLToPath(new URL('./helper-wrapper.js', import.meta.url));
+
+/** Deadline (Date.now() clock) for the relay call now in progress. */
+let deadline = 0;
+
+/**
+ * Load sync-request with the relay as its fastest transport. `onHelper` learns the pid of the
+ * helper process it starts. This blocks while sync-rpc starts its helper: that is the start-up.
+ */
+export function loadSyncRequest(relay: RelayClient, onHelper: (pid: number) => void): SyncRequest {
+  const cell = new Int32Array(relay.flag);
+  const port: MessagePort = relay.port;
+  const roundTrip = (call: RelayCall, waitMs: number): RelayReply | undefined => {
+    Atomics.store(cell, 0, 0);
+    port.postMessage(call);
+    // The calling thread blocks here for the whole request: that is the point of this mode.
+    Atomics.wait(cell, 0, 0, waitMs);
+    return receiveMessageOnPort(port)?.message as RelayReply | undefined;
+  };
+  const relayCall = (rpcPort: number, input: string): RpcResult => {
+    const call: RelayCall = { kind: 'rpc', port: rpcPort, input, deadline: deadline || Date.now() + 30_000 };
+    // The extra second lets the relay report its own timeout first.
+    const msg = roundTrip(call, Math.max(0, call.deadline - Date.now()) + 1000);
+    if (!msg) return fail('TIMEOUT', 'no reply from the relay before the deadline');
+    if (msg.error) return fail(msg.error.code, msg.error.message);
+    return { stdout: Buffer.from(msg.stdout!), stderr: Buffer.alloc(0), status: 0 };
+  };
+  Object.defineProperty(relayCall, 'name', { value: 'fetchallRelay' });
+
+  // sync-rpc captures child_process.spawn when it loads and starts its helper with it; wrap it for
+  // that moment only, to run the helper under our parent-watching wrapper and learn its pid.
+  const original = childProcess.spawn;
+  const originalSync = childProcess.spawnSync;
+  const patched = (cmd: string, args: readonly string[], options: childProcess.SpawnOptions) => {
+    const isHelper = Array.isArray(args) && /sync-rpc[\\/]lib[\\/]worker\.js$/.test(String(args[0]));
+    const child = isHelper
+      ? original(cmd, [wrapper, ...args], { ...options, stdio: ['ignore', 'ignore', 'inherit'] })
+      : original(cmd, args, options);
+    if (isHelper && child.pid) onHelper(child.pid);
+    return child;
+  };
+  // While it starts, sync-rpc also spawns a node process to find a free port and one per "ping"
+  // until its helper answers; the relay does both without a process, which is most of the
+  // pool's start-up. Any other spawnSync passes through untouched.
+  const patchedSync = (cmd: string, args: readonly string[], options: childProcess.SpawnSyncOptions) => {
+    const a0 = Array.isArray(args) ? String(args[0]) : '';
+    if (/sync-rpc[\\/]lib[\\/]find-port\.js$/.test(a0)) {
+      const msg = roundTrip({ kind: 'free-port' }, 10_000);
+      if (msg?.stdout) return { stdout: Buffer.from(msg.stdout), stderr: Buffer.alloc(0), status: 0, pid: 0, output: [], signal: null };
+    }
+    const ping =
+      a0 === '-e' ? /^var c=require\('net'\)\.connect\((\d+),'127\.0\.0\.1'.*c\.end\("ping\\r\\n"\)/.exec(String(args[1])) : null;
+    if (ping) {
+      const res = relayCall(Number(ping[1]), 'ping\r\n');
+      // Not listening yet: pause as a spawned process would have, rather than spin.
+      if (res.error) Atomics.wait(cell, 0, 0, 10);
+      return { ...res, pid: 0, output: [], signal: null };
+    }
+    return originalSync(cmd, args, options);
+  };
+  (childProcess as { spawn: unknown }).spawn = patched;
+  (childProcess as { spawnSync: unknown }).spawnSync = patchedSync;
+  try {
+    const rpc = createRequire(require.resolve('sync-request'))('sync-rpc') as { FUNCTION_PRIORITY: unknown[] };
+    rpc.FUNCTION_PRIORITY.unshift(relayCall);
+    return require('sync-request') as SyncRequest;
+  } finally {
+    (childProcess as { spawn: unknown }).spawn = original;
+    (childProcess as { spawnSync: unknown }).spawnSync = originalSync;
+  }
+}
+
+function fail(code: string, message: string): RpcResult {
+  return {
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.from(message),
+    status: 1,
+    error: Object.assign(new Error(message), { code }),
+  };
+}
+
+/** One attempt at one URL with sync-request: blocks the calling thread until it is over. */
+export function syncFetch(
+  request: SyncRequest,
+  job: Job,
+  opts: RequestOptions,
+  worker: number | null,
+  onStart: (t: number) => void,
+): AttemptResult {
+  const start = now();
+  onStart(start);
+  deadline = Date.now() + opts.timeoutMs;
+  let status: number | null = null;
+  let bytes = 0;
+  let file: string | null = null;
+  let retryAfterMs: number | null = null;
+  let error: FetchError | null = null;
+  const headers: Record<string, string> = { 'user-agent': opts.userAgent };
+  for (const [name, value] of opts.headers) {
+    const key = name.toLowerCase();
+    headers[key] = key in headers && key !== 'user-agent' ? `${headers[key]}, ${value}` : value;
+  }
+  try {
+    let url = job.url;
+    let method = opts.method;
+    const visited = new Set([new URL(url).href]);
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
+      // sync-request's own defaults (no timeout, endless redirects, throwing on >= 300) are all
+      // replaced, so this engine follows exactly the rules the async one does.
+      const res = request(method, url, { headers, followRedirects: false, timeout: remaining, retry: false, gzip: false });
+      status = res.statusCode;
+      const location = res.headers.location;
+      const step = redirectStep(status, Array.isArray(location) ? location[0] : location, url, method, visited, opts.maxRedirects);
+      if (step.kind === 'follow') {
+        url = step.url;
+        method = step.method;
+        continue;
+      }
+      if (step.kind === 'fail') {
+        error = step.error;
+        break;
+      }
+      const body = typeof res.body === 'string' ? Buffer.from(res.body) : res.body;
+      bytes = body.length;
+      retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
+      if (bytes > opts.maxSize) {
+        error = fetchError('SIZE_LIMIT', `body larger than ${opts.maxSize} bytes`);
+        break;
+      }
+      error = statusError(status);
+      if (opts.outputDir !== null && !error) file = saveSync(opts.outputDir, job.url, job.index, body);
+      break;
+    }
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const message = String((err as Error).message ?? err);
+    if (code === 'TIMEOUT' || /timed? ?out|ETIMEDOUT|ESOCKETTIMEDOUT/i.test(`${String(code)} ${message}`)) {
+      error = fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
+    } else {
+      error = mapError(err);
+    }
+  } finally {
+    deadline = 0;
+  }
+  return { status, bytes, start, end: now(), worker, error, file, retryAfterMs };
+}

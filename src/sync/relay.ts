@@ -1,0 +1,33 @@
+// Starts the relay thread and hands each blocking client its own channel to it.
+
+import { once } from 'node:events';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { RelayClient } from './protocol.js';
+
+export class Relay {
+  private constructor(private readonly worker: Worker) {}
+
+  static async start(): Promise<Relay> {
+    const worker = new Worker(new URL('./relay-thread.js', import.meta.url));
+    const [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [unknown];
+    if (msg !== 'ready') throw new Error('relay thread did not start');
+    worker.unref();
+    return new Relay(worker);
+  }
+
+  /** A new channel: one side goes to the relay now, the returned side to the blocking client. */
+  client(): RelayClient {
+    const { port1, port2 } = new MessageChannel();
+    const flag = new SharedArrayBuffer(4);
+    this.worker.postMessage({ port: port1, flag } satisfies RelayClient, [port1]);
+    return { port: port2, flag };
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
