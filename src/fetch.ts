@@ -38,7 +38,9 @@ export interface RunOutcome {
 export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
   return {
     mode,
-    concurrency: o.concurrency,
+    // inline runs one request at a time whatever -c says: that is its lesson. Queuing more
+    // would only make them wait inside the blocked loop.
+    concurrency: mode === 'inline' ? 1 : o.concurrency,
     perHost: o.perHost,
     retries: o.retries,
     request: {
