@@ -161,6 +161,10 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
   const knownTotal = sources.every((s) => s.kind === 'url') ? sources.length : null;
   try {
     const { summary, stop } = await fetchOnce(readJobs(sources), o, o.mode, term, ctl, { out, badLines: err, knownTotal, header: true });
+    if (summary && summary.total === 0 && stop === null) {
+      err.line('fetchall: nothing to fetch: the input held no URLs');
+      return 2;
+    }
     if (summary && stop !== 'EPIPE') report(summary, o, term, out, err, stop);
     await out.drain();
     await stopHelpers(liveHelpers());

@@ -1,0 +1,151 @@
+// The CLI as a user meets it: input forms, bad lines, exit statuses, stdin, formats, serve.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ndjson, run, start } from './helpers/cli.js';
+import { urls, useServer } from './helpers/server.js';
+
+const ctx = useServer();
+const dir = mkdtempSync(join(tmpdir(), 'fetchall-cli-'));
+function file(name: string, text: string | Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('input', () => {
+  it('skips comments and blank lines, accepts CRLF and a BOM, reports bad lines as FILE:LINE and fetches the rest', async () => {
+    const { server } = ctx;
+    const list = file(
+      'mixed.txt',
+      `\ufeff# a comment\r\n${server.url}/delay/10?a=1\r\n\r\n   \r\n  # indented comment\r\nexample.com/page\r\nftp://example.com/x\r\nnot a url\r\n  ${server.url}/delay/10?a=2  \r\n`,
+    );
+    const r = await run(['-f', 'ndjson', '-q', list]);
+    expect(r.code).toBe(1);
+    const recs = ndjson(r.stdout);
+    expect(recs.filter((x) => x.ok)).toHaveLength(2);
+    const bad = recs.filter((x) => !x.ok);
+    expect(bad).toHaveLength(3);
+    expect(bad.every((x) => (x.error as { code: string }).code === 'BAD_INPUT')).toBe(true);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toContain(`${list}:6: missing scheme (did you mean https://example.com/page ?)`);
+    expect(lines.some((l) => l.startsWith(`${list}:7: unsupported scheme 'ftp:'`))).toBe(true);
+    expect(lines.some((l) => l.startsWith(`${list}:8: not a URL`))).toBe(true);
+    expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/); // no stack trace
+    // indices follow input order across good and bad lines
+    expect(recs.map((x) => x.index).sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('reads URLs from piped stdin when no source is given, and from - ', async () => {
+    const { server } = ctx;
+    const text = urls(server.url, '/delay/5', 3, '&stdin').join('\n');
+    for (const args of [[], ['-']]) {
+      const r = await run(['-f', 'ndjson', '-q', ...args], { input: text });
+      expect(r.code, r.stderr).toBe(0);
+      expect(ndjson(r.stdout)).toHaveLength(3);
+    }
+  });
+
+  it('takes URLs as arguments, mixed with files', async () => {
+    const { server } = ctx;
+    const list = file('two.txt', urls(server.url, '/delay/5', 2, '&f').join('\n'));
+    const r = await run(['-f', 'ndjson', '-q', `${server.url}/delay/5?arg`, list]);
+    expect(r.code, r.stderr).toBe(0);
+    const recs = ndjson(r.stdout);
+    expect(recs).toHaveLength(3);
+    expect(recs.find((x) => x.index === 0)!.url).toBe(`${server.url}/delay/5?arg`);
+  });
+
+  it('survives a binary junk file: every line a bad line, no stack trace, exit 1', async () => {
+    const junk = Buffer.alloc(4096);
+    for (let i = 0; i < junk.length; i++) junk[i] = (i * 7919 + 13) % 256;
+    const r = await run(['-q', file('junk.bin', junk)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/junk\.bin:\d+: /);
+    expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+|Error:/);
+  });
+});
+
+describe('exit status', () => {
+  it('is 0 when every URL is ok and 1 when one fails (404, refused)', async () => {
+    const { server } = ctx;
+    expect((await run(['-q', `${server.url}/delay/1`])).code).toBe(0);
+    const r = await run(['-q', `${server.url}/delay/1`, `${server.url}/status/404`]);
+    expect(r.code).toBe(1);
+    const refused = await run(['-f', 'ndjson', '-q', 'http://127.0.0.1:9/']);
+    expect(refused.code).toBe(1);
+    expect((ndjson(refused.stdout)[0]!.error as { code: string }).code).toBe('ECONNREFUSED');
+  });
+
+  it.each([
+    [['-c', '0'], /--concurrency/],
+    [['-c', '-3'], /--concurrency|unknown option/],
+    [['-c', 'ten'], /--concurrency/],
+    [['--timeout', '0'], /--timeout/],
+    [['--max-size', 'lots'], /--max-size/],
+    [['-m', 'fibers'], /--mode/],
+    [['-f', 'xml'], /--format/],
+    [['-H', 'no colon'], /--header/],
+    [['--bogus'], /unknown option/],
+  ])('is 2 for a bad flag %j, with a one-line error naming it', async (args, re) => {
+    const r = await run([...args, 'http://127.0.0.1:9/']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(re);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
+  });
+
+  it('is 2 for a file that cannot be read, naming it', async () => {
+    const r = await run(['/nonexistent/urls.txt']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('fetchall: /nonexistent/urls.txt: cannot read: no such file');
+  });
+
+  it('is 2 when the input holds nothing to fetch', async () => {
+    for (const r of [await run(['-q'], { input: '' }), await run(['-q', file('comments.txt', '# only\n\n')])]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe('fetchall: nothing to fetch: the input held no URLs');
+    }
+  });
+});
+
+describe('formats', () => {
+  it('ndjson carries every contract field', async () => {
+    const { server } = ctx;
+    const r = await run(['-f', 'ndjson', '-q', `${server.url}/bytes/1234`]);
+    const [rec] = ndjson(r.stdout);
+    expect(Object.keys(rec!)).toEqual(['index', 'url', 'mode', 'ok', 'status', 'bytes', 'start', 'end', 'ms', 'attempts', 'worker', 'error', 'file']);
+    expect(rec).toMatchObject({ index: 0, mode: 'async', ok: true, status: 200, bytes: 1234, attempts: 1, worker: null, error: null, file: null });
+    expect(rec!.start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('machine formats keep stdout to records; the summary goes to stderr', async () => {
+    const { server } = ctx;
+    const r = await run(['-f', 'csv', `${server.url}/delay/1?x=a,b`]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`"${server.url}/delay/1?x=a,b"`);
+    expect(r.stderr).toMatch(/async: 1 URL in/);
+  });
+});
+
+describe('serve', () => {
+  it('prints its base URL first, serves, and stops cleanly on SIGTERM and SIGINT', async () => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      const s = start(['serve', '--port', '0']);
+      const base = await s.waitFor(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const r = await run(['-f', 'ndjson', '-q', `${base}/delay/20`, `${base}/status/503`]);
+      const recs = ndjson(r.stdout).sort((a, b) => (a.index as number) - (b.index as number));
+      expect(recs.map((x) => x.status)).toEqual([200, 503]);
+      const stats = await (await fetch(`${base}/stats`)).json();
+      expect(stats.served).toBe(2);
+      s.child.kill(sig);
+      const done = await s.done;
+      expect(done.code).toBe(0);
+      expect(done.stdout.split('\n')[0]).toBe(base);
+    }
+  });
+});
