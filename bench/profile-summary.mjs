@@ -10,7 +10,7 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 function shortUrl(url) {
   if (!url) return '';
-  let u = url.replace(/^file:\/\//, '');
+  const u = url.replace(/^file:\/\//, '');
   const nm = u.lastIndexOf('/node_modules/');
   if (nm >= 0) return u.slice(nm + 1);
   if (u.startsWith(`${ROOT}/`)) return u.slice(ROOT.length + 1);
@@ -23,7 +23,10 @@ export function aggregate(profile) {
   const selfUs = new Map();
   let total = 0;
   for (let i = 0; i < samples.length; i++) {
-    const dt = i + 1 < samples.length ? timeDeltas[i + 1] : Math.max(0, profile.endTime - (profile.startTime + timeDeltas.reduce((a, b) => a + b, 0)));
+    const dt =
+      i + 1 < samples.length
+        ? timeDeltas[i + 1]
+        : Math.max(0, profile.endTime - (profile.startTime + timeDeltas.reduce((a, b) => a + b, 0)));
     if (!(dt > 0)) continue;
     selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + dt);
     total += dt;
@@ -46,7 +49,7 @@ function byArea(functions) {
   const areas = new Map();
   for (const f of functions) {
     let a;
-    if (f.name.startsWith('(')) a = f.name;
+    if (['(idle)', '(program)', '(garbage collector)', '(root)'].includes(f.name)) a = f.name;
     else if (f.url.startsWith('node_modules/undici')) a = 'undici (node_modules)';
     else if (f.url.startsWith('node_modules/')) a = `${f.url.split('/')[1]} (node_modules)`;
     else if (f.url.startsWith('dist/') || f.url.startsWith('bin/')) a = 'fetchall (dist/)';

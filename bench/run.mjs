@@ -113,11 +113,13 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 process.on('uncaughtException', (err) => {
+  if (cleaning) return;
   process.stderr.write(`bench: ${err?.stack ?? err}\n`);
   cleanup('SIGTERM');
   process.exit(1);
 });
 process.on('unhandledRejection', (err) => {
+  if (cleaning) return;
   process.stderr.write(`bench: ${err?.stack ?? err}\n`);
   cleanup('SIGTERM');
   process.exit(1);
@@ -316,8 +318,9 @@ function curlInfo() {
   const m = /^curl (\d+)\.(\d+)\.(\d+)/.exec(line);
   if (!m) return { ok: false, line, why: `cannot parse '${line}'` };
   const [maj, min] = [Number(m[1]), Number(m[2])];
-  const ok = maj > 7 || (maj === 7 && min >= 66);
-  return { ok, line, version: `${m[1]}.${m[2]}.${m[3]}`, why: ok ? null : `curl ${m[1]}.${m[2]}.${m[3]} < 7.66 (no -Z)` };
+  const atLeast = (a, b) => maj > a || (maj === a && min >= b);
+  const ok = atLeast(7, 66);
+  return { ok, line, version: `${m[1]}.${m[2]}.${m[3]}`, atLeast, why: ok ? null : `curl ${m[1]}.${m[2]}.${m[3]} < 7.66 (no -Z)` };
 }
 
 /** PATH without any directory holding nc/ncat/netcat, and the directories removed. */
@@ -427,6 +430,8 @@ const firstLines = (text, n = 3) =>
 async function measure(server, tool, round, expected) {
   await resetStats(server);
   const r = await runTimed(tool.cmd, tool.args, tool.opts);
+  // Stopping (SIGINT…): the signal handler exits shortly; report nothing half-measured.
+  if (cleaning) await new Promise(() => {});
   let stats = null;
   try {
     stats = await readStats(server);
@@ -467,12 +472,15 @@ function fetchallTool(list, c, timeoutMs) {
   };
 }
 
-function curlZTool(cfg, c, timeoutMs) {
+function curlZTool(cfg, c, timeoutMs, curl) {
   const pmax = Math.min(c, 300);
+  // -s alone does not silence the parallel progress meter (seen with 7.88 and -K); the explicit
+  // flag does (7.67+). -S keeps real errors visible.
+  const quiet = curl.atLeast(7, 67) ? ['--no-progress-meter'] : [];
   return {
     name: 'curl -Z',
     cmd: 'curl',
-    args: ['-q', '--noproxy', '*', '-Z', '--parallel-max', String(pmax), '-K', cfg, '-s', '-o', '/dev/null'],
+    args: ['-q', '--noproxy', '*', ...quiet, '-Z', '--parallel-max', String(pmax), '-K', cfg, '-s', '-S', '-o', '/dev/null'],
     opts: { timeoutMs, env: cleanEnv() },
   };
 }
@@ -650,10 +658,10 @@ async function caseP1(server, tmp, p, curl, python, pyScript) {
   if (curl.ok) {
     const cfg = join(tmp, 'p1.curl');
     curlConfig(urls, cfg);
-    tools.push(curlZTool(cfg, p.c, 120_000));
+    tools.push(curlZTool(cfg, p.c, 120_000, curl));
     if (p.c > 300) notes.push('curl --parallel-max is capped at 300');
   } else notes.push(`curl -Z skipped: ${curl.why}`);
-  if (commandPath('curl')) tools.push(xargsTool(file, p.c, 180_000));
+  if (commandPath('curl')) tools.push(xargsTool(file, p.c, 300_000));
   else notes.push('xargs+curl skipped: curl absent');
   if (python) tools.push(pythonTool(pyScript, file, p.c, 180_000));
   else notes.push('python3 seed skipped: python3 absent');
@@ -686,7 +694,7 @@ async function caseP2(server, tmp, p, curl) {
   if (curl.ok) {
     const cfg = join(tmp, 'p2.curl');
     curlConfig(urls, cfg);
-    tools.push(curlZTool(cfg, p.c, 180_000));
+    tools.push(curlZTool(cfg, p.c, 180_000, curl));
   } else notes.push(`curl -Z skipped: ${curl.why}`);
   let estimate = null;
   if (commandPath('curl')) {
@@ -850,6 +858,13 @@ async function caseP3(server, tmp, p, python, pyScript) {
     );
   for (const n of notes) say(`  note: ${n}`);
   printNotes(runs);
+  const effC = median(faRuns.map((r) => r.json?.optionsConcurrency ?? null));
+  if (effC !== null && effC !== p.c) {
+    const effIdeal = Math.ceil(p.n / effC) * p.delay;
+    say(
+      `  !! fetchall ran with concurrency ${effC}, not -c ${p.c}: at ${effC} the ideal is ${s3(effIdeal)} s, fetch wall = ${fwMed ? (fwMed / effIdeal).toFixed(2) : '—'}× that`,
+    );
+  }
   const pass = fwMed === null ? null : fwMed <= 1.15 * ideal;
   const text = `fetch wall ≤ 1.15 × ideal: ${s3(fwMed)} s vs ${s3(1.15 * ideal)} s (start-up ${s3(median(startup))} s reported separately)`;
   say(verdict(text, pass));

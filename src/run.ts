@@ -1,6 +1,7 @@
 // One run: feeds jobs to an engine (at most -c in flight, at most --per-host per origin,
 // retries with backoff), turns attempts into records and events, measures, and stops on request.
 
+import { setMaxListeners } from 'node:events';
 import { AsyncEngine } from './engines/async.js';
 import { fetchError } from './engines/common.js';
 import { InlineEngine } from './engines/inline.js';
@@ -53,7 +54,7 @@ const RETRYABLE_CODES = new Set([
 
 function retryable(r: AttemptResult): boolean {
   if (r.status !== null && (r.status === 429 || r.status >= 500) && r.error?.code === 'HTTP_STATUS') return true;
-  return r.error !== null && r.status === null && RETRYABLE_CODES.has(r.error.code);
+  return r.error !== null && RETRYABLE_CODES.has(r.error.code);
 }
 
 /** Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms … (capped), or Retry-After when longer. */
@@ -83,6 +84,8 @@ export async function runJobs(
   signal: AbortSignal,
   setup: { startupMs: number; threads: number },
 ): Promise<RunSummary> {
+  // Every request in flight listens for the stop; that is not a leak.
+  setMaxListeners(0, signal);
   const meter = new RunMeter(config.mode, () => engine.helperPids());
   const iterator = items[Symbol.asyncIterator]();
   const perHost = new Map<string, number>();

@@ -116,8 +116,32 @@ describe('formats', () => {
     const { server } = ctx;
     const r = await run(['-f', 'ndjson', '-q', `${server.url}/bytes/1234`]);
     const [rec] = ndjson(r.stdout);
-    expect(Object.keys(rec!)).toEqual(['index', 'url', 'mode', 'ok', 'status', 'bytes', 'start', 'end', 'ms', 'attempts', 'worker', 'error', 'file']);
-    expect(rec).toMatchObject({ index: 0, mode: 'async', ok: true, status: 200, bytes: 1234, attempts: 1, worker: null, error: null, file: null });
+    expect(Object.keys(rec!)).toEqual([
+      'index',
+      'url',
+      'mode',
+      'ok',
+      'status',
+      'bytes',
+      'start',
+      'end',
+      'ms',
+      'attempts',
+      'worker',
+      'error',
+      'file',
+    ]);
+    expect(rec).toMatchObject({
+      index: 0,
+      mode: 'async',
+      ok: true,
+      status: 200,
+      bytes: 1234,
+      attempts: 1,
+      worker: null,
+      error: null,
+      file: null,
+    });
     expect(rec!.start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 

@@ -74,6 +74,8 @@ export class AsyncEngine implements Engine {
           headers: this.baseHeaders,
           signal: ctl.signal,
         });
+        // Destroying a body on a size limit or a redirect emits 'error'; it is handled here.
+        res.body.on('error', () => {});
         status = res.statusCode;
         const step = redirectStep(status, headerOf(res.headers.location), url, method, visited, this.opts.maxRedirects);
         if (step.kind === 'follow') {

@@ -49,11 +49,17 @@ export function mapError(err: unknown): FetchError {
   const causeCode = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
   const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(err);
   if (code && code in ERROR_CODES) return fetchError(code, message);
+  // A peer that hangs up mid-response reads as ECONNRESET in node:http and UND_ERR_SOCKET in
+  // undici: one code, so the modes compare.
+  if (/socket hang up|other side closed|^aborted$|premature close/i.test(message)) {
+    return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
+  }
   for (const c of [causeCode, code]) {
     if (c && c in SYSTEM_MESSAGES) return fetchError(c, SYSTEM_MESSAGES[c]!);
   }
   const any = `${code ?? ''} ${causeCode ?? ''} ${message}`;
-  if (/\bHPE_|Parse Error|UND_ERR_INFO|invalid (status|header)/i.test(any)) return fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP');
+  if (/\bHPE_|Parse Error|UND_ERR_INFO|invalid (status|header)|does not match the HTTP/i.test(any))
+    return fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP');
   if (/UND_ERR_SOCKET|other side closed|socket hang up|premature close|aborted/i.test(any)) {
     return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
   }

@@ -1,0 +1,180 @@
+// Every fault a real server can throw, in every mode, against the built-in misbehaving server;
+// plus signals, a closed pipe and hostile names for saved bodies.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, ndjson, run, start } from './helpers/cli.js';
+import { leftover } from './helpers/procs.js';
+import { useServer } from './helpers/server.js';
+
+const ctx = useServer();
+
+type Rec = {
+  index: number;
+  ok: boolean;
+  status: number | null;
+  bytes: number;
+  attempts: number;
+  error: { code: string; message: string } | null;
+  file: string | null;
+  url: string;
+};
+const byIndex = (stdout: string) => (ndjson(stdout) as unknown as Rec[]).sort((a, b) => a.index - b.index);
+
+describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
+  it('fails each fault with a stable code, no stack trace, and fetches the rest', async () => {
+    const u = ctx.server.url;
+    const key = `${mode}-${Date.now()}`;
+    const list = [
+      `${u}/hang`, // 0
+      `${u}/reset`, // 1
+      `${u}/garbage`, // 2
+      `${u}/loop`, // 3
+      `${u}/redirect/2`, // 4
+      `${u}/drip/600/300`, // 5
+      `${u}/flaky/2?key=${key}`, // 6
+      'http://127.0.0.1:9/', // 7
+      'http://no-such-host.invalid/', // 8
+      `${u}/redirect/9`, // 9
+      `${u}/bytes/300000`, // 10
+    ];
+    const r = await run(['-m', mode, '-c', '4', '-t', '1500', '--retries', '2', '--max-size', '200k', '-f', 'ndjson', ...list]);
+    expect(r.code).toBe(1);
+    const recs = byIndex(r.stdout);
+    expect(recs).toHaveLength(list.length);
+    const code = (i: number) => recs[i]!.error?.code ?? null;
+    expect(code(0)).toBe('TIMEOUT');
+    expect(code(1)).toBe('SOCKET_CLOSED');
+    expect(code(2)).toBe('PROTOCOL_ERROR');
+    expect(code(3)).toBe('REDIRECT_LOOP');
+    expect(recs[4]).toMatchObject({ ok: true, status: 200 });
+    expect(recs[5]).toMatchObject({ ok: true, status: 200, bytes: 600 });
+    expect(recs[6]).toMatchObject({ ok: true, status: 200, attempts: 3 });
+    expect(code(7)).toBe('ECONNREFUSED');
+    expect(recs[7]!.attempts).toBe(3);
+    expect(['ENOTFOUND', 'EAI_AGAIN']).toContain(code(8));
+    expect(code(9)).toBe('TOO_MANY_REDIRECTS');
+    expect(code(10)).toBe('SIZE_LIMIT');
+    expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+|Error:|Warning/);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  it('returns the 3xx itself with --max-redirects 0', async () => {
+    const r = await run(['-m', mode, '--max-redirects', '0', '-f', 'ndjson', `${ctx.server.url}/redirect/1`]);
+    expect(r.code).toBe(0);
+    expect(byIndex(r.stdout)[0]).toMatchObject({ ok: true, status: 302 });
+  });
+
+  it('sends -X, -H and -A as the server sees them', async () => {
+    const tag = `h-${mode}-${Date.now()}`;
+    const r = await run([
+      '-m',
+      mode,
+      '-X',
+      'post',
+      '-H',
+      `X-Test: ${tag}`,
+      '-H',
+      'X-Other: 2',
+      '-A',
+      'probe/1.0',
+      `${ctx.server.url}/headers?${tag}`,
+      '-f',
+      'ndjson',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const seen = ctx.server.stats().requests.find((q) => q.path.includes(tag));
+    expect(seen?.headers).toMatchObject({ 'x-test': tag, 'x-other': '2', 'user-agent': 'probe/1.0' });
+  });
+
+  it('saves bodies under safe, unique names inside --output-dir only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `fetchall-out-${mode}-`));
+    const u = ctx.server.url;
+    const hostile = [
+      `${u}/bytes/10?name=../../../../tmp/evil`,
+      `${u}/bytes/11?name=..%2F..%2Fetc%2Fpasswd`,
+      `${u}/bytes/12?x=${'a'.repeat(3000)}`,
+      `${u}/bytes/13?q=%00%0d%0a`,
+      `${u}/bytes/14?a=1`,
+      `${u}/bytes/14?a=2`,
+      `${u}/status/404`,
+    ];
+    const r = await run(['-m', mode, '-o', dir, '-f', 'ndjson', ...hostile]);
+    expect(r.code).toBe(1); // the 404
+    const recs = byIndex(r.stdout);
+    const files = recs.slice(0, 6).map((x) => x.file!);
+    expect(new Set(files).size).toBe(6);
+    for (const [i, f] of files.entries()) {
+      expect(resolve(f).startsWith(`${resolve(dir)}/`)).toBe(true);
+      const name = f.slice(resolve(dir).length + 1);
+      expect(name).not.toMatch(/[/\\\u0000-\u001f]|^\.|\.\./);
+      expect(name.length).toBeLessThanOrEqual(120);
+      expect(statSync(f).size).toBe(recs[i]!.bytes);
+    }
+    expect(readFileSync(files[0]!, 'latin1')).toBe('abcdefghij');
+    expect(recs[6]!.file).toBeNull();
+    // nothing but the saved files: no temporaries left behind
+    expect(readdirSync(dir).sort()).toEqual(files.map((f) => f.slice(resolve(dir).length + 1)).sort());
+  });
+});
+
+describe('limits and stops', () => {
+  it('fails an endless body promptly on --max-size in async mode', async () => {
+    const r = await run(['-t', '20000', '--max-size', '1MB', '-f', 'ndjson', `${ctx.server.url}/endless`]);
+    const [rec] = byIndex(r.stdout);
+    expect(rec!.error?.code).toBe('SIZE_LIMIT');
+    expect(rec!.bytes).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it('keeps --per-host at the server', async () => {
+    const { server } = ctx;
+    server.reset();
+    const list = Array.from({ length: 8 }, (_, i) => `${server.url}/delay/150?ph=${i}`);
+    for (const mode of ['async', 'threads']) {
+      server.reset();
+      const r = await run(['-m', mode, '-c', '8', '--per-host', '2', '-q', ...list]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(server.stats().peak).toBe(2);
+    }
+  });
+
+  it.each([
+    ['async', 'SIGINT', 130],
+    ['async', 'SIGTERM', 143],
+    ['threads', 'SIGINT', 130],
+    ['threads', 'SIGTERM', 143],
+  ] as const)('%s: %s stops in-flight requests, prints the partial summary, exits %d, leaves nothing', async (mode, sig, code) => {
+    const u = ctx.server.url;
+    const s = start(['-m', mode, '-c', '3', `${u}/hang?a`, `${u}/hang?b`, `${u}/delay/10?c`, `${u}/delay/10?d`]);
+    await s.waitFor(/done\s+#3/);
+    const t0 = Date.now();
+    s.child.kill(sig);
+    const r = await s.done;
+    expect(r.code).toBe(code);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(r.stderr).toMatch(new RegExp(`interrupted by ${sig}`));
+    expect(r.stderr).toMatch(/2 ok\s+2 failed/);
+    expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  it.each(['async', 'threads'])('%s: a closed pipe (| head -1) stops quietly', async (mode) => {
+    const u = ctx.server.url;
+    const list = Array.from({ length: 30 }, (_, i) => `${u}/delay/200?p=${i}`).join(' ');
+    const tag = `fetchall-test-pipe-${mode}-${Date.now()}`;
+    const child = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" -m ${mode} -c 3 -f ndjson ${list} | head -1`], {
+      env: { ...process.env, FETCHALL_TEST_TAG: tag, CI: 'true' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    await new Promise((r) => child.on('close', r));
+    expect(out.split('\n').filter((l) => l.startsWith('{'))).toHaveLength(1);
+    expect(err).not.toMatch(/EPIPE|Error|\bat \S+:\d+:\d+/);
+    expect(await leftover(tag)).toEqual([]);
+  });
+});
