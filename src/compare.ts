@@ -35,7 +35,7 @@ export async function runComparison(
   ctl: AbortController,
   out: Out,
   err: Out,
-  hooks: { before?: () => void; after?: (mode: Mode, summary: RunSummary) => void } = {},
+  hooks: { before?: () => Promise<void>; after?: (mode: Mode, summary: RunSummary) => Promise<void> } = {},
 ): Promise<CompareResult> {
   const results: ModeRuns[] = c.modes.map((mode) => ({ mode, runs: [] }));
   let header = true;
@@ -48,7 +48,7 @@ export async function runComparison(
       const title = `── ${mode}${c.runs > 1 ? ` (run ${round}/${c.runs})` : ''} ──`;
       if (text) out.line(`${header ? '' : '\n'}${term.paint.bold(title)}`);
       // Bad lines are reported once, not once per run.
-      hooks.before?.();
+      await hooks.before?.();
       const { summary, stop } = await fetchOnce(replay(items), o, mode, term, ctl, {
         out,
         badLines: badReported ? null : err,
@@ -60,7 +60,7 @@ export async function runComparison(
       if (summary) {
         entry.runs.push(summary);
         if (text && stop === null) report(summary, o, term, out, err, stop);
-        if (stop === null) hooks.after?.(mode, summary);
+        if (stop === null) await hooks.after?.(mode, summary);
       }
       if (stop) return { modes: results, stop };
     }

@@ -10,7 +10,7 @@ import type { InputItem } from './input.js';
 import { liveHelpers, stopHelpers } from './measure/procs.js';
 import type { RunOptions } from './options.js';
 import { Out } from './render/write.js';
-import { startServer } from './server.js';
+import { spawnServer } from './server-process.js';
 import { EXIT_FOR, stopOnSignals } from './signals.js';
 
 /** The demo list: paths on the built-in server. */
@@ -30,7 +30,9 @@ export const DEMO_PATHS = [
 ];
 
 export async function demoCommand(opts: { modes: Mode[]; concurrency: number; runs: number }, term: Terminal): Promise<number> {
-  const server = await startServer({ host: '127.0.0.1', port: 0 });
+  // The server runs in its own process: inline mode blocks this one's event loop (that is its
+  // lesson), and the server's CPU and memory must not be counted as fetchall's.
+  const server = await spawnServer();
   const ctl = new AbortController();
   const out = new Out(term.stdout, true);
   const err = new Out(term.stderr, true);
@@ -72,8 +74,8 @@ export async function demoCommand(opts: { modes: Mode[]; concurrency: number; ru
     const witness: string[] = [];
     const result = await runComparison(items, o, { modes: opts.modes, runs: opts.runs, json: null }, term, ctl, out, err, {
       before: () => server.reset(),
-      after: (mode, summary) => {
-        const seen = server.stats().peak;
+      after: async (mode, summary) => {
+        const seen = (await server.stats()).peak;
         const line = `${mode}: peak in flight claimed ${summary.peakInFlight}, seen by the server ${seen}${seen === summary.peakInFlight ? '  ✓' : '  ✗ MISMATCH'}`;
         witness.push(line);
         out.line(p.dim(`server's view: ${line}`));

@@ -75,7 +75,7 @@ export async function fetchOnce(
 ): Promise<RunOutcome> {
   const { out } = io;
   const config = toRunConfig(o, mode);
-  const engine = createEngine(config);
+  const engine = await createEngine(config);
   let summary: RunSummary | null = null;
   let progressTimer: NodeJS.Timeout | null = null;
   try {

@@ -2,10 +2,7 @@
 // retries with backoff), turns attempts into records and events, measures, and stops on request.
 
 import { setMaxListeners } from 'node:events';
-import { AsyncEngine } from './engines/async.js';
 import { fetchError } from './engines/common.js';
-import { InlineEngine } from './engines/inline.js';
-import { ThreadsEngine } from './engines/threads.js';
 import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from './engines/types.js';
 import type { InputItem } from './input.js';
 import { now, sleep } from './measure/clock.js';
@@ -26,14 +23,21 @@ export interface RunHooks {
   onBadLine(message: string): void;
 }
 
-export function createEngine(config: RunConfig): Engine {
+/** Engines load on demand: undici alone takes a third of a second to load, and only async needs it. */
+export async function createEngine(config: RunConfig): Promise<Engine> {
   switch (config.mode) {
-    case 'async':
+    case 'async': {
+      const { AsyncEngine } = await import('./engines/async.js');
       return new AsyncEngine(config.request, config.concurrency);
-    case 'threads':
+    }
+    case 'threads': {
+      const { ThreadsEngine } = await import('./engines/threads.js');
       return new ThreadsEngine(config.request, config.concurrency);
-    case 'inline':
+    }
+    case 'inline': {
+      const { InlineEngine } = await import('./engines/inline.js');
       return new InlineEngine(config.request);
+    }
   }
 }
 

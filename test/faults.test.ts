@@ -103,7 +103,7 @@ describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
       `${u}/status/404`,
     ];
     const r = await run(['-m', mode, '-o', dir, '-f', 'ndjson', ...hostile]);
-    expect(r.code).toBe(1); // the 404
+    expect(r.code, r.stderr).toBe(1); // the 404
     const recs = byIndex(r.stdout);
     const files = recs.slice(0, 6).map((x) => x.file!);
     expect(new Set(files).size).toBe(6);

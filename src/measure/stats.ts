@@ -61,6 +61,10 @@ export class RunMeter {
   readonly startedAt = now();
   private readonly hist: RecordableHistogram = createHistogram();
   private readonly loop = new LoopStall();
+  // Sampled, not the process's lifetime maxRSS: a comparison runs several modes in one process,
+  // and each must be charged only its own peak.
+  private rssPeak = process.memoryUsage.rss();
+  private readonly rssTimer = setInterval(() => this.sampleRss(), 50);
   private readonly cpu0 = process.cpuUsage();
   private readonly children0 = reapedChildrenCpuMs();
   private helpers0 = 0;
@@ -83,6 +87,12 @@ export class RunMeter {
     private readonly helperPids: () => number[],
   ) {
     this.helpers0 = helperPids().reduce((s, p) => s + procCpuMs(p), 0);
+    this.rssTimer.unref();
+  }
+
+  private sampleRss(): void {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.rssPeak) this.rssPeak = rss;
   }
 
   attemptStarted(attempt: number): void {
@@ -144,6 +154,8 @@ export class RunMeter {
   finish(opts: { startupMs: number; threads: number; helpers: number; interrupted: string | null }): RunSummary {
     const end = now();
     const loopStallMs = this.loop.stop();
+    this.sampleRss();
+    clearInterval(this.rssTimer);
     const wallMs = end - this.startedAt;
     const cpu = process.cpuUsage(this.cpu0);
     const selfMs = (cpu.user + cpu.system) / 1000;
@@ -169,7 +181,7 @@ export class RunMeter {
       loopStallMs,
       cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs },
       memory: {
-        selfPeakBytes: process.resourceUsage().maxRSS * 1024,
+        selfPeakBytes: this.rssPeak,
         helpersPeakBytes: pids.reduce((s, p) => s + procPeakRss(p), 0),
       },
       threads: opts.threads,
