@@ -1,27 +1,53 @@
 // The async engine: undici on the event loop, one thread; concurrency without threads.
+// It uses undici's dispatch API directly (a handler per request, no stream or AbortSignal per
+// request): on loopback the per-request overhead is most of the cost, and this halves it.
 
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { now } from '../measure/clock.js';
 import { fetchError, mapError, parseRetryAfter, redirectStep, safeName, statusError, tempPath } from './common.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
 
-class SizeLimit extends Error {}
+/**
+ * undici's Agent on its own: loading the package's index (fetch, WebSocket, cache, mocks …)
+ * costs ~150 ms at start-up where the Agent alone costs ~60 ms. Same package, same code; the
+ * whole index is the fallback should a future undici move the file.
+ */
+function loadAgent(): typeof Agent {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('undici/lib/dispatcher/agent.js') as typeof Agent;
+  } catch {
+    return (require('undici') as typeof import('undici')).Agent;
+  }
+}
+
+/** Why we aborted a request ourselves; anything else that ends one is the network's doing. */
+class Stop extends Error {
+  constructor(readonly error: FetchError) {
+    super(error.message);
+  }
+}
 
 export class AsyncEngine implements Engine {
   readonly mode = 'async' as const;
   private readonly agent: Agent;
-  private readonly baseHeaders: Record<string, string>;
+  readonly headers: Record<string, string>;
+  /** Requests in flight, so one listener on the run's signal can cancel them all. */
+  readonly active = new Set<Exchange>();
+  private watching: AbortSignal | null = null;
 
   constructor(
-    private readonly opts: RequestOptions,
+    readonly opts: RequestOptions,
     concurrency: number,
   ) {
-    // Timeouts are ours (a whole-request deadline via abort), so undici's per-phase ones are off.
-    this.agent = new Agent({
+    // The deadline is ours (a timer per request), so undici's per-phase timeouts are off.
+    const AgentClass = loadAgent();
+    this.agent = new AgentClass({
       connections: concurrency,
       pipelining: 1,
       headersTimeout: 0,
@@ -34,7 +60,7 @@ export class AsyncEngine implements Engine {
       const key = name.toLowerCase();
       headers[key] = key in headers && key !== 'user-agent' ? `${headers[key]}, ${value}` : value;
     }
-    this.baseHeaders = headers;
+    this.headers = headers;
   }
 
   async init(): Promise<EngineInfo> {
@@ -45,124 +71,194 @@ export class AsyncEngine implements Engine {
     return [];
   }
 
-  async fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+    if (this.watching !== signal) {
+      this.watching = signal;
+      signal.addEventListener('abort', () => {
+        for (const x of this.active) x.stop(fetchError('ABORTED', 'cancelled'));
+      });
+    }
     const start = now();
     onStart(start, null);
-    const ctl = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ctl.abort();
-    }, this.opts.timeoutMs);
-    const onCancel = () => ctl.abort();
-    signal.addEventListener('abort', onCancel);
-    let status: number | null = null;
-    let bytes = 0;
-    let file: string | null = null;
-    let retryAfterMs: number | null = null;
-    let error: FetchError | null = null;
-    try {
-      let url = job.url;
-      let method = this.opts.method;
-      const visited = new Set([new URL(url).href]);
-      for (;;) {
-        const u = new URL(url);
-        const res = await this.agent.request({
-          origin: u.origin,
-          path: u.pathname + u.search,
-          method: method as Dispatcher.HttpMethod,
-          headers: this.baseHeaders,
-          signal: ctl.signal,
+    return new Promise((resolve) => {
+      if (signal.aborted) {
+        resolve({
+          status: null,
+          bytes: 0,
+          start,
+          end: now(),
+          worker: null,
+          error: fetchError('ABORTED', 'cancelled'),
+          file: null,
+          retryAfterMs: null,
         });
-        // Destroying a body on a size limit or a redirect emits 'error'; it is handled here.
-        res.body.on('error', () => {});
-        status = res.statusCode;
-        const step = redirectStep(status, headerOf(res.headers.location), url, method, visited, this.opts.maxRedirects);
-        if (step.kind === 'follow') {
-          await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
-          url = step.url;
-          method = step.method;
-          continue;
-        }
-        if (step.kind === 'fail') {
-          res.body.destroy();
-          error = step.error;
-          break;
-        }
-        retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-        const declared = Number(headerOf(res.headers['content-length']) ?? Number.NaN);
-        if (declared > this.opts.maxSize) {
-          res.body.destroy();
-          throw new SizeLimit();
-        }
-        if (this.opts.outputDir !== null && status < 400) {
-          const saved = await this.save(res.body, job);
-          bytes = saved.bytes;
-          file = saved.file;
-        } else {
-          const limit = this.opts.maxSize;
-          for await (const chunk of res.body) {
-            bytes += (chunk as Buffer).length;
-            if (bytes > limit) {
-              res.body.destroy();
-              throw new SizeLimit();
-            }
-          }
-        }
-        error = statusError(status);
-        break;
+        return;
       }
-    } catch (err) {
-      if (err instanceof SizeLimit) error = fetchError('SIZE_LIMIT', `body larger than ${this.opts.maxSize} bytes`);
-      else if (timedOut) error = fetchError('TIMEOUT', `no complete response within ${this.opts.timeoutMs} ms`);
-      else if (signal.aborted) error = fetchError('ABORTED', 'cancelled');
-      else error = mapError(err);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onCancel);
-    }
-    return { status, bytes, start, end: now(), worker: null, error, file, retryAfterMs };
+      new Exchange(this, job, start, resolve).hop(job.url, this.opts.method);
+    });
   }
 
-  /** Stream a body to a temporary file and rename it into place only when complete. */
-  private async save(body: Dispatcher.ResponseData['body'], job: Job): Promise<{ bytes: number; file: string }> {
-    const dir = this.opts.outputDir!;
-    const name = safeName(job.url);
-    const tmp = tempPath(dir, name, job.index);
-    const out = createWriteStream(tmp, { flags: 'wx' });
-    let bytes = 0;
-    try {
-      await once(out, 'open');
-      for await (const chunk of body) {
-        bytes += (chunk as Buffer).length;
-        if (bytes > this.opts.maxSize) {
-          body.destroy();
-          throw new SizeLimit();
-        }
-        if (!out.write(chunk)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'finish');
-      const final = join(dir, name);
-      await rename(tmp, final);
-      return { bytes, file: final };
-    } catch (err) {
-      out.destroy();
-      await unlink(tmp).catch(() => {});
-      if (err instanceof SizeLimit || !isFsError(err)) throw err;
-      throw Object.assign(new Error(`cannot save body: ${(err as Error).message}`), { code: 'WRITE_FAILED' });
-    }
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    this.agent.dispatch(options, handler);
   }
 
   async close(): Promise<void> {
+    for (const x of this.active) x.stop(fetchError('ABORTED', 'cancelled'));
     await this.agent.destroy().catch(() => {});
   }
 }
 
-function isFsError(err: unknown): boolean {
-  return typeof (err as { syscall?: unknown })?.syscall === 'string' && (err as { path?: unknown }).path !== undefined;
+/** One URL, through its redirects: a dispatch handler per hop, one result at the end. */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private pending: Stop | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private url: string;
+  private visited: Set<string> | null = null;
+  private following = false;
+  private method = 'GET';
+  private status: number | null = null;
+  private bytes = 0;
+  private retryAfterMs: number | null = null;
+  private out: WriteStream | null = null;
+  private tmp: string | null = null;
+  private done = false;
+  /** The response is complete; only the file is still being written. */
+  private ended = false;
+
+  constructor(
+    private readonly engine: AsyncEngine,
+    private readonly job: Job,
+    private readonly start: number,
+    private readonly resolve: (r: AttemptResult) => void,
+  ) {
+    this.url = job.url;
+    engine.active.add(this);
+    const ms = engine.opts.timeoutMs;
+    this.timer = setTimeout(() => this.stop(fetchError('TIMEOUT', `no complete response within ${ms} ms`)), ms);
+  }
+
+  hop(url: string, method: string): void {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      this.finish(fetchError('BAD_REDIRECT', `unusable URL: ${url.slice(0, 80)}`));
+      return;
+    }
+    this.url = url;
+    this.method = method;
+    this.engine.dispatch(
+      { origin: u.origin, path: u.pathname + u.search, method: method as Dispatcher.HttpMethod, headers: this.engine.headers },
+      this,
+    );
+  }
+
+  /** End the request from our side: a deadline, a size limit, a stop. */
+  stop(error: FetchError): void {
+    if (this.done) return;
+    const reason = new Stop(error);
+    if (this.controller) this.controller.abort(reason);
+    else this.pending = reason;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pending) controller.abort(this.pending);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    const opts = this.engine.opts;
+    if (statusCode >= 300 && statusCode < 400 && opts.maxRedirects > 0) {
+      if (this.visited === null) this.visited = new Set([new URL(this.job.url).href]);
+      const step = redirectStep(statusCode, headers.location as string | undefined, this.url, this.method, this.visited, opts.maxRedirects);
+      if (step.kind === 'fail') return controller.abort(new Stop(step.error));
+      if (step.kind === 'follow') {
+        this.following = true;
+        this.url = step.url;
+        this.method = step.method;
+        return;
+      }
+    }
+    this.following = false;
+    this.retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
+    const declared = Number(headers['content-length']);
+    if (declared > opts.maxSize) return controller.abort(new Stop(sizeError(opts.maxSize)));
+    if (opts.outputDir !== null && statusCode < 400) {
+      this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
+      this.out = createWriteStream(this.tmp, { flags: 'wx' });
+      this.out.on('error', (err) => {
+        const error = fetchError('WRITE_FAILED', `cannot save body: ${err.message}`);
+        if (this.ended) this.fail(error);
+        else controller.abort(new Stop(error));
+      });
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.following) return; // a redirect's body is read and dropped, keeping the socket usable
+    this.bytes += chunk.length;
+    if (this.bytes > this.engine.opts.maxSize) return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
+    if (this.out && !this.out.write(chunk)) {
+      controller.pause();
+      this.out.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.following) {
+      this.following = false;
+      this.controller = null;
+      this.hop(this.url, this.method);
+      return;
+    }
+    const error = statusError(this.status!);
+    if (!this.out) return this.finish(error);
+    const out = this.out;
+    const tmp = this.tmp!;
+    this.ended = true;
+    out.end();
+    out.once('finish', () => {
+      const file = join(this.engine.opts.outputDir!, safeName(this.job.url));
+      rename(tmp, file).then(
+        () => this.finish(error, file),
+        (err: Error) => this.fail(fetchError('WRITE_FAILED', `cannot save body: ${err.message}`)),
+      );
+    });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err instanceof Stop ? err.error : mapError(err));
+  }
+
+  private fail(error: FetchError): void {
+    if (this.out) {
+      this.out.destroy();
+      void unlink(this.tmp!).catch(() => {});
+      this.out = null;
+    }
+    this.finish(error);
+  }
+
+  private finish(error: FetchError | null, file: string | null = null): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.engine.active.delete(this);
+    this.resolve({
+      status: this.status,
+      bytes: this.bytes,
+      start: this.start,
+      end: now(),
+      worker: null,
+      error,
+      file,
+      retryAfterMs: this.retryAfterMs,
+    });
+  }
 }
 
-function headerOf(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
+function sizeError(max: number): FetchError {
+  return fetchError('SIZE_LIMIT', `body larger than ${max} bytes`);
 }
