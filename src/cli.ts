@@ -8,6 +8,7 @@ import { MODES } from './engines/types.js';
 import { fetchCommand, type Terminal } from './fetch.js';
 import { resolveSources } from './input.js';
 import {
+  FatalError,
   FORMATS,
   type Format,
   parseHeader,
@@ -280,9 +281,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       code = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
-    } else if (err instanceof UsageError) {
+    } else if (err instanceof UsageError || err instanceof FatalError) {
       process.stderr.write(`fetchall: ${err.message}\n`);
-      code = 2;
+      code = err.exitCode;
     } else {
       process.stderr.write(`fetchall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
       code = 70;

@@ -52,7 +52,7 @@ export async function runComparison(
       const { summary, stop } = await fetchOnce(replay(items), o, mode, term, ctl, {
         out,
         badLines: badReported ? null : err,
-        knownTotal: items.length,
+        knownTotal: { value: items.length },
         header,
       });
       badReported = true;

@@ -2,11 +2,11 @@
 
 import type { Writable } from 'node:stream';
 import type { Mode } from './engines/types.js';
-import { type InputItem, readJobs, type Source } from './input.js';
+import { countJobs, type InputItem, readJobs, type Source } from './input.js';
 import { now } from './measure/clock.js';
 import { liveHelpers, stopHelpers } from './measure/procs.js';
 import type { RunSummary } from './measure/stats.js';
-import type { Format, RunOptions } from './options.js';
+import { FatalError, type Format, type RunOptions } from './options.js';
 import { eventLine } from './render/lines.js';
 import type { Paint } from './render/paint.js';
 import { CLEAR_LINE, progressLine } from './render/progress.js';
@@ -71,7 +71,7 @@ export async function fetchOnce(
   mode: Mode,
   term: Terminal,
   ctl: AbortController,
-  io: { out: Out; badLines: Out | null; knownTotal: number | null; header: boolean },
+  io: { out: Out; badLines: Out | null; knownTotal: { value: number | null }; header: boolean },
 ): Promise<RunOutcome> {
   const { out } = io;
   const config = toRunConfig(o, mode);
@@ -79,7 +79,12 @@ export async function fetchOnce(
   let summary: RunSummary | null = null;
   let progressTimer: NodeJS.Timeout | null = null;
   try {
-    const info = await engine.init();
+    let info: Awaited<ReturnType<typeof engine.init>>;
+    try {
+      info = await engine.init();
+    } catch (err) {
+      throw new FatalError(`cannot start ${mode} mode: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
+    }
     if (ctl.signal.aborted) return { summary: null, stop: ctl.signal.reason as StopReason };
     const text = o.format === 'text';
     const writer = o.format === 'text' ? null : RECORD_WRITERS[o.format];
@@ -87,10 +92,10 @@ export async function fetchOnce(
     let origin = now();
     let done = 0;
     let inFlight = 0;
-    const showProgress = !term.stdoutIsTTY && term.stderrIsTTY && !term.ci && !o.quiet;
+    const showProgress = progressWanted(o, term);
     if (showProgress) {
       progressTimer = setInterval(() => {
-        term.stderr.write(CLEAR_LINE + progressLine({ done, total: io.knownTotal, inFlight, elapsedMs: now() - origin }));
+        term.stderr.write(CLEAR_LINE + progressLine({ done, total: io.knownTotal.value, inFlight, elapsedMs: now() - origin }));
       }, 200);
       progressTimer.unref();
     }
@@ -127,6 +132,11 @@ export async function fetchOnce(
   }
 }
 
+/** A live progress line only for a person watching stderr while stdout goes elsewhere. */
+function progressWanted(o: RunOptions, term: Terminal): boolean {
+  return !term.stdoutIsTTY && term.stderrIsTTY && !term.ci && !o.quiet;
+}
+
 /** Timeline and summary for one finished run, to the right stream for the format. */
 export function report(summary: RunSummary, o: RunOptions, term: Terminal, out: Out, err: Out, stop: StopReason | null): void {
   const toStdout = o.format === 'text' && stop === null;
@@ -158,7 +168,17 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
       } catch {}
     }
   });
-  const knownTotal = sources.every((s) => s.kind === 'url') ? sources.length : null;
+  // The total for the progress line: counted by a second, streaming pass over the files while
+  // the run goes on (stdin cannot be read twice, so with stdin it stays unknown).
+  const knownTotal: { value: number | null } = { value: null };
+  if (progressWanted(o, term) && sources.every((s) => s.kind !== 'stdin')) {
+    countJobs(sources).then(
+      (n) => {
+        knownTotal.value = n;
+      },
+      () => {},
+    );
+  }
   try {
     const { summary, stop } = await fetchOnce(readJobs(sources), o, o.mode, term, ctl, { out, badLines: err, knownTotal, header: true });
     if (summary && summary.total === 0 && stop === null) {

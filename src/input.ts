@@ -127,3 +127,10 @@ export async function* readJobs(sources: Source[], stdin: Readable = process.std
     }
   }
 }
+
+/** How many jobs (URLs and bad lines) the sources hold, by a second streaming pass. */
+export async function countJobs(sources: Source[]): Promise<number> {
+  let n = 0;
+  for await (const _ of readJobs(sources)) n++;
+  return n;
+}

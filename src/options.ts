@@ -7,6 +7,11 @@ export class UsageError extends Error {
   readonly exitCode = 2;
 }
 
+/** Something outside the user's control stopped the run (e.g. the pool could not start): one line, exit 1. */
+export class FatalError extends Error {
+  readonly exitCode = 1;
+}
+
 export const FORMATS = ['text', 'ndjson', 'csv', 'tsv'] as const;
 export type Format = (typeof FORMATS)[number];
 

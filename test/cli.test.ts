@@ -1,10 +1,11 @@
 // The CLI as a user meets it: input forms, bad lines, exit statuses, stdin, formats, serve.
 
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ndjson, run, start } from './helpers/cli.js';
+import { BIN, ndjson, run, start } from './helpers/cli.js';
 import { urls, useServer } from './helpers/server.js';
 
 const ctx = useServer();
@@ -153,6 +154,35 @@ describe('formats', () => {
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`"${server.url}/delay/1?x=a,b"`);
     expect(r.stderr).toMatch(/async: 1 URL in/);
+  });
+});
+
+describe('progress', () => {
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+
+  it.skipIf(!hasScript)('draws a live line on a terminal stderr when stdout is redirected, then clears it', async () => {
+    const { server } = ctx;
+    const list = file('progress.txt', urls(server.url, '/delay/300', 12, '&prog').join('\n'));
+    // script(1) gives the command a terminal; CI must be unset, since CI never gets a progress line.
+    const env = { ...process.env, NO_COLOR: '1' } as NodeJS.ProcessEnv;
+    delete env.CI;
+    // Not spawnSync: the server answering these requests lives in this process.
+    const child = spawn('script', ['-qc', `"${process.execPath}" "${BIN}" -c 4 -f ndjson "${list}" > /dev/null`, '/dev/null'], { env });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    await new Promise((resolve) => child.on('close', resolve));
+    const r = { stdout };
+    const frames = r.stdout.split('\r\u001b[K').filter((f) => /in flight/.test(f));
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.some((f) => /^\d+\/12 done · \d+ in flight · [\d.]+ req\/s · /.test(f))).toBe(true);
+    // cleared before the summary
+    expect(r.stdout).toMatch(/\r\u001b\[K[^\r]*async: 12 URLs in/);
+  });
+
+  it('never appears in a pipe', async () => {
+    const { server } = ctx;
+    const r = await run(['-f', 'ndjson', ...urls(server.url, '/delay/250', 3, '&pipe')]);
+    expect(r.stderr).not.toMatch(/in flight ·|\u001b\[K/);
   });
 });
 

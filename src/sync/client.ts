@@ -83,7 +83,13 @@ export function loadSyncRequest(relay: RelayClient, onHelper: (pid: number) => v
   (childProcess as { spawn: unknown }).spawn = patched;
   (childProcess as { spawnSync: unknown }).spawnSync = patchedSync;
   try {
-    const rpc = createRequire(require.resolve('sync-request'))('sync-rpc') as { FUNCTION_PRIORITY: unknown[] };
+    // A second load in one thread (inline mode, run again by compare) must start a fresh helper
+    // on the new relay, not reuse the module bound to the last run's stopped one.
+    const syncRequestPath = require.resolve('sync-request');
+    const rpcPath = createRequire(syncRequestPath).resolve('sync-rpc');
+    delete require.cache[syncRequestPath];
+    delete require.cache[rpcPath];
+    const rpc = require(rpcPath) as { FUNCTION_PRIORITY: unknown[] };
     rpc.FUNCTION_PRIORITY.unshift(relayCall);
     return require('sync-request') as SyncRequest;
   } finally {
