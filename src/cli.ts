@@ -67,10 +67,7 @@ interface RawOptions {
 function addRunOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option(
-        '-m, --mode <mode>',
-        'how to fetch: async (undici), threads (sync-request in a worker pool), inline (sync-request on the event loop)',
-      )
+      new Option('-m, --mode <mode>', 'async: undici; threads: sync-request in a worker pool; inline: sync-request on the event loop')
         .choices(MODES)
         .default('async')
         .argParser(arg('--mode', parseMode)),
@@ -107,11 +104,10 @@ function addRunOptions(cmd: Command): Command {
     .option('-X, --method <method>', 'HTTP method', arg('--method', parseMethod), 'GET')
     .option('-H, --header <header>', 'extra request header "Name: value" (repeatable)', collectHeader)
     .option('-A, --user-agent <ua>', `User-Agent header (default fetchall/${VERSION})`)
-    .option(
-      '--max-size <bytes>',
-      'fail a response whose body exceeds this (e.g. 512k, 10MB)',
-      arg('--max-size', parseSize),
-      100 * 1024 * 1024,
+    .addOption(
+      new Option('--max-size <bytes>', 'fail a response whose body exceeds this (e.g. 512k, 10MB)')
+        .argParser(arg('--max-size', parseSize))
+        .default(100 * 1024 * 1024, '100MB'),
     )
     .option('-o, --output-dir <dir>', 'save each body in DIR under a safe name derived from its URL')
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))

@@ -2,14 +2,14 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Mode } from './engines/types.js';
-import { exitCodeFor, fetchOnce, report, type Terminal, watchPipe } from './fetch.js';
+import { exitCodeFor, fetchOnce, report, session, type Terminal } from './fetch.js';
 import { type InputItem, readJobs, type Source } from './input.js';
 import { liveHelpers, stopHelpers } from './measure/procs.js';
 import type { RunSummary } from './measure/stats.js';
-import type { RunOptions } from './options.js';
+import { type RunOptions, UsageError } from './options.js';
 import { compareTable, METRICS, type ModeRuns, meanSd, verdicts } from './render/compare.js';
-import { Out } from './render/write.js';
-import { type StopReason, stopOnSignals } from './signals.js';
+import type { Out } from './render/write.js';
+import type { StopReason } from './signals.js';
 
 export interface CompareOptions {
   modes: Mode[];
@@ -90,17 +90,15 @@ export function comparisonJson(result: CompareResult, o: RunOptions, c: CompareO
 }
 
 export async function compareCommand(sources: Source[], o: RunOptions, c: CompareOptions, term: Terminal): Promise<number> {
-  const ctl = new AbortController();
-  const out = new Out(term.stdout, o.format === 'text' || c.modes.includes('inline'));
-  const err = new Out(term.stderr, true);
-  watchPipe(term.stdout, out, ctl);
-  const unhook = stopOnSignals(ctl, () => {
-    for (const p of liveHelpers()) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {}
+  const { ctl, out, err, unhook } = session(term, o.format === 'text' || c.modes.includes('inline'));
+  if (c.json) {
+    try {
+      writeFileSync(c.json, '');
+    } catch (e) {
+      unhook();
+      throw new UsageError(`--json: cannot write '${c.json}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-  });
+  }
   try {
     // Each mode must see the same list, so compare reads it whole (fetch alone streams it).
     const items: InputItem[] = [];

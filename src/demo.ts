@@ -5,13 +5,12 @@
 import { VERSION } from './cli.js';
 import { printVerdict, runComparison } from './compare.js';
 import type { Mode } from './engines/types.js';
-import { type Terminal, watchPipe } from './fetch.js';
+import { session, type Terminal } from './fetch.js';
 import type { InputItem } from './input.js';
 import { liveHelpers, stopHelpers } from './measure/procs.js';
 import type { RunOptions } from './options.js';
-import { Out } from './render/write.js';
 import { spawnServer } from './server-process.js';
-import { EXIT_FOR, stopOnSignals } from './signals.js';
+import { EXIT_FOR } from './signals.js';
 
 /** The demo list: paths on the built-in server. */
 export const DEMO_PATHS = [
@@ -33,17 +32,7 @@ export async function demoCommand(opts: { modes: Mode[]; concurrency: number; ru
   // The server runs in its own process: inline mode blocks this one's event loop (that is its
   // lesson), and the server's CPU and memory must not be counted as fetchall's.
   const server = await spawnServer();
-  const ctl = new AbortController();
-  const out = new Out(term.stdout, true);
-  const err = new Out(term.stderr, true);
-  watchPipe(term.stdout, out, ctl);
-  const unhook = stopOnSignals(ctl, () => {
-    for (const p of liveHelpers()) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {}
-    }
-  });
+  const { ctl, out, err, unhook } = session(term, true);
   try {
     const items: InputItem[] = DEMO_PATHS.map((p, index) => ({ kind: 'job', job: { index, url: `${server.url}${p}?i=${index}` } }));
     const o: RunOptions = {

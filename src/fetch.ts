@@ -157,17 +157,7 @@ export function exitCodeFor(outcome: { failed: number; stop: StopReason | null }
 
 /** `fetchall [options] [source...]`: returns the exit status. */
 export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal): Promise<number> {
-  const ctl = new AbortController();
-  const out = new Out(term.stdout, o.format === 'text' || o.mode === 'inline');
-  const err = new Out(term.stderr, true);
-  watchPipe(term.stdout, out, ctl);
-  const unhook = stopOnSignals(ctl, () => {
-    for (const p of liveHelpers()) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {}
-    }
-  });
+  const { ctl, out, err, unhook } = session(term, o.format === 'text' || o.mode === 'inline');
   // The total for the progress line: counted by a second, streaming pass over the files while
   // the run goes on (stdin cannot be read twice, so with stdin it stays unknown).
   const knownTotal: { value: number | null } = { value: null };
@@ -194,8 +184,20 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
   }
 }
 
+/**
+ * What every command sets up: the stop controller, stdout/stderr writers, and the ways a run is
+ * stopped (signals, a closed stdout). `live`: write each line at once rather than batching.
+ */
+export function session(term: Terminal, live: boolean): { ctl: AbortController; out: Out; err: Out; unhook: () => void } {
+  const ctl = new AbortController();
+  const out = new Out(term.stdout, live);
+  const err = new Out(term.stderr, true);
+  watchPipe(term.stdout, out, ctl);
+  return { ctl, out, err, unhook: stopOnSignals(ctl) };
+}
+
 /** A reader that went away (`| head -1`) stops the run quietly. */
-export function watchPipe(stream: Writable, out: Out, ctl: AbortController): void {
+function watchPipe(stream: Writable, out: Out, ctl: AbortController): void {
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') {
       out.closed = true;

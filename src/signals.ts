@@ -5,21 +5,20 @@ export type StopReason = 'SIGINT' | 'SIGTERM' | 'EPIPE';
 
 export const EXIT_FOR: Record<StopReason, number> = { SIGINT: 130, SIGTERM: 143, EPIPE: 141 };
 
-/** Abort `ctl` on the first signal; a second one (or a stuck shutdown) exits at once. */
-export function stopOnSignals(ctl: AbortController, onForce: () => void): () => void {
+/**
+ * Abort `ctl` on the first signal; a second one (or a shutdown stuck for 3 s) exits at once.
+ * A forced exit still stops every helper process: procs.ts kills them from the 'exit' event.
+ */
+export function stopOnSignals(ctl: AbortController): () => void {
+  const force = (sig: NodeJS.Signals) => {
+    process.exitCode = EXIT_FOR[sig as 'SIGINT' | 'SIGTERM'] ?? 1;
+    process.exit();
+  };
   const handler = (sig: NodeJS.Signals) => {
-    if (ctl.signal.aborted) {
-      process.exitCode = EXIT_FOR[sig as 'SIGINT' | 'SIGTERM'] ?? 1;
-      onForce();
-      process.exit();
-    }
+    if (ctl.signal.aborted) force(sig);
     ctl.abort(sig);
     // Shutdown normally takes milliseconds; never let a wedged engine hold the user hostage.
-    setTimeout(() => {
-      process.exitCode = EXIT_FOR[sig as 'SIGINT' | 'SIGTERM'] ?? 1;
-      onForce();
-      process.exit();
-    }, 3000).unref();
+    setTimeout(() => force(sig), 3000).unref();
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -129,6 +129,18 @@ describe('limits and stops', () => {
     expect(rec!.bytes).toBeLessThan(2 * 1024 * 1024);
   });
 
+  it('threads: a worker that crashes or wedges fails only its URL and is replaced', async () => {
+    const u = ctx.server.url;
+    const list = [`${u}/delay/20?a`, `${u}/__crash__`, `${u}/delay/20?b`, `${u}/__wedge__`, `${u}/delay/20?c`, `${u}/delay/20?d`];
+    const r = await run(['-m', 'threads', '-c', '2', '-t', '1000', '-f', 'ndjson', ...list], { env: { FETCHALL_FAULT_INJECTION: '1' } });
+    expect(r.code).toBe(1);
+    const recs = byIndex(r.stdout);
+    expect(recs.map((x) => x.error?.code ?? 'ok')).toEqual(['ok', 'WORKER_CRASH', 'ok', 'TIMEOUT', 'ok', 'ok']);
+    expect(recs[3]!.error!.message).toMatch(/worker replaced/);
+    expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
   it('keeps --per-host at the server', async () => {
     const { server } = ctx;
     server.reset();

@@ -3,8 +3,9 @@
 
 import { now } from '../measure/clock.js';
 import { adoptHelper, liveHelpers, stopHelpers } from '../measure/procs.js';
-import { loadSyncRequest, syncFetch } from '../sync/client.js';
+import { loadSyncRequest, syncFetch, warmUp } from '../sync/client.js';
 import { Relay } from '../sync/relay.js';
+import { fetchError } from './common.js';
 import type { AttemptResult, Engine, EngineInfo, Job, RequestOptions } from './types.js';
 
 export class InlineEngine implements Engine {
@@ -22,6 +23,7 @@ export class InlineEngine implements Engine {
       adoptHelper(pid);
       this.helpers.push(pid);
     });
+    warmUp(this.request, this.relay.warmUrl);
     return { startupMs: now() - t0, threads: 2 };
   }
 
@@ -30,35 +32,11 @@ export class InlineEngine implements Engine {
   }
 
   async fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
-    if (signal.aborted) {
-      const t = now();
-      return {
-        status: null,
-        bytes: 0,
-        start: t,
-        end: t,
-        worker: null,
-        error: { code: 'ABORTED', message: 'cancelled' },
-        file: null,
-        retryAfterMs: null,
-      };
-    }
+    if (signal.aborted) return cancelled();
     // Let the loop turn between requests, so timers and signals run there; during a request
     // it cannot, and the loop-stall figure shows exactly that.
     await new Promise((resolve) => setImmediate(resolve));
-    if (signal.aborted) {
-      const t = now();
-      return {
-        status: null,
-        bytes: 0,
-        start: t,
-        end: t,
-        worker: null,
-        error: { code: 'ABORTED', message: 'cancelled' },
-        file: null,
-        retryAfterMs: null,
-      };
-    }
+    if (signal.aborted) return cancelled();
     return syncFetch(this.request!, job, this.opts, null, (t) => onStart(t, null));
   }
 
@@ -67,4 +45,18 @@ export class InlineEngine implements Engine {
     await this.relay?.close();
     this.relay = null;
   }
+}
+
+function cancelled(): AttemptResult {
+  const t = now();
+  return {
+    status: null,
+    bytes: 0,
+    start: t,
+    end: t,
+    worker: null,
+    error: fetchError('ABORTED', 'cancelled'),
+    file: null,
+    retryAfterMs: null,
+  };
 }

@@ -1,18 +1,25 @@
 // The pool worker's entry: sync-request, blocking this thread for each request it runs.
 
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { loadSyncRequest, syncFetch } from '../sync/client.js';
+import { loadSyncRequest, syncFetch, warmUp } from '../sync/client.js';
 import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
 
 const port = parentPort!;
 const send = (msg: FromWorker) => port.postMessage(msg);
-const { relay, options } = workerData as WorkerData;
+const { relay, options, warmUrl } = workerData as WorkerData;
 
 const request = loadSyncRequest(relay, (pid) => send({ type: 'helper', pid }));
+warmUp(request, warmUrl);
 send({ type: 'ready' });
+
+// Test hook, off unless the environment asks for it: lets the tests make a worker crash or wedge,
+// to prove the pool fails that URL, replaces the worker, and carries on.
+const faults = process.env.FETCHALL_FAULT_INJECTION === '1';
 
 port.on('message', (msg: ToWorker) => {
   const { job } = msg;
+  if (faults && job.url.includes('__crash__')) throw new Error('injected crash');
+  if (faults && job.url.includes('__wedge__')) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   const result = syncFetch(request, job, options, threadId, (t) => send({ type: 'start', index: job.index, t }));
   send({ type: 'result', index: job.index, result });
 });

@@ -46,13 +46,14 @@ export class ThreadsEngine implements Engine {
   async init(): Promise<EngineInfo> {
     const t0 = now();
     this.relay = await Relay.start();
-    await Promise.all(Array.from({ length: this.size }, () => this.spawn()));
+    // A worker whose helper fails to start (sync-rpc picks its port racily) gets one more try.
+    await Promise.all(Array.from({ length: this.size }, () => this.spawn().catch(() => this.spawn())));
     // main + relay + the pool
     return { startupMs: now() - t0, threads: this.size + 2 };
   }
 
   private spawn(): Promise<void> {
-    const data: WorkerData = { relay: this.relay!.client(), options: this.opts };
+    const data: WorkerData = { relay: this.relay!.client(), options: this.opts, warmUrl: this.relay!.warmUrl };
     const worker = new Worker(new URL('./threads-worker.js', import.meta.url), {
       workerData: data,
       transferList: [data.relay.port],
@@ -158,7 +159,8 @@ export class ThreadsEngine implements Engine {
     if (task) task.resolve({ ...failed(task, error), worker: slot.worker.threadId });
     void slot.worker.terminate();
     if (slot.helper !== null) void stopHelpers([slot.helper]);
-    if (this.closing) return;
+    // A worker that never became ready is retried by init(), not here.
+    if (this.closing || !slot.ready) return;
     this.replaced++;
     this.spawn().catch(() => {
       // Could not replace: the remaining slots carry on; if none are left, fail what waits.

@@ -70,7 +70,7 @@ export class RunMeter {
   private helpers0 = 0;
   private inflight = 0;
   private peak = 0;
-  private sumMs = 0;
+  private busyMs = 0;
   private count = 0;
   private okCount = 0;
   private failCount = 0;
@@ -103,6 +103,8 @@ export class RunMeter {
 
   attemptEnded(start: number, end: number): void {
     this.inflight--;
+    // Time in flight, not a record's whole span: a retry's backoff is no concurrency.
+    this.busyMs += end - start;
     this.addSlices(start, end);
   }
 
@@ -115,7 +117,6 @@ export class RunMeter {
     }
     this.count++;
     this.bytes += r.bytes;
-    this.sumMs += r.ms;
     this.hist.record(Math.max(1, Math.round(r.ms * 1000)));
     if (this.spans.length < MAX_SPANS) {
       this.spans.push({
@@ -176,7 +177,7 @@ export class RunMeter {
       reqPerSec: wallMs > 0 ? (this.count * 1000) / wallMs : 0,
       latency:
         this.count === 0 ? null : { min: h.min / 1000, p50: h.percentile(50) / 1000, p95: h.percentile(95) / 1000, max: h.max / 1000 },
-      achievedConcurrency: wallMs > 0 ? this.sumMs / wallMs : 0,
+      achievedConcurrency: wallMs > 0 ? this.busyMs / wallMs : 0,
       peakInFlight: this.peak,
       loopStallMs,
       cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs },

@@ -31,6 +31,7 @@ export interface RelayReply {
 export interface WorkerData {
   relay: RelayClient;
   options: RequestOptions;
+  warmUrl: string;
 }
 
 export type ToWorker = { type: 'fetch'; job: Job };

@@ -5,14 +5,19 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { RelayClient } from './protocol.js';
 
 export class Relay {
-  private constructor(private readonly worker: Worker) {}
+  private constructor(
+    private readonly worker: Worker,
+    /** A local URL to warm a blocking client on (served by the relay thread). */
+    readonly warmUrl: string,
+  ) {}
 
   static async start(): Promise<Relay> {
     const worker = new Worker(new URL('./relay-thread.js', import.meta.url));
     const [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [unknown];
-    if (msg !== 'ready') throw new Error('relay thread did not start');
+    const ready = msg as { ready?: boolean; warmUrl?: string };
+    if (!ready.ready || !ready.warmUrl) throw new Error('relay thread did not start');
     worker.unref();
-    return new Relay(worker);
+    return new Relay(worker, ready.warmUrl);
   }
 
   /** A new channel: one side goes to the relay now, the returned side to the blocking client. */
