@@ -8,6 +8,7 @@ import { MODES } from './engines/types.js';
 import { fetchCommand, type Terminal } from './fetch.js';
 import { resolveSources } from './input.js';
 import {
+  checkPoolSize,
   FatalError,
   FORMATS,
   type Format,
@@ -86,7 +87,7 @@ function addRunOptions(cmd: Command): Command {
     .option(
       '-t, --timeout <ms>',
       'deadline for the whole request, body included, in ms',
-      arg('--timeout', (f, v) => parseIntFlag(f, v, 1)),
+      arg('--timeout', (f, v) => parseIntFlag(f, v, 1, 2_147_483_647)),
       30_000,
     )
     .option(
@@ -193,6 +194,7 @@ Examples:
   fetchall demo`,
     );
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
+    checkPoolSize([raw.mode], raw.concurrency);
     const o = await toRunOptions(raw, raw.outputDir);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
     setExit(await fetchCommand(sources, o, terminal(o.color)));
@@ -215,6 +217,7 @@ Examples:
     )
     .option('--json <file>', 'export every figure of every run to FILE');
   addRunOptions(compare).action(async (args: string[], raw: RawOptions & { modes: RunOptions['mode'][]; runs: number; json?: string }) => {
+    checkPoolSize(raw.modes, raw.concurrency);
     const { compareCommand } = await import('./compare.js');
     const o = await toRunOptions(raw, raw.outputDir);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
@@ -255,6 +258,7 @@ Examples:
     )
     .option('--no-color', 'no colour')
     .action(async (opts: { modes: RunOptions['mode'][]; concurrency: number; runs: number; color: boolean }) => {
+      checkPoolSize(opts.modes, opts.concurrency);
       const { demoCommand } = await import('./demo.js');
       setExit(await demoCommand(opts, terminal(opts.color)));
     });

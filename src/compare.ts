@@ -73,12 +73,18 @@ function exportable(s: RunSummary) {
   return figures;
 }
 
+/** A comparison has modes, not a mode. */
+function withoutMode(o: RunOptions): Omit<RunOptions, 'mode'> {
+  const { mode: _mode, ...rest } = o;
+  return rest;
+}
+
 export function comparisonJson(result: CompareResult, o: RunOptions, c: CompareOptions, urls: number) {
   return {
     tool: 'fetchall',
     date: new Date().toISOString(),
     urls,
-    options: { ...o, modes: c.modes, runs: c.runs },
+    options: { ...withoutMode(o), modes: c.modes, runs: c.runs },
     interrupted: result.stop,
     modes: result.modes.map((m) => ({
       mode: m.mode,
@@ -103,6 +109,7 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
     // Each mode must see the same list, so compare reads it whole (fetch alone streams it).
     const items: InputItem[] = [];
     for await (const item of readJobs(sources)) items.push(item);
+    if (items.length === 0) throw new UsageError('nothing to fetch: the input held no URLs');
     const result = await runComparison(items, o, c, term, ctl, out, err);
     const failed = result.modes.reduce((n, m) => n + m.runs.reduce((k, s) => k + s.failed, 0), 0);
     if (result.stop !== 'EPIPE') printVerdict(result, o, term, out, err);

@@ -105,8 +105,10 @@ export async function fetchOnce(
       config,
       {
         onEvent(e) {
-          if (e.kind === 'start') inFlight++;
-          else {
+          // A URL is in flight from its first attempt to its record, backoff included.
+          if (e.kind === 'start') {
+            if (e.attempt === 1) inFlight++;
+          } else {
             done++;
             if (e.record.attempts > 0) inFlight = Math.max(0, inFlight - 1);
           }

@@ -23,7 +23,8 @@ export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
   }
   return args.map((arg): Source => {
     if (arg === '-') return { kind: 'stdin' };
-    if (/^https?:\/\//i.test(arg)) return { kind: 'url', url: arg };
+    // Anything shaped like scheme://… is meant as a URL; checkUrl then says what is wrong with it.
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg)) return { kind: 'url', url: arg };
     let st: ReturnType<typeof statSync>;
     try {
       st = statSync(arg);
@@ -31,12 +32,19 @@ export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
       throw new UsageError(
-        `${arg}: cannot read: ${why}${code === 'ENOENT' && !arg.includes('/') && arg.includes('.') ? ` (for a URL, write https://${arg})` : ''}`,
+        `${arg}: cannot read: ${why}${code === 'ENOENT' && looksLikeHost(arg) ? ` (for a URL, write https://${arg})` : ''}`,
       );
     }
     if (st.isDirectory()) throw new UsageError(`${arg}: cannot read: is a directory`);
     return { kind: 'file', path: arg };
   });
+}
+
+/** 'example.com' or 'example.com/x' — not 'urls.txt'. */
+function looksLikeHost(arg: string): boolean {
+  return (
+    /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(\/\S*)?$/.test(arg) && !/\.(txt|text|list|lst|urls?|csv|tsv|ndjson|json|log|in)$/i.test(arg)
+  );
 }
 
 /** Why a trimmed line is not a fetchable URL, or null when it is one. */
@@ -119,7 +127,7 @@ export async function* readJobs(sources: Source[], stdin: Readable = process.std
         if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1).trim();
         if (text === '' || text.startsWith('#')) continue;
         const reason = checkUrl(text);
-        if (reason) yield { kind: 'bad', index: index++, where: `${name}:${lineNo}`, text: excerpt(text), reason };
+        if (reason) yield { kind: 'bad', index: index++, where: `${name}:${lineNo}`, text: text.slice(0, 2048), reason };
         else yield { kind: 'job', job: { index: index++, url: text } };
       }
     } finally {

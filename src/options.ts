@@ -101,3 +101,14 @@ export function parseMethod(flag: string, value: string): string {
   if (!/^[A-Za-z]+$/.test(value)) throw new UsageError(`${flag}: not an HTTP method: '${value}'`);
   return value.toUpperCase();
 }
+
+/** Each thread of the pool costs a node helper process (~55 MB): a typo must not start 10,000. */
+export const MAX_POOL = 64;
+
+export function checkPoolSize(modes: Mode[], concurrency: number): void {
+  if (modes.includes('threads') && concurrency > MAX_POOL) {
+    throw new UsageError(
+      `--concurrency: threads mode starts a worker thread and a sync-request helper process (~55 MB) per unit; at most ${MAX_POOL}, got ${concurrency}`,
+    );
+  }
+}

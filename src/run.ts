@@ -110,12 +110,14 @@ export async function runJobs(
     let first: number | null = null;
     let result: AttemptResult | null = null;
     let attempt = 0;
+    let started = 0;
     while (attempt <= config.retries) {
       attempt++;
       const n = attempt;
       let began: number | null = null;
       result = await engine.fetch(job, signal, (t, worker) => {
         began = t;
+        started++;
         if (first === null) first = t;
         meter.attemptStarted(n);
         emit({ kind: 'start', index: job.index, url: job.url, t, worker, attempt: n });
@@ -138,7 +140,8 @@ export async function runJobs(
       start: first!,
       end: r.end,
       ms: r.end - first!,
-      attempts: attempt,
+      // Attempts that really started: a URL cancelled before it began has none.
+      attempts: started,
       worker: r.worker,
       error,
       file: r.file,
@@ -242,5 +245,6 @@ export async function runJobs(
     threads: setup.threads,
     helpers: engine.helperPids().length,
     interrupted: signal.aborted ? String(signal.reason ?? 'aborted') : null,
+    blockedMs: engine.longestBlockMs?.() ?? 0,
   });
 }

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { UsageError } from './options.js';
 
 export interface ServerStats {
   /** Requests received since the last reset (the log below may hold fewer). */
@@ -393,7 +394,13 @@ export async function startServer(opts: { host?: string; port?: number } = {}): 
 
 /** `fetchall serve`: print the base URL first thing, then serve until SIGINT/SIGTERM. */
 export async function serveCommand(opts: { host: string; port: number }): Promise<void> {
-  const server = await startServer(opts);
+  let server: TestServer;
+  try {
+    server = await startServer(opts);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`serve: cannot listen on ${opts.host}:${opts.port}: ${code}`);
+  }
   // Callers (the demo, scripts) read the first stdout line to find the server.
   process.stdout.write(`${server.url}\n`);
   await new Promise<void>((resolve) => {

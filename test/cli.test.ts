@@ -112,6 +112,32 @@ describe('exit status', () => {
   });
 });
 
+describe('more usage errors', () => {
+  it('compare with nothing to fetch is exit 2 before any pool starts', async () => {
+    const r = await run(['compare', '--modes', 'threads,async'], { input: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('fetchall: nothing to fetch: the input held no URLs');
+  });
+
+  it('serve on a busy port says so in one line, exit 2', async () => {
+    const r = await run(['serve', '--port', String(ctx.server.port)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`fetchall: serve: cannot listen on 127.0.0.1:${ctx.server.port}: EADDRINUSE`);
+  });
+
+  it('refuses a thread pool that would start hundreds of helper processes', async () => {
+    const r = await run(['-m', 'threads', '-c', '500', 'http://127.0.0.1:9/']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--concurrency: threads mode .* at most 64/);
+  });
+
+  it('a URL argument with another scheme is a bad line, not a missing file', async () => {
+    const r = await run(['-q', 'ftp://example.com/x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unsupported scheme 'ftp:'/);
+  });
+});
+
 describe('formats', () => {
   it('ndjson carries every contract field', async () => {
     const { server } = ctx;
@@ -181,7 +207,8 @@ describe('progress', () => {
 
   it('never appears in a pipe', async () => {
     const { server } = ctx;
-    const r = await run(['-f', 'ndjson', ...urls(server.url, '/delay/250', 3, '&pipe')]);
+    // CI unset, so only the pipe keeps it away.
+    const r = await run(['-f', 'ndjson', ...urls(server.url, '/delay/250', 3, '&pipe')], { env: { CI: '' } });
     expect(r.stderr).not.toMatch(/in flight ·|\u001b\[K/);
   });
 });

@@ -14,6 +14,7 @@ const ctx = useServer();
 
 type Rec = {
   index: number;
+  ms: number;
   ok: boolean;
   status: number | null;
   bytes: number;
@@ -60,6 +61,30 @@ describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
     expect(code(10)).toBe('SIZE_LIMIT');
     expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+|Error:|Warning/);
     expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  it('sends what async sends: normalised, percent-encoded URLs', async () => {
+    const u = ctx.server.url;
+    const tag = `norm-${mode}-${Date.now()}`;
+    const r = await run(['-m', mode, '-f', 'ndjson', `${u}/delay/1?u=é&${tag}`, `${u}/delay/1/../../status/201?${tag}#frag`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(byIndex(r.stdout).map((x) => x.status)).toEqual([200, 201]);
+    const paths = ctx.server
+      .stats()
+      .requests.filter((q) => q.path.includes(tag))
+      .map((q) => q.path)
+      .sort();
+    expect(paths).toEqual([`/delay/1?u=%C3%A9&${tag}`, `/status/201?${tag}`]);
+  });
+
+  it('fails an endless body on --max-size promptly, without buffering it', async () => {
+    const r = await run(['-m', mode, '-c', '2', '-t', '20000', '--max-size', '1MB', '-f', 'ndjson', `${ctx.server.url}/endless`]);
+    const [rec] = byIndex(r.stdout);
+    expect(rec!.error?.code).toBe('SIZE_LIMIT');
+    expect(rec!.ms).toBeLessThan(10_000);
+    expect(r.stderr).toMatch(/memory\s+\d+ MB(?: \+ helpers (\d+) MB)?/);
+    const helpers = /helpers (\d+) MB peak/.exec(r.stderr);
+    if (helpers) expect(Number(helpers[1])).toBeLessThan(200);
   });
 
   it('returns the 3xx itself with --max-redirects 0', async () => {
@@ -122,13 +147,6 @@ describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
 });
 
 describe('limits and stops', () => {
-  it('fails an endless body promptly on --max-size in async mode', async () => {
-    const r = await run(['-t', '20000', '--max-size', '1MB', '-f', 'ndjson', `${ctx.server.url}/endless`]);
-    const [rec] = byIndex(r.stdout);
-    expect(rec!.error?.code).toBe('SIZE_LIMIT');
-    expect(rec!.bytes).toBeLessThan(2 * 1024 * 1024);
-  });
-
   it('threads: a worker that crashes or wedges fails only its URL and is replaced', async () => {
     const u = ctx.server.url;
     const list = [`${u}/delay/20?a`, `${u}/__crash__`, `${u}/delay/20?b`, `${u}/__wedge__`, `${u}/delay/20?c`, `${u}/delay/20?d`];
@@ -175,7 +193,7 @@ describe('limits and stops', () => {
 
   it.each(['async', 'threads'])('%s: a closed pipe (| head -1) stops quietly', async (mode) => {
     const u = ctx.server.url;
-    const list = Array.from({ length: 30 }, (_, i) => `${u}/delay/200?p=${i}`).join(' ');
+    const list = Array.from({ length: 30 }, (_, i) => `${u}/delay/200?pipe-${mode}=${i}`).join(' ');
     const tag = `fetchall-test-pipe-${mode}-${Date.now()}`;
     const child = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" -m ${mode} -c 3 -f ndjson ${list} | head -1`], {
       env: { ...process.env, FETCHALL_TEST_TAG: tag, CI: 'true' },
@@ -186,6 +204,9 @@ describe('limits and stops', () => {
     child.stderr.on('data', (d) => (err += d));
     await new Promise((r) => child.on('close', r));
     expect(out.split('\n').filter((l) => l.startsWith('{'))).toHaveLength(1);
+    // It stopped at the closed pipe rather than fetching the whole list into the void.
+    const served = ctx.server.stats().requests.filter((q) => q.path.includes(`pipe-${mode}`)).length;
+    expect(served).toBeLessThan(30);
     expect(err).not.toMatch(/EPIPE|Error|\bat \S+:\d+:\d+/);
     expect(await leftover(tag)).toEqual([]);
   });

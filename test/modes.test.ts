@@ -42,7 +42,7 @@ describe('async mode', () => {
     const r = await run(['-c', '6', '--no-timeline', ...list]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
-    const starts = lines.map((l, i) => (/\bstart\b/.test(l) ? i : -1)).filter((i) => i >= 0);
+    const starts = lines.map((l, i) => (/ {2}start {2}#/.test(l) ? i : -1)).filter((i) => i >= 0);
     const firstDone = lines.findIndex((l) => /\bdone\b/.test(l));
     expect(starts).toHaveLength(6);
     expect(Math.max(...starts)).toBeLessThan(firstDone);
@@ -84,6 +84,12 @@ describe('threads mode', () => {
 });
 
 describe('inline mode', () => {
+  it('reports the loop blocked for a short request too', async () => {
+    const r = await run(['-m', 'inline', '-q', `${ctx.server.url}/delay/60?short`]);
+    const stall = /loop stall\s+([\d.]+) (ms|s)/.exec(r.stdout)!;
+    expect(Number(stall[1]) * (stall[2] === 's' ? 1000 : 1)).toBeGreaterThanOrEqual(60);
+  });
+
   it('runs strictly one request at a time and shows the loop blocked', async () => {
     const { server } = ctx;
     server.reset();

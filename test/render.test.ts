@@ -85,9 +85,19 @@ describe('timeline', () => {
     expect(axis).toMatch(/0 .*1\.00 s$/);
   });
 
-  it('fits a narrow terminal too', () => {
-    const s = fakeRun('async', [100, 900, 1500], 3);
-    for (const l of timeline(s, { width: 50, maxBars: 40, paint: plain }).split('\n')) expect(l.length).toBeLessThanOrEqual(50);
+  it.each([30, 45, 50, 200])('fits a %i-column terminal too', (width) => {
+    const s = fakeRun('async', [100, 900, 1500, 250], 3);
+    for (const mode of [40, 2]) {
+      for (const l of timeline(s, { width, maxBars: mode, paint: plain }).split('\n')) expect(l.length).toBeLessThanOrEqual(width);
+    }
+  });
+
+  it('labels bars with the host when the list spans several origins', () => {
+    const s = fakeRun('async', [100, 200], 2);
+    s.spans[1] = { ...s.spans[1]!, url: 'http://other.test:81/x' };
+    const lines = waterfall(s, { width: 100, maxBars: 40, paint: plain }).split('\n');
+    expect(lines[0]).toContain('127.0.0.1:8080/delay/100?i=0');
+    expect(lines[1]).toContain('other.test:81/x');
   });
 });
 

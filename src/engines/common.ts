@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   BAD_INPUT: 'the input line is not a fetchable URL',
   ABORTED: 'cancelled by SIGINT/SIGTERM or a closed output',
   WORKER_CRASH: 'the worker thread running the request died',
+  HELPER_FAILED: 'sync-request’s helper process closed without an answer (e.g. killed by Ctrl-C)',
   WRITE_FAILED: 'the body could not be saved under --output-dir',
   REQUEST_FAILED: 'any other failure, with the client’s message',
 } as const;

@@ -13,13 +13,18 @@ export class InlineEngine implements Engine {
   private relay: Relay | null = null;
   private request: ReturnType<typeof loadSyncRequest> | null = null;
   private readonly helpers: number[] = [];
+  private longest = 0;
+
+  longestBlockMs(): number {
+    return this.longest;
+  }
 
   constructor(private readonly opts: RequestOptions) {}
 
   async init(): Promise<EngineInfo> {
     const t0 = now();
     this.relay = await Relay.start();
-    this.request = loadSyncRequest(this.relay.client(), (pid) => {
+    this.request = loadSyncRequest(this.relay.client(), this.opts.maxSize, (pid) => {
       adoptHelper(pid);
       this.helpers.push(pid);
     });
@@ -37,7 +42,10 @@ export class InlineEngine implements Engine {
     // it cannot, and the loop-stall figure shows exactly that.
     await new Promise((resolve) => setImmediate(resolve));
     if (signal.aborted) return cancelled();
-    return syncFetch(this.request!, job, this.opts, null, (t) => onStart(t, null));
+    const t0 = performance.now();
+    const result = syncFetch(this.request!, job, this.opts, null, (t) => onStart(t, null));
+    this.longest = Math.max(this.longest, performance.now() - t0);
+    return result;
   }
 
   async close(): Promise<void> {

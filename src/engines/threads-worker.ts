@@ -8,7 +8,7 @@ const port = parentPort!;
 const send = (msg: FromWorker) => port.postMessage(msg);
 const { relay, options, warmUrl } = workerData as WorkerData;
 
-const request = loadSyncRequest(relay, (pid) => send({ type: 'helper', pid }));
+const request = loadSyncRequest(relay, options.maxSize, (pid) => send({ type: 'helper', pid }));
 warmUp(request, warmUrl);
 send({ type: 'ready' });
 

@@ -85,6 +85,11 @@ export interface Engine {
    * `onStart` is called with the thread id and time as the request really starts.
    */
   fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult>;
+  /**
+   * The longest time this engine itself held the event loop (inline: one blocking request), so
+   * the stall is reported even when Node's loop-delay monitor took no sample during it.
+   */
+  longestBlockMs?(): number;
   /** Helper processes alive now (pids), for counting and for cleanup. */
   helperPids(): number[];
   /** Stop everything the engine started: threads, sockets, helper processes. */

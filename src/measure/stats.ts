@@ -71,6 +71,8 @@ export class RunMeter {
   private inflight = 0;
   private peak = 0;
   private busyMs = 0;
+  private minMs = Number.POSITIVE_INFINITY;
+  private maxMs = 0;
   private count = 0;
   private okCount = 0;
   private failCount = 0;
@@ -111,13 +113,15 @@ export class RunMeter {
   record(r: UrlRecord): void {
     if (r.ok) this.okCount++;
     else this.failCount++;
-    if (r.attempts === 0) {
-      this.bad++;
-      return;
-    }
+    if (r.error?.code === 'BAD_INPUT') this.bad++;
+    // Only URLs that were really requested have a latency (not bad lines, not ones cancelled first).
+    if (r.attempts === 0) return;
     this.count++;
     this.bytes += r.bytes;
     this.hist.record(Math.max(1, Math.round(r.ms * 1000)));
+    // The histogram's buckets round; the extremes are kept exactly.
+    if (r.ms < this.minMs) this.minMs = r.ms;
+    if (r.ms > this.maxMs) this.maxMs = r.ms;
     if (this.spans.length < MAX_SPANS) {
       this.spans.push({
         index: r.index,
@@ -152,7 +156,7 @@ export class RunMeter {
     }
   }
 
-  finish(opts: { startupMs: number; threads: number; helpers: number; interrupted: string | null }): RunSummary {
+  finish(opts: { startupMs: number; threads: number; helpers: number; interrupted: string | null; blockedMs: number }): RunSummary {
     const end = now();
     const loopStallMs = this.loop.stop();
     this.sampleRss();
@@ -179,7 +183,7 @@ export class RunMeter {
         this.count === 0 ? null : { min: h.min / 1000, p50: h.percentile(50) / 1000, p95: h.percentile(95) / 1000, max: h.max / 1000 },
       achievedConcurrency: wallMs > 0 ? this.busyMs / wallMs : 0,
       peakInFlight: this.peak,
-      loopStallMs,
+      loopStallMs: Math.max(loopStallMs, opts.blockedMs),
       cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs },
       memory: {
         selfPeakBytes: this.rssPeak,

@@ -2,7 +2,7 @@
 // screen, a chart of requests in flight over time. Pure: summary and sizes in, text out.
 
 import type { RunSummary, Span } from '../measure/stats.js';
-import { clipStart, duration } from './format.js';
+import { clipEnd, clipStart, duration } from './format.js';
 import type { Paint } from './paint.js';
 
 export interface TimelineOptions {
@@ -12,12 +12,20 @@ export interface TimelineOptions {
   paint: Paint;
 }
 
-function label(span: Span): string {
+function label(span: Span, withHost: boolean): string {
   try {
     const u = new URL(span.url);
-    return `${u.pathname}${u.search}`;
+    return `${withHost ? u.host : ''}${u.pathname}${u.search}`;
   } catch {
     return span.url;
+  }
+}
+
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }
 
@@ -39,10 +47,17 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
   const total = Math.max(1, s.wallMs, ...spans.map((x) => x.end - t0));
   const tag = (x: Span) => (x.ok ? String(x.status) : x.code === 'HTTP_STATUS' ? String(x.status) : (x.code ?? 'fail'));
   const right = (x: Span) => ` ${tag(x)} ${duration(x.end - x.start)}`;
-  const rightWidth = Math.min(24, Math.max(...spans.map((x) => right(x).length), 8));
   const idWidth = Math.max(...spans.map((x) => String(x.index).length)) + 1;
-  const labelWidth = Math.max(8, Math.min(28, Math.floor(o.width * 0.3)));
-  const barWidth = Math.max(10, o.width - idWidth - 1 - labelWidth - 1 - 2 - rightWidth);
+  // Fit the width: the bar keeps at least 10 columns; the label gives way first, then the tail.
+  const fixed = idWidth + 4;
+  let rightWidth = Math.min(24, Math.max(...spans.map((x) => right(x).length), 8));
+  let labelWidth = Math.max(8, Math.min(28, Math.floor(o.width * 0.3)));
+  let barWidth = o.width - fixed - labelWidth - rightWidth;
+  if (barWidth < 10) labelWidth = Math.max(0, labelWidth - (10 - barWidth));
+  barWidth = o.width - fixed - labelWidth - rightWidth;
+  if (barWidth < 10) rightWidth = Math.max(0, rightWidth - (10 - barWidth));
+  barWidth = Math.max(1, o.width - fixed - labelWidth - rightWidth);
+  const withHost = new Set(spans.map((x) => origin(x.url))).size > 1;
   const full = paint.enabled ? '█' : '=';
   const failChar = paint.enabled ? '█' : 'x';
   const rows = spans.map((x) => {
@@ -51,7 +66,7 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
     const bar = (x.ok ? full : failChar).repeat(b - a);
     const painted = x.ok ? paint.green(bar) : paint.red(bar);
     const id = `#${x.index}`.padStart(idWidth);
-    const name = clipStart(label(x), labelWidth).padEnd(labelWidth);
+    const name = clipStart(label(x, withHost), labelWidth).padEnd(labelWidth);
     const tail = right(x).slice(0, rightWidth);
     return `${paint.dim(id)} ${name} |${' '.repeat(a)}${painted}${' '.repeat(barWidth - b)}|${x.ok ? tail : paint.red(tail)}`;
   });
@@ -83,9 +98,9 @@ export function inFlightChart(s: RunSummary, o: TimelineOptions, height = 8): st
   }
   const max = Math.max(1, ...perCol);
   const top = Math.ceil(max);
-  const lines: string[] = [paint.dim('requests in flight (average per time slice)')];
+  const lines: string[] = [paint.dim(clipEnd('requests in flight (average per time slice)', o.width))];
   for (let row = height - 1; row >= 0; row--) {
-    const yLabel = row === height - 1 ? String(top) : row === 0 ? '0' : '';
+    const yLabel = row === height - 1 ? String(top) : '';
     let line = '';
     for (const v of perCol) {
       const cells = (v / top) * height - row;
@@ -94,7 +109,7 @@ export function inFlightChart(s: RunSummary, o: TimelineOptions, height = 8): st
     }
     lines.push(`${yLabel.padStart(yWidth)} |${paint.cyan(line)}`);
   }
-  lines.push(`${' '.repeat(yWidth)} +${'-'.repeat(cols)}`);
+  lines.push(`${'0'.padStart(yWidth)} +${'-'.repeat(cols)}`);
   lines.push(paint.dim(axis('0', duration(s.wallMs), yWidth + 2, cols, s.wallMs)));
   return lines.join('\n');
 }

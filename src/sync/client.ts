@@ -29,7 +29,7 @@ let deadline = 0;
  * Load sync-request with the relay as its fastest transport. `onHelper` learns the pid of the
  * helper process it starts. This blocks while sync-rpc starts its helper: that is the start-up.
  */
-export function loadSyncRequest(relay: RelayClient, onHelper: (pid: number) => void): SyncRequest {
+export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (pid: number) => void): SyncRequest {
   const cell = new Int32Array(relay.flag);
   const port: MessagePort = relay.port;
   const roundTrip = (call: RelayCall, waitMs: number): RelayReply | undefined => {
@@ -56,7 +56,11 @@ export function loadSyncRequest(relay: RelayClient, onHelper: (pid: number) => v
   const patched = (cmd: string, args: readonly string[], options: childProcess.SpawnOptions) => {
     const isHelper = Array.isArray(args) && /sync-rpc[\\/]lib[\\/]worker\.js$/.test(String(args[0]));
     const child = isHelper
-      ? original(cmd, [wrapper, ...args], { ...options, stdio: ['ignore', 'ignore', 'inherit'] })
+      ? original(cmd, [wrapper, ...args], {
+          ...options,
+          stdio: ['ignore', 'ignore', 'inherit'],
+          env: { ...process.env, FETCHALL_HELPER_MAX_SIZE: String(maxSize) },
+        })
       : original(cmd, args, options);
     if (isHelper && child.pid) onHelper(child.pid);
     return child;
@@ -129,9 +133,13 @@ export function syncFetch(
     headers[key] = key in headers && key !== 'user-agent' ? `${headers[key]}, ${value}` : value;
   }
   try {
-    let url = job.url;
+    // Send what async sends: the WHATWG-normalised URL (percent-encoded, dot segments resolved,
+    // no fragment), so a comparison differs only in the concurrency model.
+    const first = new URL(job.url);
+    first.hash = '';
+    let url = first.href;
     let method = opts.method;
-    const visited = new Set([new URL(url).href]);
+    const visited = new Set([url]);
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
@@ -164,7 +172,9 @@ export function syncFetch(
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const message = String((err as Error).message ?? err);
-    if (code === 'TIMEOUT' || /timed? ?out|ETIMEDOUT|ESOCKETTIMEDOUT/i.test(`${String(code)} ${message}`)) {
+    if (/^fetchallRelay failed/.test(message)) {
+      error = fetchError('HELPER_FAILED', 'sync-request’s helper process closed without an answer');
+    } else if (code === 'TIMEOUT' || /timed? ?out|ETIMEDOUT|ESOCKETTIMEDOUT/i.test(`${String(code)} ${message}`)) {
       error = fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
     } else {
       error = mapError(err);

@@ -2,6 +2,8 @@
 // helper outlives fetchall, even after a SIGKILL that left no chance to clean up.
 // argv: [node, this file, sync-rpc/lib/worker.js, port, key]
 
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 
 const target = process.argv[2]!;
@@ -10,4 +12,28 @@ const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) process.exit(0);
 }, 200).unref();
+// --max-size, enforced where the body is: sync-request buffers a whole body in this process (and
+// encodes it again for the reply), so a limit checked only by the caller would let an endless or
+// huge body grow here without bound. A response over the limit is cut off with SIZE_LIMIT.
+const maxSize = Number(process.env.FETCHALL_HELPER_MAX_SIZE);
+if (maxSize > 0) {
+  const limit = (res: IncomingMessage) => {
+    const tooBig = () => res.destroy(Object.assign(new Error(`body larger than ${maxSize} bytes`), { code: 'SIZE_LIMIT' }));
+    if (Number(res.headers['content-length']) > maxSize) return tooBig();
+    let seen = 0;
+    res.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxSize) tooBig();
+    });
+  };
+  for (const mod of [http, https]) {
+    const original = mod.request;
+    (mod as { request: unknown }).request = function (this: unknown, ...args: Parameters<typeof http.request>) {
+      const req = original.apply(this, args);
+      req.on('response', limit);
+      return req;
+    };
+  }
+}
+
 createRequire(import.meta.url)(target);
