@@ -36,7 +36,8 @@ function arg<T>(flag: string, parse: (flag: string, v: string) => T) {
     try {
       return parse(flag, value);
     } catch (err) {
-      if (err instanceof UsageError) throw new InvalidArgumentError(err.message.replace(`${flag}: `, ''));
+      // commander already names the flag and the value; keep only the why.
+      if (err instanceof UsageError) throw new InvalidArgumentError(err.message.replace(`${flag}: `, '').replace(/, got .*$/, ''));
       throw err;
     }
   };
@@ -151,7 +152,9 @@ export async function toRunOptions(raw: RawOptions, outputDir: string | undefine
     try {
       await mkdir(outputDir, { recursive: true });
     } catch (err) {
-      throw new UsageError(`--output-dir: cannot create '${outputDir}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : (code ?? (err as Error).message);
+      throw new UsageError(`--output-dir: cannot create '${outputDir}': ${why}`);
     }
   }
   return {

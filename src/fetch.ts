@@ -79,12 +79,21 @@ export async function fetchOnce(
   let summary: RunSummary | null = null;
   let progressTimer: NodeJS.Timeout | null = null;
   try {
-    let info: Awaited<ReturnType<typeof engine.init>>;
+    let info: Awaited<ReturnType<typeof engine.init>> | null;
+    // A pool takes seconds to start: say so on a terminal, and let Ctrl-C cut it short.
+    const starting = mode === 'threads' && term.stderrIsTTY && !o.quiet;
+    if (starting) term.stderr.write(`starting ${o.concurrency} worker threads and their sync-request helpers…`);
+    const init = engine.init();
+    init.catch(() => {});
+    const stopped = new Promise<null>((resolve) => ctl.signal.addEventListener('abort', () => resolve(null), { once: true }));
     try {
-      info = await engine.init();
+      info = await Promise.race([init, stopped]);
     } catch (err) {
       throw new FatalError(`cannot start ${mode} mode: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
+    } finally {
+      if (starting) term.stderr.write(CLEAR_LINE);
     }
+    if (info === null) return { summary: null, stop: ctl.signal.reason as StopReason };
     if (ctl.signal.aborted) return { summary: null, stop: ctl.signal.reason as StopReason };
     const text = o.format === 'text';
     const writer = o.format === 'text' ? null : RECORD_WRITERS[o.format];

@@ -51,6 +51,8 @@ function looksLikeHost(arg: string): boolean {
 export function checkUrl(text: string): string | null {
   if (/[\u0000-\u001f\u007f\ufffd]/.test(text)) return 'not a URL (binary or control characters)';
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
+  const other = /^([A-Za-z][A-Za-z0-9+.-]*):(?!\d)/.exec(text);
+  if (!scheme && other) return `unsupported scheme '${other[1]!.toLowerCase()}:' (only http and https)`;
   if (!scheme) {
     if (/^[A-Za-z0-9.-]+\.[A-Za-z0-9-]+(:\d+)?([/?#]\S*)?$/.test(text) || /^(localhost|\d+\.\d+\.\d+\.\d+)(:\d+)?([/?#]\S*)?$/.test(text)) {
       return `missing scheme (did you mean https://${text} ?)`;

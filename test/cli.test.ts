@@ -39,6 +39,21 @@ describe('input', () => {
     expect(recs.map((x) => x.index).sort()).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('names the file, line and reason of every bad line in fixtures/bad-lines.txt', async () => {
+    const r = await run(['-q', 'fixtures/bad-lines.txt']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'fixtures/bad-lines.txt:3: missing scheme (did you mean https://example.com/page ?)',
+      "fixtures/bad-lines.txt:4: unsupported scheme 'ftp:' (only http and https)",
+      "fixtures/bad-lines.txt:5: unsupported scheme 'mailto:' (only http and https)",
+      'fixtures/bad-lines.txt:6: not a URL',
+      'fixtures/bad-lines.txt:7: not a URL',
+      'fixtures/bad-lines.txt:8: not a URL (contains whitespace)',
+      'fixtures/bad-lines.txt:10: missing scheme (did you mean https://localhost:8080/x ?)',
+    ]);
+    expect(r.stdout).toMatch(/7 failed \(7 bad input lines\)/);
+  });
+
   it('reads URLs from piped stdin when no source is given, and from - ', async () => {
     const { server } = ctx;
     const text = urls(server.url, '/delay/5', 3, '&stdin').join('\n');
