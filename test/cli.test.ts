@@ -134,6 +134,17 @@ describe('more usage errors', () => {
     expect(r.stderr.trim()).toBe('fetchall: nothing to fetch: the input held no URLs');
   });
 
+  it.skipIf(spawnSync('script', ['--version']).status !== 0)('is 2 with no source and a terminal on stdin', async () => {
+    const child = spawn('script', ['-qc', `"${process.execPath}" "${BIN}"; echo "rc=$?"`, '/dev/null']);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(out.replace(/\r/g, '').trim().split('\n')).toEqual([
+      'fetchall: nothing to fetch: give a file of URLs, a URL, or pipe URLs on stdin (see --help)',
+      'rc=2',
+    ]);
+  });
+
   it('serve on a busy port says so in one line, exit 2', async () => {
     const r = await run(['serve', '--port', String(ctx.server.port)]);
     expect(r.code).toBe(2);
