@@ -148,9 +148,22 @@ export function terminal(color: boolean): Terminal {
 
 export async function toRunOptions(raw: RawOptions, outputDir: string | undefined): Promise<RunOptions> {
   if (outputDir !== undefined) {
-    const { mkdir } = await import('node:fs/promises');
+    const { mkdir, stat } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
     try {
-      await mkdir(outputDir, { recursive: true });
+      // Not recursive at first: Node 20's recursive mkdir never returns on some paths (/proc/…).
+      await mkdir(outputDir).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EEXIST') {
+          if (!(await stat(outputDir)).isDirectory()) throw e;
+          return;
+        }
+        const parentExists = await stat(dirname(outputDir)).then(
+          () => true,
+          () => false,
+        );
+        if (e.code !== 'ENOENT' || parentExists) throw e;
+        await mkdir(outputDir, { recursive: true });
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : (code ?? (err as Error).message);

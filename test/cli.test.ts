@@ -151,6 +151,13 @@ describe('more usage errors', () => {
     expect(r.stderr.trim()).toBe(`fetchall: serve: cannot listen on 127.0.0.1:${ctx.server.port}: EADDRINUSE`);
   });
 
+  it('-o naming a file is exit 2: not a directory', async () => {
+    const f = file('not-a-dir', 'x');
+    const r = await run(['-o', f, 'http://127.0.0.1:9/']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`fetchall: --output-dir: cannot create '${f}': not a directory`);
+  });
+
   it('refuses a thread pool that would start hundreds of helper processes', async () => {
     const r = await run(['-m', 'threads', '-c', '500', 'http://127.0.0.1:9/']);
     expect(r.code).toBe(2);
