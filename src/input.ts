@@ -24,7 +24,7 @@ export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
   return args.map((arg): Source => {
     if (arg === '-') return { kind: 'stdin' };
     // Anything shaped like scheme://… is meant as a URL; checkUrl then says what is wrong with it.
-    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg)) return { kind: 'url', url: arg };
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg) || /^https?:/i.test(arg)) return { kind: 'url', url: arg };
     let st: ReturnType<typeof statSync>;
     try {
       st = statSync(arg);
@@ -52,6 +52,7 @@ export function checkUrl(text: string): string | null {
   if (/[\u0000-\u001f\u007f\ufffd]/.test(text)) return 'not a URL (binary or control characters)';
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
   const other = /^([A-Za-z][A-Za-z0-9+.-]*):(?!\d)/.exec(text);
+  if (!scheme && other && /^https?$/i.test(other[1]!)) return `not a URL (expected ${other[1]!.toLowerCase()}://)`;
   if (!scheme && other) return `unsupported scheme '${other[1]!.toLowerCase()}:' (only http and https)`;
   if (!scheme) {
     if (/^[A-Za-z0-9.-]+\.[A-Za-z0-9-]+(:\d+)?([/?#]\S*)?$/.test(text) || /^(localhost|\d+\.\d+\.\d+\.\d+)(:\d+)?([/?#]\S*)?$/.test(text)) {

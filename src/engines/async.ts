@@ -177,7 +177,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.url = url;
     this.method = method;
     this.engine.dispatch(
-      { origin: u.origin, path: u.pathname + u.search, method: method as Dispatcher.HttpMethod, headers: this.engine.headers },
+      { origin: u.origin, path: wirePath(u), method: method as Dispatcher.HttpMethod, headers: withAuth(this.engine.headers, u) },
       this,
     );
   }
@@ -211,7 +211,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.following = false;
     this.retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
-    const declared = Number(headers['content-length']);
+    // HEAD answers, 204 and 304 carry no body whatever their Content-Length says.
+    const bodiless = this.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    const declared = bodiless ? 0 : Number(headers['content-length']);
     if (declared > opts.maxSize) return controller.abort(new Stop(sizeError(opts.maxSize)));
     if (opts.outputDir !== null && statusCode < 400) {
       this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
@@ -289,4 +291,20 @@ class Exchange implements Dispatcher.DispatchHandler {
 
 function sizeError(max: number): FetchError {
   return fetchError('SIZE_LIMIT', `body larger than ${max} bytes`);
+}
+
+/**
+ * The request target as sync-request (Node's url module) sends it, so every mode sends the same
+ * bytes: WHATWG leaves { } | ^ ` unescaped in a query, Node's url module escapes them.
+ */
+function wirePath(u: URL): string {
+  const path = u.pathname + u.search;
+  return /[{}|^`]/.test(path) ? path.replace(/[{}|^`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : path;
+}
+
+/** Credentials in the URL become Basic auth, as in curl and sync-request, unless -H gave one. */
+function withAuth(headers: Record<string, string>, u: URL): Record<string, string> {
+  if ((!u.username && !u.password) || 'authorization' in headers) return headers;
+  const token = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  return { ...headers, authorization: `Basic ${token}` };
 }

@@ -24,12 +24,23 @@ export class InlineEngine implements Engine {
   async init(): Promise<EngineInfo> {
     const t0 = now();
     this.relay = await Relay.start();
-    this.request = loadSyncRequest(this.relay.client(), this.opts.maxSize, (pid) => {
+    try {
+      this.load();
+    } catch {
+      // sync-rpc picks its helper's port racily (another process can take it first): one more try.
+      this.load();
+    }
+    return { startupMs: now() - t0, threads: 2 };
+  }
+
+  /** Load sync-request (and so start its helper) on a fresh relay channel, and warm it. */
+  private load(): void {
+    for (const pid of this.helpers) void stopHelpers([pid]);
+    this.request = loadSyncRequest(this.relay!.client(), this.opts.maxSize, (pid) => {
       adoptHelper(pid);
       this.helpers.push(pid);
     });
-    warmUp(this.request, this.relay.warmUrl);
-    return { startupMs: now() - t0, threads: 2 };
+    warmUp(this.request, this.relay!.warmUrl);
   }
 
   helperPids(): number[] {
@@ -45,6 +56,8 @@ export class InlineEngine implements Engine {
     const t0 = performance.now();
     const result = syncFetch(this.request!, job, this.opts, null, (t) => onStart(t, null));
     this.longest = Math.max(this.longest, performance.now() - t0);
+    // Its helper process is gone: start another, or every later request would fail too.
+    if (result.error?.code === 'HELPER_FAILED' && !signal.aborted) this.load();
     return result;
   }
 

@@ -45,14 +45,28 @@ export class ThreadsEngine implements Engine {
 
   async init(): Promise<EngineInfo> {
     const t0 = now();
-    this.relay = await Relay.start();
+    const relay = await Relay.start();
+    this.relay = relay;
+    // Stopped while the relay started (Ctrl-C during start-up): start nothing more.
+    if (this.closing) {
+      await relay.close();
+      throw new Error('stopped during start-up');
+    }
     // A worker whose helper fails to start (sync-rpc picks its port racily) gets one more try.
-    await Promise.all(Array.from({ length: this.size }, () => this.spawn().catch(() => this.spawn())));
+    await Promise.all(
+      Array.from({ length: this.size }, () =>
+        this.spawn().catch((err) => {
+          if (this.closing) throw err;
+          return this.spawn();
+        }),
+      ),
+    );
     // main + relay + the pool
     return { startupMs: now() - t0, threads: this.size + 2 };
   }
 
   private spawn(): Promise<void> {
+    if (this.closing || !this.relay) return Promise.reject(new Error('the pool is closing'));
     const data: WorkerData = { relay: this.relay!.client(), options: this.opts, warmUrl: this.relay!.warmUrl };
     const worker = new Worker(new URL('./threads-worker.js', import.meta.url), {
       workerData: data,
@@ -69,6 +83,8 @@ export class ThreadsEngine implements Engine {
             slot.helper = msg.pid;
             adoptHelper(msg.pid);
             this.allHelpers.push(msg.pid);
+            // Announced after close() began: stop it now rather than at exit.
+            if (this.closing) void stopHelpers([msg.pid]);
             break;
           case 'ready':
             slot.ready = true;
@@ -146,6 +162,8 @@ export class ThreadsEngine implements Engine {
     const task = slot.task;
     slot.task = null;
     task?.resolve(result);
+    // Its helper process is gone: every later request on this thread would fail too.
+    if (result.error?.code === 'HELPER_FAILED') return this.lost(slot, result.error);
     this.next(slot);
   }
 

@@ -119,7 +119,6 @@ export class RunMeter {
     this.count++;
     this.bytes += r.bytes;
     this.hist.record(Math.max(1, Math.round(r.ms * 1000)));
-    // The histogram's buckets round; the extremes are kept exactly.
     if (r.ms < this.minMs) this.minMs = r.ms;
     if (r.ms > this.maxMs) this.maxMs = r.ms;
     if (this.spans.length < MAX_SPANS) {
@@ -180,7 +179,15 @@ export class RunMeter {
       bytes: this.bytes,
       reqPerSec: wallMs > 0 ? (this.count * 1000) / wallMs : 0,
       latency:
-        this.count === 0 ? null : { min: h.min / 1000, p50: h.percentile(50) / 1000, p95: h.percentile(95) / 1000, max: h.max / 1000 },
+        this.count === 0
+          ? null
+          : {
+              // The histogram's buckets round; the extremes are kept exactly, and bound the percentiles.
+              min: this.minMs,
+              p50: Math.min(this.maxMs, Math.max(this.minMs, h.percentile(50) / 1000)),
+              p95: Math.min(this.maxMs, Math.max(this.minMs, h.percentile(95) / 1000)),
+              max: this.maxMs,
+            },
       achievedConcurrency: wallMs > 0 ? this.busyMs / wallMs : 0,
       peakInFlight: this.peak,
       loopStallMs: Math.max(loopStallMs, opts.blockedMs),

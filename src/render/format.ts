@@ -38,3 +38,10 @@ export function clipEnd(s: string, width: number): string {
   if (s.length <= width) return s;
   return `${s.slice(0, width - 1)}…`;
 }
+
+/** Safe to print on a terminal: control characters escaped (\x1b…), very long text cut. */
+export function printable(s: string, max = 300): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+  const safe = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return clipEnd(safe, max);
+}

@@ -2,7 +2,7 @@
 // screen, a chart of requests in flight over time. Pure: summary and sizes in, text out.
 
 import type { RunSummary, Span } from '../measure/stats.js';
-import { clipEnd, clipStart, duration } from './format.js';
+import { clipEnd, clipStart, duration, printable } from './format.js';
 import type { Paint } from './paint.js';
 
 export interface TimelineOptions {
@@ -31,11 +31,12 @@ function origin(url: string): string {
 
 function axis(left: string, right: string, pad: number, barWidth: number, totalMs: number): string {
   const mid = duration(totalMs / 2);
-  const inner = Math.max(0, barWidth - left.length - right.length);
+  const inner = barWidth - left.length - right.length;
+  if (inner < 1) return `${' '.repeat(pad)}${left}`.slice(0, pad + barWidth);
   const midAt = Math.floor((barWidth - mid.length) / 2) - left.length;
   const line =
-    inner > mid.length + 2 && midAt > 1
-      ? `${left}${' '.repeat(midAt)}${mid}${' '.repeat(Math.max(1, inner - midAt - mid.length))}${right}`
+    inner > mid.length + 2 && midAt > 1 && midAt + mid.length < inner
+      ? `${left}${' '.repeat(midAt)}${mid}${' '.repeat(inner - midAt - mid.length)}${right}`
       : `${left}${' '.repeat(inner)}${right}`;
   return `${' '.repeat(pad)}${line}`;
 }
@@ -66,8 +67,10 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
     const bar = (x.ok ? full : failChar).repeat(b - a);
     const painted = x.ok ? paint.green(bar) : paint.red(bar);
     const id = `#${x.index}`.padStart(idWidth);
-    const name = clipStart(label(x, withHost), labelWidth).padEnd(labelWidth);
-    const tail = right(x).slice(0, rightWidth);
+    const name = clipStart(printable(label(x, withHost), 1000), labelWidth).padEnd(labelWidth);
+    const whole = right(x);
+    // Cut to whole words: '404' rather than '404 12 m'.
+    const tail = whole.length <= rightWidth ? whole : whole.slice(0, rightWidth).replace(/ \S*$/, '').padEnd(rightWidth);
     return `${paint.dim(id)} ${name} |${' '.repeat(a)}${painted}${' '.repeat(barWidth - b)}|${x.ok ? tail : paint.red(tail)}`;
   });
   const pad = idWidth + 1 + labelWidth + 1;

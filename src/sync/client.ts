@@ -44,7 +44,9 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
     // The extra second lets the relay report its own timeout first.
     const msg = roundTrip(call, Math.max(0, call.deadline - Date.now()) + 1000);
     if (!msg) return fail('TIMEOUT', 'no reply from the relay before the deadline');
-    if (msg.error) return fail(msg.error.code, msg.error.message);
+    // The relay only talks to sync-rpc's helper on loopback: a socket error there (refused,
+    // reset) means the helper is gone, not that the URL's server refused.
+    if (msg.error) return msg.error.code === 'TIMEOUT' ? fail('TIMEOUT', msg.error.message) : fail('HELPER_FAILED', msg.error.message);
     return { stdout: Buffer.from(msg.stdout!), stderr: Buffer.alloc(0), status: 0 };
   };
   Object.defineProperty(relayCall, 'name', { value: 'fetchallRelay' });
@@ -59,7 +61,7 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
       ? original(cmd, [wrapper, ...args], {
           ...options,
           stdio: ['ignore', 'ignore', 'inherit'],
-          env: { ...process.env, FETCHALL_HELPER_MAX_SIZE: String(maxSize) },
+          env: { ...process.env, FETCHALL_HELPER_MAX_SIZE: String(maxSize), FETCHALL_PARENT_PID: String(process.pid) },
         })
       : original(cmd, args, options);
     if (isHelper && child.pid) onHelper(child.pid);
@@ -172,7 +174,7 @@ export function syncFetch(
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const message = String((err as Error).message ?? err);
-    if (/^fetchallRelay failed/.test(message)) {
+    if (code === 'HELPER_FAILED' || /^fetchallRelay failed/.test(message)) {
       error = fetchError('HELPER_FAILED', 'sync-request’s helper process closed without an answer');
     } else if (code === 'TIMEOUT' || /timed? ?out|ETIMEDOUT|ESOCKETTIMEDOUT/i.test(`${String(code)} ${message}`)) {
       error = fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);

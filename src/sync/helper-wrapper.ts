@@ -8,16 +8,22 @@ import { createRequire } from 'node:module';
 
 const target = process.argv[2]!;
 process.argv.splice(2, 1);
-const parent = process.ppid;
+// The parent as fetchall named it, not as found now: if fetchall died while this started, we
+// are already reparented and must not take the new parent for ours.
+const parent = Number(process.env.FETCHALL_PARENT_PID) || process.ppid;
+const orphaned = () => process.ppid !== parent;
+if (orphaned()) process.exit(0);
 setInterval(() => {
-  if (process.ppid !== parent) process.exit(0);
+  if (orphaned()) process.exit(0);
 }, 200).unref();
 // --max-size, enforced where the body is: sync-request buffers a whole body in this process (and
 // encodes it again for the reply), so a limit checked only by the caller would let an endless or
 // huge body grow here without bound. A response over the limit is cut off with SIZE_LIMIT.
 const maxSize = Number(process.env.FETCHALL_HELPER_MAX_SIZE);
 if (maxSize > 0) {
-  const limit = (res: IncomingMessage) => {
+  const limit = (res: IncomingMessage, method: string) => {
+    // HEAD answers, 204 and 304 carry no body whatever their Content-Length says.
+    if (method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304) return;
     const tooBig = () => res.destroy(Object.assign(new Error(`body larger than ${maxSize} bytes`), { code: 'SIZE_LIMIT' }));
     if (Number(res.headers['content-length']) > maxSize) return tooBig();
     let seen = 0;
@@ -30,7 +36,7 @@ if (maxSize > 0) {
     const original = mod.request;
     (mod as { request: unknown }).request = function (this: unknown, ...args: Parameters<typeof http.request>) {
       const req = original.apply(this, args);
-      req.on('response', limit);
+      req.on('response', (res: IncomingMessage) => limit(res, req.method));
       return req;
     };
   }
