@@ -54,6 +54,13 @@ describe('input', () => {
     expect(r.stdout).toMatch(/7 failed \(7 bad input lines\)/);
   });
 
+  it('never prints raw control characters from a hostile line', async () => {
+    const r = await run([file('escape.txt', 'http://x\u001b]0;PWNED\u0007/\u001b[31mred\n')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    expect(r.stdout).toContain('http://x\\x1b]0;PWNED\\x07/\\x1b[31mred');
+  });
+
   it('reads URLs from piped stdin when no source is given, and from - ', async () => {
     const { server } = ctx;
     const text = urls(server.url, '/delay/5', 3, '&stdin').join('\n');

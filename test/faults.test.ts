@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ndjson, run, start } from './helpers/cli.js';
-import { leftover } from './helpers/procs.js';
+import { leftover, processesTagged } from './helpers/procs.js';
 import { useServer } from './helpers/server.js';
 
 const ctx = useServer();
@@ -156,6 +156,37 @@ describe('limits and stops', () => {
     expect(recs.map((x) => x.error?.code ?? 'ok')).toEqual(['ok', 'WORKER_CRASH', 'ok', 'TIMEOUT', 'ok', 'ok']);
     expect(recs[3]!.error!.message).toMatch(/worker replaced/);
     expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  it('threads: Ctrl-C during pool start-up stops at once and starts nothing more', async () => {
+    const s = start(['-m', 'threads', '-c', '6', `${ctx.server.url}/delay/10?early`]);
+    // Wait until the pool is visibly starting: its first helper process exists.
+    while (processesTagged(s.tag).length < 2) await new Promise((r) => setTimeout(r, 20));
+    s.child.kill('SIGINT');
+    const r = await s.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  it.each(['threads', 'inline'])('%s: a helper process that dies fails its URL only; the next ones get a new helper', async (mode) => {
+    const u = ctx.server.url;
+    const s = start(['-m', mode, '-c', '1', '-f', 'ndjson', `${u}/hang?dies-${mode}`, `${u}/delay/5?after1`, `${u}/delay/5?after2`]);
+    // The /hang request is in flight once the server has seen it; then its helper is killed.
+    while (!ctx.server.stats().requests.some((q) => q.path.includes(`dies-${mode}`))) await new Promise((r) => setTimeout(r, 20));
+    const helpers = processesTagged(s.tag).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sync-rpc');
+      } catch {
+        return false;
+      }
+    });
+    expect(helpers).toHaveLength(1);
+    process.kill(helpers[0]!, 'SIGKILL');
+    const r = await s.done;
+    expect(r.code).toBe(1);
+    expect(byIndex(r.stdout).map((x) => x.error?.code ?? x.status)).toEqual(['HELPER_FAILED', 200, 200]);
     expect(await leftover(r.tag)).toEqual([]);
   });
 
