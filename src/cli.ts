@@ -1,6 +1,8 @@
 // The command line: flags → typed options → a command; errors → exit status. Knows no HTTP.
 
 import { readFileSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -9,6 +11,7 @@ import { fetchCommand, type Terminal } from './fetch.js';
 import { resolveSources } from './input.js';
 import {
   checkPoolSize,
+  DEFAULTS,
   FatalError,
   FORMATS,
   type Format,
@@ -78,7 +81,7 @@ function addRunOptions(cmd: Command): Command {
       '-c, --concurrency <n>',
       'requests in flight (async) / worker threads (threads)',
       arg('--concurrency', (f, v) => parseIntFlag(f, v, 1, 10_000)),
-      10,
+      DEFAULTS.concurrency,
     )
     .option(
       '--per-host <n>',
@@ -89,27 +92,27 @@ function addRunOptions(cmd: Command): Command {
       '-t, --timeout <ms>',
       'deadline for the whole request, body included, in ms',
       arg('--timeout', (f, v) => parseIntFlag(f, v, 1, 2_147_483_647)),
-      30_000,
+      DEFAULTS.timeoutMs,
     )
     .option(
       '--retries <n>',
       'retry network errors, 429 and 5xx (exponential backoff, jitter, Retry-After)',
       arg('--retries', (f, v) => parseIntFlag(f, v, 0, 100)),
-      0,
+      DEFAULTS.retries,
     )
     .option(
       '--max-redirects <n>',
       'follow at most n redirects; 0 = return the 3xx itself',
       arg('--max-redirects', (f, v) => parseIntFlag(f, v, 0, 100)),
-      5,
+      DEFAULTS.maxRedirects,
     )
-    .option('-X, --method <method>', 'HTTP method', arg('--method', parseMethod), 'GET')
+    .option('-X, --method <method>', 'HTTP method', arg('--method', parseMethod), DEFAULTS.method)
     .option('-H, --header <header>', 'extra request header "Name: value" (repeatable)', collectHeader)
     .option('-A, --user-agent <ua>', `User-Agent header (default fetchall/${VERSION})`)
     .addOption(
       new Option('--max-size <bytes>', 'fail a response whose body exceeds this (e.g. 512k, 10MB)')
         .argParser(arg('--max-size', parseSize))
-        .default(100 * 1024 * 1024, '100MB'),
+        .default(DEFAULTS.maxSize, '100MB'),
     )
     .option('-o, --output-dir <dir>', 'save each body in DIR under a safe name derived from its URL')
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))
@@ -146,10 +149,9 @@ export function terminal(color: boolean): Terminal {
   };
 }
 
-export async function toRunOptions(raw: RawOptions, outputDir: string | undefined): Promise<RunOptions> {
+export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
+  const outputDir = raw.outputDir;
   if (outputDir !== undefined) {
-    const { mkdir, stat } = await import('node:fs/promises');
-    const { dirname } = await import('node:path');
     try {
       // Not recursive at first: Node 20's recursive mkdir never returns on some paths (/proc/…).
       await mkdir(outputDir).catch(async (e: NodeJS.ErrnoException) => {
@@ -211,7 +213,7 @@ Examples:
     );
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
     checkPoolSize([raw.mode], raw.concurrency);
-    const o = await toRunOptions(raw, raw.outputDir);
+    const o = await toRunOptions(raw);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
     setExit(await fetchCommand(sources, o, terminal(o.color)));
   });
@@ -235,7 +237,7 @@ Examples:
   addRunOptions(compare).action(async (args: string[], raw: RawOptions & { modes: RunOptions['mode'][]; runs: number; json?: string }) => {
     checkPoolSize(raw.modes, raw.concurrency);
     const { compareCommand } = await import('./compare.js');
-    const o = await toRunOptions(raw, raw.outputDir);
+    const o = await toRunOptions(raw);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
     setExit(await compareCommand(sources, o, { modes: raw.modes, runs: raw.runs, json: raw.json ?? null }, terminal(o.color)));
   });

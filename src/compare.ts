@@ -4,7 +4,6 @@ import { writeFileSync } from 'node:fs';
 import type { Mode } from './engines/types.js';
 import { exitCodeFor, fetchOnce, report, session, type Terminal } from './fetch.js';
 import { type InputItem, readJobs, type Source } from './input.js';
-import { liveHelpers, stopHelpers } from './measure/procs.js';
 import type { RunSummary } from './measure/stats.js';
 import { type RunOptions, UsageError } from './options.js';
 import { compareTable, METRICS, type ModeRuns, meanSd, verdicts } from './render/compare.js';
@@ -47,10 +46,10 @@ export async function runComparison(
       const text = o.format === 'text';
       const title = `── ${mode}${c.runs > 1 ? ` (run ${round}/${c.runs})` : ''} ──`;
       if (text) out.line(`${header ? '' : '\n'}${term.paint.bold(title)}`);
-      // Bad lines are reported once, not once per run.
       await hooks.before?.();
       const { summary, stop } = await fetchOnce(replay(items), o, mode, term, ctl, {
         out,
+        // Bad lines are reported once, not once per run.
         badLines: badReported ? null : err,
         knownTotal: { value: items.length },
         header,
@@ -115,7 +114,6 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
     if (result.stop !== 'EPIPE') printVerdict(result, o, term, out, err);
     if (c.json) writeFileSync(c.json, `${JSON.stringify(comparisonJson(result, o, c, items.length), null, 2)}\n`);
     await out.drain();
-    await stopHelpers(liveHelpers());
     return exitCodeFor({ failed, stop: result.stop });
   } finally {
     unhook();

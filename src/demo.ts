@@ -7,8 +7,7 @@ import { printVerdict, runComparison } from './compare.js';
 import type { Mode } from './engines/types.js';
 import { session, type Terminal } from './fetch.js';
 import type { InputItem } from './input.js';
-import { liveHelpers, stopHelpers } from './measure/procs.js';
-import type { RunOptions } from './options.js';
+import { DEFAULTS, type RunOptions } from './options.js';
 import { spawnServer } from './server-process.js';
 import { EXIT_FOR } from './signals.js';
 
@@ -37,15 +36,11 @@ export async function demoCommand(opts: { modes: Mode[]; concurrency: number; ru
     const items: InputItem[] = DEMO_PATHS.map((p, index) => ({ kind: 'job', job: { index, url: `${server.url}${p}?i=${index}` } }));
     const o: RunOptions = {
       mode: opts.modes[0]!,
+      ...DEFAULTS,
       concurrency: opts.concurrency,
       perHost: null,
-      timeoutMs: 30_000,
-      retries: 0,
-      maxRedirects: 5,
-      method: 'GET',
       headers: [],
       userAgent: `fetchall/${VERSION}`,
-      maxSize: 100 * 1024 * 1024,
       outputDir: null,
       format: 'text',
       quiet: false,
@@ -80,7 +75,6 @@ export async function demoCommand(opts: { modes: Mode[]; concurrency: number; ru
     return result.stop ? EXIT_FOR[result.stop] : 0;
   } finally {
     unhook();
-    await stopHelpers(liveHelpers());
     await server.close();
   }
 }

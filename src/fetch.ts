@@ -4,7 +4,6 @@ import type { Writable } from 'node:stream';
 import type { Mode } from './engines/types.js';
 import { countJobs, type InputItem, readJobs, type Source } from './input.js';
 import { now } from './measure/clock.js';
-import { liveHelpers, stopHelpers } from './measure/procs.js';
 import type { RunSummary } from './measure/stats.js';
 import { FatalError, type Format, type RunOptions } from './options.js';
 import { eventLine } from './render/lines.js';
@@ -93,12 +92,11 @@ export async function fetchOnce(
     } finally {
       if (starting) term.stderr.write(CLEAR_LINE);
     }
-    if (info === null) return { summary: null, stop: ctl.signal.reason as StopReason };
-    if (ctl.signal.aborted) return { summary: null, stop: ctl.signal.reason as StopReason };
+    if (info === null || ctl.signal.aborted) return { summary: null, stop: ctl.signal.reason as StopReason };
     const text = o.format === 'text';
     const writer = o.format === 'text' ? null : RECORD_WRITERS[o.format];
     if (writer?.header && io.header) out.line(writer.header);
-    let origin = now();
+    const origin = now();
     let done = 0;
     let inFlight = 0;
     const showProgress = progressWanted(o, term);
@@ -132,7 +130,6 @@ export async function fetchOnce(
       ctl.signal,
       { startupMs: info.startupMs, threads: info.threads },
     );
-    origin = summary.startedAt;
     return { summary, stop: ctl.signal.aborted ? (ctl.signal.reason as StopReason) : null };
   } finally {
     if (progressTimer) {
@@ -188,7 +185,6 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     }
     if (summary && stop !== 'EPIPE') report(summary, o, term, out, err, stop);
     await out.drain();
-    await stopHelpers(liveHelpers());
     return exitCodeFor({ failed: summary?.failed ?? 0, stop });
   } finally {
     unhook();

@@ -34,6 +34,16 @@ export interface RunOptions {
   color: boolean;
 }
 
+/** The defaults of the run options, shared by the flags and the demo. */
+export const DEFAULTS = {
+  concurrency: 10,
+  timeoutMs: 30_000,
+  retries: 0,
+  maxRedirects: 5,
+  method: 'GET',
+  maxSize: 100 * 1024 * 1024,
+} as const;
+
 export function parseIntFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = value.trim();
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected a whole number, got '${value}'`);

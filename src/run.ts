@@ -129,12 +129,11 @@ export async function runJobs(
       if (signal.aborted) break;
     }
     const r = result!;
-    const error = signal.aborted && r.error === null && r.status === null ? fetchError('ABORTED', 'cancelled') : r.error;
     finishRecord({
       index: job.index,
       url: job.url,
       mode: config.mode,
-      ok: error === null,
+      ok: r.error === null,
       status: r.status,
       bytes: r.bytes,
       start: first!,
@@ -143,7 +142,7 @@ export async function runJobs(
       // Attempts that really started: a URL cancelled before it began has none.
       attempts: started,
       worker: r.worker,
-      error,
+      error: r.error,
       file: r.file,
     });
   };

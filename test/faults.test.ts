@@ -54,6 +54,11 @@ describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
     expect(recs[4]).toMatchObject({ ok: true, status: 200 });
     expect(recs[5]).toMatchObject({ ok: true, status: 200, bytes: 600 });
     expect(recs[6]).toMatchObject({ ok: true, status: 200, attempts: 3 });
+    // the attempts the record claims are the requests the server saw
+    expect(ctx.server.stats().requests.filter((q) => q.path.includes(`key=${key}`))).toHaveLength(3);
+    // and the summary's retry count is the records' extra attempts
+    const retries = recs.reduce((n, x) => n + Math.max(0, x.attempts - 1), 0);
+    expect(r.stderr).toMatch(new RegExp(`\\b${retries} retr(y|ies)\\b`));
     expect(code(7)).toBe('ECONNREFUSED');
     expect(recs[7]!.attempts).toBe(3);
     expect(['ENOTFOUND', 'EAI_AGAIN']).toContain(code(8));

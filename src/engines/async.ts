@@ -9,7 +9,17 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
 import { now } from '../measure/clock.js';
-import { fetchError, mapError, parseRetryAfter, redirectStep, safeName, statusError, tempPath } from './common.js';
+import {
+  fetchError,
+  mapError,
+  noResponse,
+  parseRetryAfter,
+  redirectStep,
+  requestHeaders,
+  safeName,
+  statusError,
+  tempPath,
+} from './common.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
 
 /**
@@ -55,12 +65,7 @@ export class AsyncEngine implements Engine {
       keepAliveTimeout: 4000,
       connect: { timeout: opts.timeoutMs },
     });
-    const headers: Record<string, string> = { 'user-agent': opts.userAgent };
-    for (const [name, value] of opts.headers) {
-      const key = name.toLowerCase();
-      headers[key] = key in headers && key !== 'user-agent' ? `${headers[key]}, ${value}` : value;
-    }
-    this.headers = headers;
+    this.headers = requestHeaders(opts);
   }
 
   /**
@@ -109,19 +114,7 @@ export class AsyncEngine implements Engine {
     const start = now();
     onStart(start, null);
     return new Promise((resolve) => {
-      if (signal.aborted) {
-        resolve({
-          status: null,
-          bytes: 0,
-          start,
-          end: now(),
-          worker: null,
-          error: fetchError('ABORTED', 'cancelled'),
-          file: null,
-          retryAfterMs: null,
-        });
-        return;
-      }
+      if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED', 'cancelled')));
       new Exchange(this, job, start, resolve).hop(job.url, this.opts.method);
     });
   }

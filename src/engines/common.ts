@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
-import type { FetchError } from './types.js';
+import { now } from '../measure/clock.js';
+import type { AttemptResult, FetchError, RequestOptions } from './types.js';
 
 /**
  * The stable error codes a record's `error.code` can carry (besides system codes such as
@@ -26,6 +27,25 @@ export const ERROR_CODES = {
   WRITE_FAILED: 'the body could not be saved under --output-dir',
   REQUEST_FAILED: 'any other failure, with the client’s message',
 } as const;
+
+/** The extra headers every engine sends: -A, then -H in order (repeats joined as HTTP allows). */
+const headerCache = new WeakMap<RequestOptions, Record<string, string>>();
+export function requestHeaders(opts: RequestOptions): Record<string, string> {
+  let headers = headerCache.get(opts);
+  if (headers) return headers;
+  headers = { 'user-agent': opts.userAgent };
+  for (const [name, value] of opts.headers) {
+    const key = name.toLowerCase();
+    headers[key] = key in headers && key !== 'user-agent' ? `${headers[key]}, ${value}` : value;
+  }
+  headerCache.set(opts, headers);
+  return headers;
+}
+
+/** The outcome of an attempt that got no response: cancelled, timed out by a watchdog, a lost worker. */
+export function noResponse(start: number, error: FetchError, worker: number | null = null): AttemptResult {
+  return { status: null, bytes: 0, start, end: now(), worker, error, file: null, retryAfterMs: null };
+}
 
 export function fetchError(code: keyof typeof ERROR_CODES | string, message: string): FetchError {
   return { code, message };

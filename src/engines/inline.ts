@@ -5,7 +5,7 @@ import { now } from '../measure/clock.js';
 import { adoptHelper, liveHelpers, stopHelpers } from '../measure/procs.js';
 import { loadSyncRequest, syncFetch, warmUp } from '../sync/client.js';
 import { Relay } from '../sync/relay.js';
-import { fetchError } from './common.js';
+import { fetchError, noResponse } from './common.js';
 import type { AttemptResult, Engine, EngineInfo, Job, RequestOptions } from './types.js';
 
 export class InlineEngine implements Engine {
@@ -69,15 +69,5 @@ export class InlineEngine implements Engine {
 }
 
 function cancelled(): AttemptResult {
-  const t = now();
-  return {
-    status: null,
-    bytes: 0,
-    start: t,
-    end: t,
-    worker: null,
-    error: fetchError('ABORTED', 'cancelled'),
-    file: null,
-    retryAfterMs: null,
-  };
+  return noResponse(now(), fetchError('ABORTED', 'cancelled'));
 }

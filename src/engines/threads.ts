@@ -7,7 +7,7 @@ import { now } from '../measure/clock.js';
 import { adoptHelper, stopHelpers } from '../measure/procs.js';
 import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
 import { Relay } from '../sync/relay.js';
-import { fetchError } from './common.js';
+import { fetchError, noResponse } from './common.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
 
 /** How long past its deadline a worker may stay silent before it is replaced. */
@@ -35,8 +35,6 @@ export class ThreadsEngine implements Engine {
   private readonly queue: Task[] = [];
   private readonly allHelpers: number[] = [];
   private closing = false;
-  /** Workers started to replace stuck or crashed ones during the run. */
-  replaced = 0;
 
   constructor(
     private readonly opts: RequestOptions,
@@ -67,7 +65,7 @@ export class ThreadsEngine implements Engine {
 
   private spawn(): Promise<void> {
     if (this.closing || !this.relay) return Promise.reject(new Error('the pool is closing'));
-    const data: WorkerData = { relay: this.relay!.client(), options: this.opts, warmUrl: this.relay!.warmUrl };
+    const data: WorkerData = { relay: this.relay.client(), options: this.opts, warmUrl: this.relay.warmUrl };
     const worker = new Worker(new URL('./threads-worker.js', import.meta.url), {
       workerData: data,
       transferList: [data.relay.port],
@@ -179,7 +177,6 @@ export class ThreadsEngine implements Engine {
     if (slot.helper !== null) void stopHelpers([slot.helper]);
     // A worker that never became ready is retried by init(), not here.
     if (this.closing || !slot.ready) return;
-    this.replaced++;
     this.spawn().catch(() => {
       // Could not replace: the remaining slots carry on; if none are left, fail what waits.
       if (this.slots.size === 0) for (const t of this.queue.splice(0)) t.resolve(failed(t, error));
@@ -204,7 +201,7 @@ export class ThreadsEngine implements Engine {
 }
 
 function failed(task: Task, error: FetchError): AttemptResult {
-  return { status: null, bytes: 0, start: task.started, end: now(), worker: null, error, file: null, retryAfterMs: null };
+  return noResponse(task.started, error);
 }
 
 function aborted(task: Task): AttemptResult {

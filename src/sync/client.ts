@@ -6,7 +6,7 @@ import childProcess from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import { fetchError, mapError, parseRetryAfter, redirectStep, saveSync, statusError } from '../engines/common.js';
+import { fetchError, mapError, parseRetryAfter, redirectStep, requestHeaders, saveSync, statusError } from '../engines/common.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
 import { now } from '../measure/clock.js';
 import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
@@ -129,11 +129,7 @@ export function syncFetch(
   let file: string | null = null;
   let retryAfterMs: number | null = null;
   let error: FetchError | null = null;
-  const headers: Record<string, string> = { 'user-agent': opts.userAgent };
-  for (const [name, value] of opts.headers) {
-    const key = name.toLowerCase();
-    headers[key] = key in headers && key !== 'user-agent' ? `${headers[key]}, ${value}` : value;
-  }
+  const headers = requestHeaders(opts);
   try {
     // Send what async sends: the WHATWG-normalised URL (percent-encoded, dot segments resolved,
     // no fragment), so a comparison differs only in the concurrency model.
