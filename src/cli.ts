@@ -15,6 +15,7 @@ import {
   FatalError,
   FORMATS,
   type Format,
+  parseDuration,
   parseHeader,
   parseIntFlag,
   parseMethod,
@@ -56,6 +57,7 @@ interface RawOptions {
   perHost?: number;
   timeout: number;
   retries: number;
+  retryMaxWait: number;
   maxRedirects: number;
   method: string;
   header?: [string, string][];
@@ -99,6 +101,14 @@ function addRunOptions(cmd: Command): Command {
       'retry network errors, 429 and 5xx (exponential backoff, jitter, Retry-After)',
       arg('--retries', (f, v) => parseIntFlag(f, v, 0, 100)),
       DEFAULTS.retries,
+    )
+    .addOption(
+      new Option(
+        '--retry-max-wait <dur>',
+        'longest wait before a retry (500ms, 5s, 2m): backoff is capped at it, a longer Retry-After fails the URL',
+      )
+        .argParser(arg('--retry-max-wait', parseDuration))
+        .default(DEFAULTS.retryMaxWaitMs, '10s'),
     )
     .option(
       '--max-redirects <n>',
@@ -178,6 +188,7 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     perHost: raw.perHost ?? null,
     timeoutMs: raw.timeout,
     retries: raw.retries,
+    retryMaxWaitMs: raw.retryMaxWait,
     maxRedirects: raw.maxRedirects,
     method: raw.method,
     headers: raw.header ?? [],

@@ -2,7 +2,7 @@
 
 import type { Writable } from 'node:stream';
 import type { Mode } from './engines/types.js';
-import { countJobs, type InputItem, readJobs, type Source } from './input.js';
+import { countable, countJobs, type InputItem, readJobs, type Source } from './input.js';
 import { now } from './measure/clock.js';
 import type { RunSummary } from './measure/stats.js';
 import { FatalError, type Format, type RunOptions } from './options.js';
@@ -42,6 +42,7 @@ export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
     concurrency: mode === 'inline' ? 1 : o.concurrency,
     perHost: o.perHost,
     retries: o.retries,
+    retryMaxWaitMs: o.retryMaxWaitMs,
     request: {
       method: o.method,
       headers: o.headers,
@@ -166,10 +167,10 @@ export function exitCodeFor(outcome: { failed: number; stop: StopReason | null }
 /** `fetchall [options] [source...]`: returns the exit status. */
 export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal): Promise<number> {
   const { ctl, out, err, unhook } = session(term, o.format === 'text' || o.mode === 'inline');
-  // The total for the progress line: counted by a second, streaming pass over the files while
-  // the run goes on (stdin cannot be read twice, so with stdin it stays unknown).
+  // The total for the progress line: counted by a second, streaming pass while the run goes on,
+  // only over URLs and regular files. A pipe, FIFO or stdin is read once, so its total stays unknown.
   const knownTotal: { value: number | null } = { value: null };
-  if (progressWanted(o, term) && sources.every((s) => s.kind !== 'stdin')) {
+  if (progressWanted(o, term) && countable(sources)) {
     countJobs(sources).then(
       (n) => {
         knownTotal.value = n;
@@ -178,7 +179,20 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     );
   }
   try {
-    const { summary, stop } = await fetchOnce(readJobs(sources), o, o.mode, term, ctl, { out, badLines: err, knownTotal, header: true });
+    const outcome = await fetchOnce(readJobs(sources, process.stdin, ctl.signal), o, o.mode, term, ctl, {
+      out,
+      badLines: err,
+      knownTotal,
+      header: true,
+    });
+    const { summary } = outcome;
+    // A signal handled only as the engine closed (inline blocks the loop) is still a stop.
+    const stop = outcome.stop ?? (ctl.signal.aborted ? (ctl.signal.reason as StopReason) : null);
+    if (summary?.notStarted?.more && countable(sources)) {
+      // Input left unread after a stop: count what was given, where it can be read again cheaply.
+      const given = knownTotal.value ?? (await countJobs(sources, 64 * 1024 * 1024).catch(() => null));
+      if (given !== null) summary.notStarted = { count: Math.max(0, given - summary.total), more: false };
+    }
     if (summary && summary.total === 0 && stop === null) {
       err.line('fetchall: nothing to fetch: the input held no URLs');
       return 2;

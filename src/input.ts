@@ -1,7 +1,9 @@
 // Sources (files, stdin, URL arguments) → a stream of jobs and bad-line reports, never read whole.
 
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { isatty, ReadStream as TtyReadStream } from 'node:tty';
 import type { Job } from './engines/types.js';
 import { UsageError } from './options.js';
 
@@ -108,10 +110,48 @@ function excerpt(text: string): string {
   return s.slice(1, -1);
 }
 
-/** Every source in order, as jobs (numbered across sources) and bad lines. */
-export async function* readJobs(sources: Source[], stdin: Readable = process.stdin): AsyncGenerator<InputItem> {
+/**
+ * A byte stream for a file source, opened once. A FIFO, pipe or terminal (a named FIFO,
+ * /dev/stdin, `<(…)`, /dev/tty) is read through the event loop, not by fs reads: an fs read of an
+ * idle one blocks a libuv pool thread, and even process.exit() waits for it, so a stop could not
+ * end the run.
+ */
+function openFile(path: string, stdin: Readable): Readable {
+  if (isOurStdin(path)) return stdin;
+  let st: ReturnType<typeof statSync> | null = null;
+  try {
+    st = statSync(path);
+  } catch {}
+  if (!st?.isFIFO() && !st?.isCharacterDevice()) return createReadStream(path);
+  // O_NONBLOCK: a FIFO with no writer yet must not block the open; the socket waits for one.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  if (fstatSync(fd).isFIFO()) return new Socket({ fd, readable: true, writable: false });
+  if (isatty(fd)) return new TtyReadStream(fd);
+  // Another device (/dev/null, /dev/zero): plain reads, which never wait.
+  closeSync(fd);
+  return createReadStream(path);
+}
+
+/** /dev/stdin, /dev/fd/0 and the like: our fd 0 by another name, best read as process.stdin. */
+function isOurStdin(path: string): boolean {
+  try {
+    const a = statSync(path);
+    const b = fstatSync(0);
+    return a.dev === b.dev && a.ino === b.ino && !a.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every source in order, as jobs (numbered across sources) and bad lines. Each source is read
+ * once. When `signal` aborts, reading stops at once: the open stream is destroyed, even while it
+ * waits for an idle writer, and the generator ends quietly.
+ */
+export async function* readJobs(sources: Source[], stdin: Readable = process.stdin, signal?: AbortSignal): AsyncGenerator<InputItem> {
   let index = 0;
   for (const source of sources) {
+    if (signal?.aborted) return;
     if (source.kind === 'url') {
       const reason = checkUrl(source.url);
       if (reason) yield { kind: 'bad', index: index++, where: `argument '${excerpt(source.url)}'`, text: source.url, reason };
@@ -119,7 +159,9 @@ export async function* readJobs(sources: Source[], stdin: Readable = process.std
       continue;
     }
     const name = source.kind === 'file' ? source.path : '<stdin>';
-    const stream = source.kind === 'file' ? createReadStream(source.path) : stdin;
+    const stream = source.kind === 'file' ? openFile(source.path, stdin) : stdin;
+    const stop = () => stream.destroy();
+    signal?.addEventListener('abort', stop, { once: true });
     try {
       for await (const [lineNo, raw] of lines(stream)) {
         if (raw === null) {
@@ -133,15 +175,57 @@ export async function* readJobs(sources: Source[], stdin: Readable = process.std
         if (reason) yield { kind: 'bad', index: index++, where: `${name}:${lineNo}`, text: text.slice(0, 2048), reason };
         else yield { kind: 'job', job: { index: index++, url: text } };
       }
+    } catch (err) {
+      // The stream destroyed by the stop ends the input; any other read error is real.
+      if (signal?.aborted) return;
+      throw err;
     } finally {
-      if (source.kind === 'file') stream.destroy();
+      signal?.removeEventListener('abort', stop);
+      if (stream !== stdin) stream.destroy();
     }
   }
 }
 
-/** How many jobs (URLs and bad lines) the sources hold, by a second streaming pass. */
-export async function countJobs(sources: Source[]): Promise<number> {
+/**
+ * Whether the sources can be counted by a second pass: URLs and regular files only. A FIFO,
+ * a pipe, stdin or a device can be read only once (a second reader would steal its lines).
+ */
+export function countable(sources: Source[]): boolean {
+  return sources.every((s) => {
+    if (s.kind === 'url') return true;
+    if (s.kind === 'stdin') return false;
+    try {
+      return statSync(s.path).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * How many jobs (URLs and bad lines) the sources hold, by a second streaming pass; null when
+ * they are not countable or their files hold more than `maxBytes` between them.
+ */
+export async function countJobs(sources: Source[], maxBytes = Number.POSITIVE_INFINITY): Promise<number | null> {
+  if (!countable(sources)) return null;
+  let size = 0;
+  for (const s of sources) if (s.kind === 'file') size += statSync(s.path).size;
+  if (size > maxBytes) return null;
   let n = 0;
-  for await (const _ of readJobs(sources)) n++;
+  for (const source of sources) {
+    if (source.kind === 'url') {
+      n++;
+      continue;
+    }
+    if (source.kind === 'stdin') return null;
+    // Checked again on the open file, in case the path was replaced by a FIFO meanwhile.
+    const fd = openSync(source.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      return null;
+    }
+    // The opened file, read as a stream of lines as stdin is.
+    for await (const _ of readJobs([{ kind: 'stdin' }], createReadStream('', { fd }))) n++;
+  }
   return n;
 }

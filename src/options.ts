@@ -22,6 +22,7 @@ export interface RunOptions {
   perHost: number | null;
   timeoutMs: number;
   retries: number;
+  retryMaxWaitMs: number;
   maxRedirects: number;
   method: string;
   headers: [string, string][];
@@ -39,6 +40,7 @@ export const DEFAULTS = {
   concurrency: 10,
   timeoutMs: 30_000,
   retries: 0,
+  retryMaxWaitMs: 10_000,
   maxRedirects: 5,
   method: 'GET',
   maxSize: 100 * 1024 * 1024,
@@ -78,6 +80,22 @@ export function parseSize(flag: string, value: string): number {
   const n = Math.floor(Number(m[1]) * unit);
   if (n < 1) throw new UsageError(`${flag}: must be at least 1 byte, got '${value}'`);
   return n;
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Node's timers hold at most this many ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** '500ms', '5s', '1.5s', '2m', '1500' (bare = ms) → ms. */
+export function parseDuration(flag: string, value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = m ? DURATION_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined)
+    throw new UsageError(`${flag}: expected a duration like 500ms, 5s or 2m (bare number = ms), got '${value}'`);
+  const ms = Math.round(Number(m[1]) * unit);
+  if (ms > MAX_TIMER_MS) throw new UsageError(`${flag}: at most ${MAX_TIMER_MS} ms (about 24 days), got '${value}'`);
+  return ms;
 }
 
 export function parseMode(flag: string, value: string): Mode {

@@ -13,6 +13,8 @@ export interface RunConfig {
   concurrency: number;
   perHost: number | null;
   retries: number;
+  /** The longest wait before a retry: our backoff is capped at it; a longer Retry-After fails the URL. */
+  retryMaxWaitMs: number;
   request: RequestOptions;
 }
 
@@ -61,11 +63,21 @@ function retryable(r: AttemptResult): boolean {
   return r.error !== null && RETRYABLE_CODES.has(r.error.code);
 }
 
-/** Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms … (capped), or Retry-After when longer. */
-export function backoffMs(attempt: number, retryAfterMs: number | null, random = Math.random): number {
+/**
+ * The wait before the next attempt: exponential backoff with jitter (100 ms, 200 ms, 400 ms …, at
+ * most 10 s and at most `maxWaitMs`), or the server's Retry-After when longer. null when the
+ * server asks for longer than `maxWaitMs`: the URL fails now rather than stalling the run.
+ */
+export function backoffMs(attempt: number, retryAfterMs: number | null, maxWaitMs: number, random = Math.random): number | null {
   const base = Math.min(10_000, 100 * 2 ** (attempt - 1));
-  const jittered = base / 2 + random() * (base / 2);
-  return retryAfterMs === null ? jittered : Math.min(60_000, Math.max(jittered, retryAfterMs));
+  const jittered = Math.min(maxWaitMs, base / 2 + random() * (base / 2));
+  if (retryAfterMs === null) return jittered;
+  return retryAfterMs > maxWaitMs ? null : Math.max(jittered, retryAfterMs);
+}
+
+/** '500 ms', '10 s', '1.5 s': for a reason in a record. */
+function waitText(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
 function originOf(url: string): string {
@@ -97,6 +109,8 @@ export async function runJobs(
   let deferredCount = 0;
   const deferCap = config.concurrency * 4;
   let running = 0;
+  // Read from the input after a stop, never started (deferred jobs are counted at the end).
+  let readAfterStop = 0;
   let exhausted = false;
   let pulling = false;
   const emit = hooks.onEvent;
@@ -111,6 +125,9 @@ export async function runJobs(
     let result: AttemptResult | null = null;
     let attempt = 0;
     let started = 0;
+    // A stop during a retry wait ends the URL then, not at its last attempt's end.
+    let stoppedAt: number | null = null;
+    let refused: string | null = null;
     while (attempt <= config.retries) {
       attempt++;
       const n = attempt;
@@ -125,10 +142,19 @@ export async function runJobs(
       if (began !== null) meter.attemptEnded(began, result.end);
       if (first === null) first = result.start;
       if (signal.aborted || attempt > config.retries || !retryable(result)) break;
-      await sleep(backoffMs(attempt, result.retryAfterMs), signal);
-      if (signal.aborted) break;
+      const wait = backoffMs(attempt, result.retryAfterMs, config.retryMaxWaitMs);
+      if (wait === null) {
+        refused = `the server asked to wait (Retry-After ${waitText(result.retryAfterMs!)}), longer than --retry-max-wait ${waitText(config.retryMaxWaitMs)}`;
+        break;
+      }
+      await sleep(wait, signal);
+      if (signal.aborted) {
+        stoppedAt = now();
+        break;
+      }
     }
     const r = result!;
+    const end = stoppedAt ?? r.end;
     finishRecord({
       index: job.index,
       url: job.url,
@@ -137,12 +163,12 @@ export async function runJobs(
       status: r.status,
       bytes: r.bytes,
       start: first!,
-      end: r.end,
-      ms: r.end - first!,
+      end,
+      ms: end - first!,
       // Attempts that really started: a URL cancelled before it began has none.
       attempts: started,
       worker: r.worker,
-      error: r.error,
+      error: refused && r.error ? { code: r.error.code, message: `${r.error.message}: ${refused}` } : r.error,
       file: r.file,
     });
   };
@@ -224,6 +250,7 @@ export async function runJobs(
           (r) => {
             pulling = false;
             if (r.done) exhausted = true;
+            else if (signal.aborted) readAfterStop++;
             else handle(r.value);
             pump();
           },
@@ -244,6 +271,7 @@ export async function runJobs(
     threads: setup.threads,
     helpers: engine.helperPids().length,
     interrupted: signal.aborted ? String(signal.reason ?? 'aborted') : null,
+    notStarted: signal.aborted ? { count: deferredCount + readAfterStop, more: !exhausted } : null,
     blockedMs: engine.longestBlockMs?.() ?? 0,
   });
 }

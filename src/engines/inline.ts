@@ -56,6 +56,9 @@ export class InlineEngine implements Engine {
     const t0 = performance.now();
     const result = syncFetch(this.request!, job, this.opts, null, (t) => onStart(t, null));
     this.longest = Math.max(this.longest, performance.now() - t0);
+    // A signal that came while the loop was blocked is handled only when the loop turns: let it
+    // turn now, so a stop during this request (even the last one) is seen before its result is used.
+    await new Promise((resolve) => setImmediate(resolve));
     // Its helper process is gone: start another, or every later request would fail too.
     if (result.error?.code === 'HELPER_FAILED' && !signal.aborted) this.load();
     return result;

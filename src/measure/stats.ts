@@ -48,6 +48,11 @@ export interface RunSummary {
   helpers: number;
   retries: number;
   interrupted: string | null;
+  /**
+   * After a stop: URLs given but never started (they have no record, so `total` leaves them out);
+   * `more` when input was left unread, so there may be more than `count`.
+   */
+  notStarted?: { count: number; more: boolean } | null;
   spans: Span[];
   spansDropped: number;
   inFlight: InFlightSeries;
@@ -155,7 +160,14 @@ export class RunMeter {
     }
   }
 
-  finish(opts: { startupMs: number; threads: number; helpers: number; interrupted: string | null; blockedMs: number }): RunSummary {
+  finish(opts: {
+    startupMs: number;
+    threads: number;
+    helpers: number;
+    interrupted: string | null;
+    notStarted: RunSummary['notStarted'];
+    blockedMs: number;
+  }): RunSummary {
     const end = now();
     const loopStallMs = this.loop.stop();
     this.sampleRss();
@@ -200,6 +212,7 @@ export class RunMeter {
       helpers: opts.helpers,
       retries: this.retries,
       interrupted: opts.interrupted,
+      notStarted: opts.notStarted,
       spans: this.spans,
       spansDropped: this.dropped,
       inFlight: {

@@ -17,7 +17,16 @@ export function cpuText(s: RunSummary): string {
 export function summaryText(s: RunSummary, paint: Paint): string {
   const lines: string[] = [];
   const startup = s.startupMs > 0 ? paint.dim(`  (start-up ${duration(s.startupMs)}, not included)`) : '';
-  const stopped = s.interrupted ? paint.yellow(`  interrupted by ${s.interrupted}: partial results`) : '';
+  const ns = s.notStarted;
+  // URLs given but never started have no record, so `total` leaves them out: say how many.
+  const notStarted = !ns
+    ? ''
+    : ns.count > 0
+      ? `, ${ns.count}${ns.more ? '+' : ''} not started`
+      : ns.more
+        ? ', input not read to the end'
+        : '';
+  const stopped = s.interrupted ? paint.yellow(`  interrupted by ${s.interrupted}: partial results${notStarted}`) : '';
   lines.push(`${paint.bold(s.mode)}: ${s.total} URL${s.total === 1 ? '' : 's'} in ${paint.bold(duration(s.wallMs))}${startup}${stopped}`);
   const failed = s.failed > 0 ? paint.red(`${s.failed} failed`) : `${s.failed} failed`;
   const bad = s.badInput > 0 ? ` (${s.badInput} bad input line${s.badInput === 1 ? '' : 's'})` : '';
@@ -25,7 +34,9 @@ export function summaryText(s: RunSummary, paint: Paint): string {
   lines.push(`  ${paint.green(`${s.ok} ok`)}   ${failed}${bad}   ${bytes(s.bytes)}   ${fixed(s.reqPerSec, 1)} req/s${retries}`);
   if (s.latency) {
     const l = s.latency;
-    lines.push(`  latency      min ${duration(l.min)}   p50 ${duration(l.p50)}   p95 ${duration(l.p95)}   max ${duration(l.max)}`);
+    // A URL's latency runs from its first attempt to its last: with retries, their waits are in it.
+    const waits = s.retries > 0 ? paint.dim('   (per URL, retry waits included)') : '';
+    lines.push(`  latency      min ${duration(l.min)}   p50 ${duration(l.p50)}   p95 ${duration(l.p95)}   max ${duration(l.max)}${waits}`);
   }
   lines.push(`  concurrency  achieved ${fixed(s.achievedConcurrency, 2)}   peak in flight ${s.peakInFlight}`);
   lines.push(`  loop stall   ${duration(s.loopStallMs)}   (longest time the event loop could not run)`);
