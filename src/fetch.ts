@@ -1,6 +1,7 @@
 // The fetch command: sources → engine → live lines or records → timeline and summary.
 
 import type { Writable } from 'node:stream';
+import { newSaveClaims } from './engines/common.js';
 import type { Mode } from './engines/types.js';
 import { countable, countJobs, type InputItem, readJobs, type Source } from './input.js';
 import { now } from './measure/clock.js';
@@ -51,6 +52,7 @@ export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
       maxRedirects: o.maxRedirects,
       maxSize: o.maxSize,
       outputDir: o.outputDir,
+      saveClaims: o.outputDir === null ? null : newSaveClaims(),
     },
   };
 }

@@ -11,12 +11,14 @@ import type { Agent, Dispatcher } from 'undici';
 import { now } from '../measure/clock.js';
 import {
   fetchError,
+  hopHeaders,
   mapError,
   noResponse,
   parseRetryAfter,
   redirectStep,
   requestHeaders,
   safeName,
+  saveName,
   statusError,
   tempPath,
 } from './common.js';
@@ -135,6 +137,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   private pending: Stop | null = null;
   private readonly timer: NodeJS.Timeout;
   private url: string;
+  /** The first hop's URL and whether a redirect has left its origin: where credentials may go. */
+  private first: URL | null = null;
+  private left = false;
   private visited: Set<string> | null = null;
   private following = false;
   private method = 'GET';
@@ -169,10 +174,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.url = url;
     this.method = method;
-    this.engine.dispatch(
-      { origin: u.origin, path: wirePath(u), method: method as Dispatcher.HttpMethod, headers: withAuth(this.engine.headers, u) },
-      this,
-    );
+    this.first ??= u;
+    this.left ||= u !== this.first && u.origin !== this.first.origin;
+    // Anything this URL makes throw here is its own failure: it runs outside undici's handler
+    // guards (straight from fetch()), where a throw would end the whole run.
+    try {
+      const headers = hopHeaders(this.engine.headers, this.first, u, this.left);
+      this.engine.dispatch({ origin: u.origin, path: wirePath(u), method: method as Dispatcher.HttpMethod, headers }, this);
+    } catch (err) {
+      this.fail(mapError(err));
+    }
   }
 
   /** End the request from our side: a deadline, a size limit, a stop. */
@@ -243,7 +254,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.ended = true;
     out.end();
     out.once('finish', () => {
-      const file = join(this.engine.opts.outputDir!, safeName(this.job.url));
+      const opts = this.engine.opts;
+      const file = join(opts.outputDir!, saveName(opts.saveClaims, this.job.url, this.job.index));
       rename(tmp, file).then(
         () => this.finish(error, file),
         (err: Error) => this.fail(fetchError('WRITE_FAILED', `cannot save body: ${err.message}`)),
@@ -293,11 +305,4 @@ function sizeError(max: number): FetchError {
 function wirePath(u: URL): string {
   const path = u.pathname + u.search;
   return /[{}|^`]/.test(path) ? path.replace(/[{}|^`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : path;
-}
-
-/** Credentials in the URL become Basic auth, as in curl and sync-request, unless -H gave one. */
-function withAuth(headers: Record<string, string>, u: URL): Record<string, string> {
-  if ((!u.username && !u.password) || 'authorization' in headers) return headers;
-  const token = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
-  return { ...headers, authorization: `Basic ${token}` };
 }

@@ -42,6 +42,52 @@ export function requestHeaders(opts: RequestOptions): Record<string, string> {
   return headers;
 }
 
+/** The headers that carry the user's credentials: they never follow a redirect to another origin. */
+export const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as const;
+
+/**
+ * The headers for one hop of a request: the one place that decides where credentials go, for
+ * every engine. `base` is requestHeaders(); `first` the URL the user gave; `hop` this hop's URL;
+ * `left` whether this hop or an earlier one is on another origin (scheme, host, port) than `first`.
+ * While on the first origin, URL credentials become Basic auth (as in curl and sync-request)
+ * unless -H gave an Authorization; once a redirect has left it, the credential headers are
+ * dropped and no URL credentials are sent, and they stay dropped even if a later hop comes back.
+ */
+export function hopHeaders(base: Record<string, string>, first: URL, hop: URL, left: boolean): Record<string, string> {
+  if (left) {
+    if (!CREDENTIAL_HEADERS.some((h) => h in base)) return base;
+    const headers = { ...base };
+    for (const h of CREDENTIAL_HEADERS) delete headers[h];
+    return headers;
+  }
+  // A Location on the same origin that names no user keeps the user's (as curl does).
+  const creds = hop.username || hop.password ? hop : first;
+  if ((!creds.username && !creds.password) || 'authorization' in base) return base;
+  const token = Buffer.concat([percentDecode(creds.username), Buffer.from(':'), percentDecode(creds.password)]).toString('base64');
+  return { ...base, authorization: `Basic ${token}` };
+}
+
+/**
+ * URL userinfo → bytes as curl decodes it: each valid %XX is its byte (UTF-8 or not), anything
+ * else, such as a '%' not followed by two hex digits, goes as it is. decodeURIComponent would
+ * throw on both, and one odd URL must not fail, let alone crash, a run.
+ */
+function percentDecode(s: string): Buffer {
+  if (!s.includes('%')) return Buffer.from(s);
+  return Buffer.concat(
+    s.split(/(%[0-9A-Fa-f]{2})/).map((part, i) => (i % 2 ? Buffer.from([Number.parseInt(part.slice(1), 16)]) : Buffer.from(part))),
+  );
+}
+
+/** The URL as it goes on the wire: credentials travel in a header (hopHeaders), never in the URL. */
+export function withoutCredentials(u: URL): string {
+  if (!u.username && !u.password) return u.href;
+  const bare = new URL(u.href);
+  bare.username = '';
+  bare.password = '';
+  return bare.href;
+}
+
 /** The outcome of an attempt that got no response: cancelled, timed out by a watchdog, a lost worker. */
 export function noResponse(start: number, error: FetchError, worker: number | null = null): AttemptResult {
   return { status: null, bytes: 0, start, end: now(), worker, error, file: null, retryAfterMs: null };
@@ -153,18 +199,55 @@ export function safeName(url: string): string {
   return `${readable || 'body'}-${hash}`;
 }
 
+/** Slots in a run's table of saved names (8 bytes each, touched only as names are claimed). */
+const CLAIM_SLOTS = 1 << 20;
+
+/**
+ * The table of names a run has saved bodies under, shared by every thread of the run (a
+ * SharedArrayBuffer travels to pool workers by reference), so that each record gets its own file.
+ */
+export function newSaveClaims(): SharedArrayBuffer {
+  return new SharedArrayBuffer(CLAIM_SLOTS * 8);
+}
+
+/**
+ * The file name for a record's body: safeName(url) for the first record of that URL this run to
+ * be saved; a later record of the same URL (listed twice) adds its index, which no other record of
+ * the run has. The claim is one atomic compare-and-swap, so two threads saving the same URL at
+ * once cannot both take the name. A file from an earlier run is not a claim: it is replaced, as
+ * before. Should the table ever be too full to claim in (about a million names), the name with
+ * the index is used: still a file of the record's own.
+ */
+export function saveName(claims: SharedArrayBuffer | null, url: string, index: number): string {
+  const name = safeName(url);
+  if (!claims) return name;
+  const table = new BigInt64Array(claims);
+  const mask = table.length - 1;
+  // 63 bits of the name's hash, never 0 (an empty slot).
+  const key = createHash('sha256').update(name).digest().readBigInt64LE(0) | 1n;
+  let slot = Number(key & BigInt(mask));
+  for (let probe = 0; probe < 64; probe++) {
+    const held = Atomics.compareExchange(table, slot, 0n, key);
+    if (held === 0n) return name;
+    if (held === key) break;
+    slot = (slot + 1) & mask;
+  }
+  return `${name}-${index}`;
+}
+
 /** The temporary name a body is written to before it is renamed into place. */
 export function tempPath(dir: string, name: string, index: number): string {
   return join(dir, `.${name}.${process.pid}.${index}.part`);
 }
 
 /** Write a whole body atomically (blocking engines hold the body in memory anyway). */
-export function saveSync(dir: string, url: string, index: number, body: Uint8Array): string {
-  const name = safeName(url);
-  const tmp = tempPath(dir, name, index);
-  const final = join(dir, name);
+export function saveSync(dir: string, url: string, index: number, body: Uint8Array, claims: SharedArrayBuffer | null = null): string {
+  const tmp = tempPath(dir, safeName(url), index);
+  let final = '';
   try {
     writeFileSync(tmp, body, { flag: 'wx' });
+    // Claimed only once the body is on disk: a failed write leaves the name to a later record.
+    final = join(dir, saveName(claims, url, index));
     renameSync(tmp, final);
   } catch (err) {
     try {

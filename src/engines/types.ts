@@ -23,6 +23,8 @@ export interface RequestOptions {
   maxSize: number;
   /** Save bodies here; null = discard them. */
   outputDir: string | null;
+  /** With outputDir: the run's table of names already saved (common.ts saveName), shared by its threads. */
+  saveClaims: SharedArrayBuffer | null;
 }
 
 /** A stable, documented error code plus a human message. */

@@ -6,7 +6,17 @@ import childProcess from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import { fetchError, mapError, parseRetryAfter, redirectStep, requestHeaders, saveSync, statusError } from '../engines/common.js';
+import {
+  fetchError,
+  hopHeaders,
+  mapError,
+  parseRetryAfter,
+  redirectStep,
+  requestHeaders,
+  saveSync,
+  statusError,
+  withoutCredentials,
+} from '../engines/common.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
 import { now } from '../measure/clock.js';
 import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
@@ -137,13 +147,24 @@ export function syncFetch(
     first.hash = '';
     let url = first.href;
     let method = opts.method;
+    let left = false;
     const visited = new Set([url]);
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
+      const hop = url === first.href ? first : new URL(url);
+      left ||= hop.origin !== first.origin;
       // sync-request's own defaults (no timeout, endless redirects, throwing on >= 300) are all
-      // replaced, so this engine follows exactly the rules the async one does.
-      const res = request(method, url, { headers, followRedirects: false, timeout: remaining, retry: false, gzip: false });
+      // replaced, so this engine follows exactly the rules the async one does. URL credentials
+      // go as hopHeaders decides, never through sync-request (it would send them to any origin,
+      // and throws on userinfo that is not valid percent-encoding).
+      const res = request(method, withoutCredentials(hop), {
+        headers: hopHeaders(headers, first, hop, left),
+        followRedirects: false,
+        timeout: remaining,
+        retry: false,
+        gzip: false,
+      });
       status = res.statusCode;
       const location = res.headers.location;
       const step = redirectStep(status, Array.isArray(location) ? location[0] : location, url, method, visited, opts.maxRedirects);
@@ -164,7 +185,7 @@ export function syncFetch(
         break;
       }
       error = statusError(status);
-      if (opts.outputDir !== null && !error) file = saveSync(opts.outputDir, job.url, job.index, body);
+      if (opts.outputDir !== null && !error) file = saveSync(opts.outputDir, job.url, job.index, body, opts.saveClaims);
       break;
     }
   } catch (err) {
