@@ -12,7 +12,9 @@ import {
   curlConfig,
   curlZTool,
   FETCHALL,
+  FLOOR,
   fetchallTool,
+  floorTool,
   pathWithoutNc,
   pythonTool,
   type Tool,
@@ -59,6 +61,8 @@ export interface CaseResult {
   runs: Run[];
   notes?: string[];
   target: Target;
+  /** fetchall's median over curl -Z's and over the floor's (P1, P2), or its peak RSS over the floor's (P4). */
+  ratios?: Record<string, number | null>;
   xargsEstimateMs?: number | null;
   growthMB?: number | null;
 }
@@ -74,15 +78,17 @@ const printNotes = (runs: Run[]) => {
   for (const l of stderrNotes(runs)) say(l);
 };
 
-/** The P1/P2 target: fetchall's median within `factor` × curl -Z's. */
-function againstCurl(runs: Run[], curl: Curl, factor: number): Pick<CaseResult, 'target'> {
+/** The P1/P2 target, fetchall's median within `factor` × curl -Z's, and fetchall/floor beside it. */
+function againstCurl(runs: Run[], curl: Curl, factor: number): Pick<CaseResult, 'target' | 'ratios'> {
   const fa = summarise(runs, FETCHALL).median;
   const cz = curl.ok ? summarise(runs, CURL_Z).median : null;
   const pass = fa !== null && cz !== null ? fa <= factor * cz : null;
   const text = `fetchall ≤ ${factor} × curl -Z: ${s3(fa)} s vs ${cz === null ? '—' : `${factor} × ${s3(cz)} = ${s3(factor * cz)}`} s`;
+  const ratios = { curl: ratio(fa, cz), floor: ratio(fa, summarise(runs, FLOOR).median) };
   say(verdict(text, pass));
+  say(`  fetchall/curl -Z ${x2(ratios.curl)} ×  |  fetchall/floor ${x2(ratios.floor)} ×`);
   say('');
-  return { target: { text, pass } };
+  return { target: { text, pass }, ratios };
 }
 
 export async function caseP1(ctx: Context, p: ListCase, peers: Peers): Promise<CaseResult> {
@@ -97,6 +103,7 @@ export async function caseP1(ctx: Context, p: ListCase, peers: Peers): Promise<C
     tools.push(curlZTool(cfg, p.c, 120_000, peers.curl));
     if (p.c > 300) notes.push('curl --parallel-max is capped at 300');
   } else notes.push(`curl -Z skipped: ${peers.curl.why}`);
+  tools.push(floorTool(file, p.c, 120_000));
   if (commandPath('curl')) tools.push(xargsTool(file, p.c, 300_000));
   else notes.push('xargs+curl skipped: curl absent');
   if (peers.python) tools.push(pythonTool(file, p.c, 180_000));
@@ -126,6 +133,7 @@ export async function caseP2(ctx: Context, p: ListCase, peers: Peers): Promise<C
     curlConfig(urls, cfg);
     tools.push(curlZTool(cfg, p.c, 180_000, peers.curl));
   } else notes.push(`curl -Z skipped: ${peers.curl.why}`);
+  tools.push(floorTool(file, p.c, 180_000));
   let estimate: number | null = null;
   if (commandPath('curl')) {
     // One process per URL: calibrate on 200 URLs, extrapolate, and skip if it would exceed 60 s.
@@ -299,7 +307,7 @@ export async function caseP3(ctx: Context, p: ListCase, peers: Peers): Promise<C
 }
 
 export async function caseP4(ctx: Context, p: Params['P4'], peers: Peers): Promise<CaseResult> {
-  say(`P4 memory: async mode at -c ${p.c}, /delay/${p.delay}, records to /dev/null; peak RSS of the fetchall process`);
+  say(`P4 memory: async mode at -c ${p.c}, /delay/${p.delay}, records to /dev/null; peak RSS of the fetchall process (and of the floor's)`);
   const rssFiles = new Map<string, string>();
   const urlsOf = new Map<string, number>();
   const fetchallNames = new Set<string>();
@@ -317,7 +325,7 @@ export async function caseP4(ctx: Context, p: Params['P4'], peers: Peers): Promi
     const { file } = writeList(ctx.tmp, `p4-${n}`, ctx.server.base, n, p.delay);
     const size = `${n.toLocaleString('en-US')} URLs`;
     fetchallNames.add(`fetchall ${size}`);
-    tools.push(timed(fetchallTool(file, p.c, 600_000), `fetchall ${size}`, n));
+    tools.push(timed(fetchallTool(file, p.c, 600_000), `fetchall ${size}`, n), timed(floorTool(file, p.c, 600_000), `floor ${size}`, n));
   }
   const runs = await alternate(
     ctx,
@@ -368,11 +376,14 @@ export async function caseP4(ctx: Context, p: Params['P4'], peers: Peers): Promi
   const bigMed = median(big);
   const smallMed = median(rssOf(true, smallN));
   const growth = bigMed && smallMed ? ((bigMed - smallMed) / 1024).toFixed(1) : null;
+  const floorMed = median(rssOf(false, bigN));
+  const floorRss = ratio(bigMed, floorMed);
   say(`  growth from ${smallN.toLocaleString('en-US')} to ${bigN.toLocaleString('en-US')} URLs: ${growth ?? '—'} MB (median peak RSS)`);
+  say(`  fetchall/floor peak RSS at ${bigN.toLocaleString('en-US')} URLs: ${mb(bigMed)} MB / ${mb(floorMed)} MB = ${x2(floorRss)} ×`);
   const text = `peak RSS ≤ 150 MB at ${bigN.toLocaleString('en-US')} URLs: worst ${mb(worst)} MB`;
   say(verdict(text, pass));
   say('');
-  return { params: p, runs, growthMB: growth === null ? null : Number(growth), target: { text, pass } };
+  return { params: p, runs, growthMB: growth === null ? null : Number(growth), ratios: { floorRss }, target: { text, pass } };
 }
 
 /** One CPU-profiled fetchall run of the P2 list, then the profile's top self time. */

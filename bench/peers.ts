@@ -15,10 +15,16 @@ export interface Tool {
 }
 
 export const FETCHALL = 'fetchall (async)';
+export const FLOOR = 'floor (undici Agent)';
 export const CURL_Z = 'curl -Z';
 
 export function fetchallTool(list: string, c: number, timeoutMs: number): Tool {
   return { name: FETCHALL, cmd: NODE, args: [CLI, '-q', '-f', 'ndjson', '-c', String(c), list], opts: { timeoutMs, env: cleanEnv() } };
+}
+
+/** The least a Node process does with undici for the same list (bench/floor.mjs). */
+export function floorTool(list: string, c: number, timeoutMs: number, name = FLOOR): Tool {
+  return { name, cmd: NODE, args: [join(ROOT, 'bench', 'floor.mjs'), list, String(c)], opts: { timeoutMs, env: cleanEnv() } };
 }
 
 export type Curl =

@@ -15,6 +15,7 @@ import { type Context, say, startServer, writeList } from './measure.js';
 import { CLI, DIST, NODE, OUT_DIR } from './paths.js';
 import { curlInfo } from './peers.js';
 import { killChildrenOnExit, runTimed, versionOf } from './proc.js';
+import { x2 } from './table.js';
 
 const USAGE = `fetchall bench: fetchall and its peers on this machine, loopback only.
 
@@ -146,6 +147,9 @@ async function main(args: Args): Promise<void> {
     for (const [k, c] of Object.entries(results.cases)) {
       results.targets.push({ case: k, ...c.target });
       say(`  ${k}: ${c.target.pass === null ? 'N/A ' : c.target.pass ? 'PASS' : 'FAIL'}  ${c.target.text}`);
+      if (c.ratios?.floor !== undefined)
+        say(`        fetchall/curl -Z ${x2(c.ratios.curl ?? null)} ×, fetchall/floor ${x2(c.ratios.floor)} ×`);
+      if (c.ratios?.floorRss !== undefined) say(`        fetchall/floor peak RSS ${x2(c.ratios.floorRss)} ×`);
     }
     save();
     say(`\nraw numbers: ${resultsFile}`);
