@@ -254,7 +254,7 @@ Examples:
       8080,
     )
     .action(async (opts: { host: string; port: number }) => {
-      const { serveCommand } = await import('./server.js');
+      const { serveCommand } = await import('./server/index.js');
       await serveCommand(opts);
     });
 

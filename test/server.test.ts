@@ -2,8 +2,8 @@
 
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestServer } from '../src/server.js';
-import { startServer } from '../src/server.js';
+import type { TestServer } from '../src/server/index.js';
+import { startServer } from '../src/server/index.js';
 
 let server: TestServer;
 // A private agent so leftover keep-alive sockets cannot leak into other test files.

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { UsageError } from './options.js';
+import { UsageError } from '../options.js';
 
 export interface ServerStats {
   /** Requests received since the last reset (the log below may hold fewer). */
