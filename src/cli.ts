@@ -254,7 +254,7 @@ Examples:
       8080,
     )
     .action(async (opts: { host: string; port: number }) => {
-      const { serveCommand } = await import('./server/index.js');
+      const { serveCommand } = await import('./server/serve.js');
       await serveCommand(opts);
     });
 
