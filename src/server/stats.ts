@@ -45,22 +45,36 @@ function loggedHeaders(req: IncomingMessage): Record<string, string> | undefined
   return headers;
 }
 
+/** The last `cap` items pushed, oldest first: a ring once full, so a long run costs no more memory. */
+function ring<T>(cap: number) {
+  const items: T[] = [];
+  let start = 0;
+  return {
+    push(item: T): void {
+      if (items.length < cap) {
+        items.push(item);
+      } else {
+        items[start] = item;
+        start = (start + 1) % cap;
+      }
+    },
+    map<U>(fn: (item: T) => U): U[] {
+      const out: U[] = new Array(items.length);
+      for (let i = 0; i < items.length; i++) out[i] = fn(items[(start + i) % items.length] as T);
+      return out;
+    },
+    clear(): void {
+      items.length = 0;
+      start = 0;
+    },
+  };
+}
+
 export function createStatsLog(cap = LOG_CAP): StatsLog {
   let served = 0;
   let inFlight = 0;
   let peak = 0;
-  // A ring once full: `start` is the oldest entry.
-  const log: RequestEntry[] = [];
-  let start = 0;
-
-  const append = (entry: RequestEntry): void => {
-    if (log.length < cap) {
-      log.push(entry);
-    } else {
-      log[start] = entry;
-      start = (start + 1) % cap;
-    }
-  };
+  const log = ring<RequestEntry>(cap);
 
   const record = (req: IncomingMessage, res: ServerResponse): void => {
     served++;
@@ -69,7 +83,7 @@ export function createStatsLog(cap = LOG_CAP): StatsLog {
     const entry: RequestEntry = { path: req.url ?? '/', arrival: now(), finish: null };
     const headers = loggedHeaders(req);
     if (headers) entry.headers = headers;
-    append(entry);
+    log.push(entry);
     // 'close' also fires when the client aborts, so hung and cut-off requests leave inFlight too.
     res.once('close', () => {
       inFlight--;
@@ -77,18 +91,13 @@ export function createStatsLog(cap = LOG_CAP): StatsLog {
     });
   };
 
-  const stats = (): ServerStats => {
-    const requests: RequestEntry[] = new Array(log.length);
-    for (let i = 0; i < log.length; i++) requests[i] = { ...(log[(start + i) % log.length] as RequestEntry) };
-    return { served, inFlight, peak, requests };
-  };
+  const stats = (): ServerStats => ({ served, inFlight, peak, requests: log.map((e) => ({ ...e })) });
 
   const reset = (): void => {
     served = 0;
     // Requests still open keep counting, so the peak restarts from them rather than from 0.
     peak = inFlight;
-    log.length = 0;
-    start = 0;
+    log.clear();
   };
 
   return { record, stats, reset };
