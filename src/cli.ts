@@ -265,7 +265,7 @@ Examples:
       8080,
     )
     .action(async (opts: { host: string; port: number }) => {
-      const { serveCommand } = await import('./server.js');
+      const { serveCommand } = await import('./server/serve.js');
       await serveCommand(opts);
     });
 

@@ -8,7 +8,7 @@ import type { Mode } from './engines/types.js';
 import { session, type Terminal } from './fetch.js';
 import type { InputItem } from './input.js';
 import { DEFAULTS, type RunOptions } from './options.js';
-import { spawnServer } from './server-process.js';
+import { spawnServer } from './server/process.js';
 import { EXIT_FOR } from './signals.js';
 
 /** The demo list: paths on the built-in server. */

@@ -1,7 +1,7 @@
 // Start the built-in server for a test, and list URLs on it.
 
 import { afterAll, beforeAll } from 'vitest';
-import { startServer, type TestServer } from '../../src/server.js';
+import { startServer, type TestServer } from '../../src/server/index.js';
 
 /** A server started before the file's tests and stopped after them. */
 export function useServer(): { readonly server: TestServer } {

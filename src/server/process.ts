@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import type { ServerStats } from './server.js';
+import type { ServerStats } from './index.js';
 
 export interface ServerProcess {
   url: string;
@@ -13,7 +13,7 @@ export interface ServerProcess {
   close(): Promise<void>;
 }
 
-const BIN = fileURLToPath(new URL('../bin/fetchall.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/fetchall.js', import.meta.url));
 
 export async function spawnServer(): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
