@@ -4,8 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type * as Launcher from '../src/server-process.js';
-import type { ServerProcess } from '../src/server-process.js';
+import type * as Launcher from '../src/server/process.js';
+import type { ServerProcess } from '../src/server/process.js';
 import { DIST } from './paths.js';
 import type { Tool } from './peers.js';
 import { runTimed, stopping } from './proc.js';
@@ -15,9 +15,9 @@ import { firstLines, s3 } from './table.js';
 /** The built-in server, checked to be on loopback: every URL list is built from `base`. */
 export type Server = ServerProcess & { base: string };
 
-/** The project's own launcher (src/server-process.ts), from the build the bench measures. */
+/** The project's own launcher (src/server/process.ts), from the build the bench measures. */
 export async function startServer(): Promise<Server> {
-  const { spawnServer } = (await import(pathToFileURL(join(DIST, 'server-process.js')).href)) as typeof Launcher;
+  const { spawnServer } = (await import(pathToFileURL(join(DIST, 'server', 'process.js')).href)) as typeof Launcher;
   const server = await spawnServer();
   const u = new URL(server.url);
   if (u.protocol !== 'http:' || u.hostname !== '127.0.0.1' || !u.port) {
