@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { fetchError, mapError, parseRetryAfter, redirectStep, requestHeaders, saveSync, statusError } from '../engines/common.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
-import { now } from '../measure/clock.js';
+import { clampTimer, now } from '../measure/clock.js';
 import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
 
 interface SyncResponse {
@@ -36,7 +36,7 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
     Atomics.store(cell, 0, 0);
     port.postMessage(call);
     // The calling thread blocks here for the whole request: that is the point of this mode.
-    Atomics.wait(cell, 0, 0, waitMs);
+    Atomics.wait(cell, 0, 0, clampTimer(waitMs));
     return receiveMessageOnPort(port)?.message as RelayReply | undefined;
   };
   const relayCall = (rpcPort: number, input: string): RpcResult => {

@@ -5,6 +5,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { type MessagePort, parentPort } from 'node:worker_threads';
+import { clampTimer } from '../measure/clock.js';
 import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
 
 /** Ports already handed to a helper: the OS may offer a just-closed port again to the next probe. */
@@ -62,7 +63,7 @@ function serve({ port, flag }: RelayClient): void {
     );
     const timer = setTimeout(
       () => finish({ stdout: null, error: { code: 'TIMEOUT', message: 'deadline passed' } }),
-      Math.max(0, call.deadline - Date.now()),
+      clampTimer(call.deadline - Date.now()),
     );
   });
 }
