@@ -50,7 +50,8 @@ export class ThreadsEngine implements Engine {
       await relay.close();
       throw new Error('stopped during start-up');
     }
-    // A worker whose helper fails to start (sync-rpc picks its port racily) gets one more try.
+    // A worker whose helper fails to start gets one more try (its port cannot be taken: see
+    // reservePort in relay-thread.ts; this covers anything else, such as a loaded machine).
     await Promise.all(
       Array.from({ length: this.size }, () =>
         this.spawn().catch((err) => {
