@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
-import { now } from '../measure/clock.js';
+import { clampTimer, now } from '../measure/clock.js';
 import {
   fetchError,
   hopHeaders,
@@ -161,7 +161,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.url = job.url;
     engine.active.add(this);
     const ms = engine.opts.timeoutMs;
-    this.timer = setTimeout(() => this.stop(fetchError('TIMEOUT', `no complete response within ${ms} ms`)), ms);
+    this.timer = setTimeout(() => this.stop(fetchError('TIMEOUT', `no complete response within ${ms} ms`)), clampTimer(ms));
   }
 
   hop(url: string, method: string): void {

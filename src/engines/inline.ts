@@ -27,7 +27,7 @@ export class InlineEngine implements Engine {
     try {
       this.load();
     } catch {
-      // sync-rpc picks its helper's port racily (another process can take it first): one more try.
+      // A helper that failed to start (not its port: that is held for it) gets one more try.
       this.load();
     }
     return { startupMs: now() - t0, threads: 2 };

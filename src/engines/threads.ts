@@ -3,7 +3,7 @@
 // helper process each worker causes.
 
 import { Worker } from 'node:worker_threads';
-import { now } from '../measure/clock.js';
+import { clampTimer, now } from '../measure/clock.js';
 import { adoptHelper, stopHelpers } from '../measure/procs.js';
 import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
 import { Relay } from '../sync/relay.js';
@@ -50,7 +50,8 @@ export class ThreadsEngine implements Engine {
       await relay.close();
       throw new Error('stopped during start-up');
     }
-    // A worker whose helper fails to start (sync-rpc picks its port racily) gets one more try.
+    // A worker whose helper fails to start gets one more try (its port cannot be taken: see
+    // reservePort in relay-thread.ts; this covers anything else, such as a loaded machine).
     await Promise.all(
       Array.from({ length: this.size }, () =>
         this.spawn().catch((err) => {
@@ -149,9 +150,12 @@ export class ThreadsEngine implements Engine {
     slot.worker.postMessage({ type: 'fetch', job: task.job } satisfies ToWorker);
     // sync-request's own timeout may not bound everything (a helper can wedge): a worker that
     // overruns its deadline by a margin is failed and replaced, so one URL never stalls the run.
-    slot.watchdog = setTimeout(() => {
-      this.lost(slot, fetchError('TIMEOUT', `no complete response within ${this.opts.timeoutMs} ms (worker replaced)`));
-    }, this.opts.timeoutMs + WATCHDOG_GRACE_MS);
+    slot.watchdog = setTimeout(
+      () => {
+        this.lost(slot, fetchError('TIMEOUT', `no complete response within ${this.opts.timeoutMs} ms (worker replaced)`));
+      },
+      clampTimer(this.opts.timeoutMs + WATCHDOG_GRACE_MS),
+    );
   }
 
   private finish(slot: Slot, result: AttemptResult): void {

@@ -18,10 +18,22 @@ export function clockTime(t: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
+/** The longest delay Node's timers take; anything above fires after 1 ms (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A delay derived from a user value, made safe for setTimeout: above MAX_TIMER_MS it would fire at
+ * once, so a huge `-t` would mean no time at all. ~24.8 days is as good as forever for one run.
+ */
+export function clampTimer(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, clampTimer(ms));
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);

@@ -18,7 +18,7 @@ import {
   withoutCredentials,
 } from '../engines/common.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
-import { now } from '../measure/clock.js';
+import { clampTimer, now } from '../measure/clock.js';
 import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
 
 interface SyncResponse {
@@ -46,7 +46,7 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
     Atomics.store(cell, 0, 0);
     port.postMessage(call);
     // The calling thread blocks here for the whole request: that is the point of this mode.
-    Atomics.wait(cell, 0, 0, waitMs);
+    Atomics.wait(cell, 0, 0, clampTimer(waitMs));
     return receiveMessageOnPort(port)?.message as RelayReply | undefined;
   };
   const relayCall = (rpcPort: number, input: string): RpcResult => {
@@ -65,17 +65,34 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
   // that moment only, to run the helper under our parent-watching wrapper and learn its pid.
   const original = childProcess.spawn;
   const originalSync = childProcess.spawnSync;
+  /** The port the relay holds listening for the helper about to start, and that socket's fd. */
+  let reservation: { port: number; fd: number } | null = null;
   const patched = (cmd: string, args: readonly string[], options: childProcess.SpawnOptions) => {
     const isHelper = Array.isArray(args) && /sync-rpc[\\/]lib[\\/]worker\.js$/.test(String(args[0]));
-    const child = isHelper
-      ? original(cmd, [wrapper, ...args], {
-          ...options,
-          stdio: ['ignore', 'ignore', 'inherit'],
-          env: { ...process.env, FETCHALL_HELPER_MAX_SIZE: String(maxSize), FETCHALL_PARENT_PID: String(process.pid) },
-        })
-      : original(cmd, args, options);
-    if (isHelper && child.pid) onHelper(child.pid);
-    return child;
+    if (!isHelper) return original(cmd, args, options);
+    // The helper takes over the relay's listening socket as its fd 3 instead of binding the port
+    // itself: nothing can take the port in between, so concurrent runs never collide.
+    const held = reservation !== null && String(args[1]) === String(reservation.port) ? reservation : null;
+    reservation = null;
+    try {
+      // Its stderr is not the user's: a failing helper shows up as its URL's one-line error.
+      const child = original(cmd, [wrapper, ...args], {
+        ...options,
+        stdio: held ? ['ignore', 'ignore', 'ignore', held.fd] : ['ignore', 'ignore', 'ignore'],
+        env: {
+          ...process.env,
+          FETCHALL_HELPER_MAX_SIZE: String(maxSize),
+          FETCHALL_PARENT_PID: String(process.pid),
+          FETCHALL_HELPER_LISTEN_FD: held ? '3' : '',
+        },
+      });
+      if (child.pid) onHelper(child.pid);
+      return child;
+    } finally {
+      // The child has its copy once spawn returns; queued ahead of the first ping, so the relay
+      // has closed its own before anything connects.
+      if (held) port.postMessage({ kind: 'release', port: held.port } satisfies RelayCall);
+    }
   };
   // While it starts, sync-rpc also spawns a node process to find a free port and one per "ping"
   // until its helper answers; the relay does both without a process, which is most of the
@@ -84,7 +101,11 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
     const a0 = Array.isArray(args) ? String(args[0]) : '';
     if (/sync-rpc[\\/]lib[\\/]find-port\.js$/.test(a0)) {
       const msg = roundTrip({ kind: 'free-port' }, 10_000);
-      if (msg?.stdout) return { stdout: Buffer.from(msg.stdout), stderr: Buffer.alloc(0), status: 0, pid: 0, output: [], signal: null };
+      if (msg?.stdout) {
+        reservation = { port: Number(Buffer.from(msg.stdout).toString()), fd: msg.fd ?? -1 };
+        if (reservation.fd < 0) reservation = null;
+        return { stdout: Buffer.from(msg.stdout), stderr: Buffer.alloc(0), status: 0, pid: 0, output: [], signal: null };
+      }
     }
     const ping =
       a0 === '-e' ? /^var c=require\('net'\)\.connect\((\d+),'127\.0\.0\.1'.*c\.end\("ping\\r\\n"\)/.exec(String(args[1])) : null;

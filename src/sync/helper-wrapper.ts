@@ -5,6 +5,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 
 const target = process.argv[2]!;
 process.argv.splice(2, 1);
@@ -40,6 +41,18 @@ if (maxSize > 0) {
       return req;
     };
   }
+}
+
+// The port was reserved by fetchall, which passed us its listening socket: sync-rpc's worker
+// listens on that socket rather than binding the port again, which another process could have
+// taken since (EADDRINUSE, or worse, that process's helper answering our pings).
+const listenFd = Number(process.env.FETCHALL_HELPER_LISTEN_FD);
+if (listenFd > 0) {
+  const listen = net.Server.prototype.listen;
+  net.Server.prototype.listen = function (this: net.Server) {
+    net.Server.prototype.listen = listen;
+    return listen.call(this, { fd: listenFd });
+  } as typeof listen;
 }
 
 createRequire(import.meta.url)(target);

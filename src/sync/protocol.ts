@@ -19,12 +19,19 @@ export type RelayCall =
       /** Epoch ms (Date.now() clock) after which the relay gives up with TIMEOUT. */
       deadline: number;
     }
-  /** A free loopback port for sync-rpc's helper (sync-rpc would spawn a node process to find one). */
-  | { kind: 'free-port' };
+  /**
+   * A loopback port for sync-rpc's helper (sync-rpc would spawn a node process to find one), kept
+   * listening so no other process can take it; the reply carries the socket's fd for the helper.
+   */
+  | { kind: 'free-port' }
+  /** The helper has its copy of the reserved socket: the relay closes its own (no reply). */
+  | { kind: 'release'; port: number };
 
 export interface RelayReply {
   stdout: Uint8Array | null;
   error: { code: string; message: string } | null;
+  /** For 'free-port': the listening socket's fd, shared by every thread of this process. */
+  fd?: number;
 }
 
 /** What a pool worker is started with. */

@@ -3,30 +3,34 @@
 // `nc` or a whole node per request). The caller stays blocked for the whole request.
 
 import { createServer as createHttpServer } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { type MessagePort, parentPort } from 'node:worker_threads';
+import { clampTimer } from '../measure/clock.js';
 import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
 
-/** Ports already handed to a helper: the OS may offer a just-closed port again to the next probe. */
-const handedOut = new Set<number>();
+/**
+ * Loopback sockets listening for a helper not yet started, by port. Probing a port and closing it
+ * again races with every other process (a concurrent fetchall's helper could bind it first, and
+ * then answer our pings); a socket kept listening and handed to the helper cannot be taken.
+ */
+const reserved = new Map<number, Server>();
 
-/** A free loopback port no other helper of this process has been given. */
-async function freePort(): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = createServer();
-      probe.on('error', reject);
-      probe.listen(0, '127.0.0.1', () => {
-        const { port: p } = probe.address() as { port: number };
-        probe.close(() => resolve(p));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
+async function reservePort(): Promise<{ port: number; fd: number }> {
+  const server = createServer();
+  // Only the helper answers on this socket; anything the relay's copy happens to accept is refused.
+  server.on('connection', (socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+  if (fd < 0) {
+    server.close();
+    throw new Error('cannot share a listening socket on this platform');
   }
-  throw new Error('no free port');
+  reserved.set(port, server);
+  return { port, fd };
 }
 
 function serve({ port, flag }: RelayClient): void {
@@ -39,10 +43,15 @@ function serve({ port, flag }: RelayClient): void {
   };
   port.on('message', (call: RelayCall) => {
     if (call.kind === 'free-port') {
-      freePort().then(
-        (free) => reply({ stdout: Buffer.from(String(free)), error: null }),
+      reservePort().then(
+        ({ port: free, fd }) => reply({ stdout: Buffer.from(String(free)), error: null, fd }),
         (err: Error) => reply({ stdout: null, error: { code: 'RELAY', message: err.message } }),
       );
+      return;
+    }
+    if (call.kind === 'release') {
+      reserved.get(call.port)?.close();
+      reserved.delete(call.port);
       return;
     }
     const chunks: Buffer[] = [];
@@ -62,7 +71,7 @@ function serve({ port, flag }: RelayClient): void {
     );
     const timer = setTimeout(
       () => finish({ stdout: null, error: { code: 'TIMEOUT', message: 'deadline passed' } }),
-      Math.max(0, call.deadline - Date.now()),
+      clampTimer(call.deadline - Date.now()),
     );
   });
 }
