@@ -1,7 +1,7 @@
 // What all three engines share so they behave alike: error codes, redirects, Retry-After, saved bodies.
 
 import { createHash } from 'node:crypto';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, unlinkSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { now } from '../measure/clock.js';
@@ -132,6 +132,20 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   return Number.isNaN(t) ? null : Math.max(0, t - now);
 }
 
+/** HEAD answers, 1xx, 204 and 304 carry no body whatever their Content-Length says. */
+export function bodyless(method: string, status: number): boolean {
+  return method === 'HEAD' || status < 200 || status === 204 || status === 304;
+}
+
+/**
+ * The `bytes` of a body cut off by --max-size: what was received up to the cut, which is the
+ * limit itself (clients read in chunks of different sizes; the count must not depend on them).
+ * A Content-Length above the limit is refused before any byte is read: 0.
+ */
+export function limitedBytes(received: number, maxSize: number): number {
+  return Math.min(received, maxSize);
+}
+
 export function statusError(status: number): FetchError | null {
   if (status < 400) return null;
   const text = STATUS_CODES[status];
@@ -158,19 +172,24 @@ export function tempPath(dir: string, name: string, index: number): string {
   return join(dir, `.${name}.${process.pid}.${index}.part`);
 }
 
-/** Write a whole body atomically (blocking engines hold the body in memory anyway). */
-export function saveSync(dir: string, url: string, index: number, body: Uint8Array): string {
-  const name = safeName(url);
-  const tmp = tempPath(dir, name, index);
-  const final = join(dir, name);
+/**
+ * Move a body that sync-request's helper streamed to `tmp` into place: the rename is the atomic
+ * step, as in async mode.
+ */
+export function commitSync(dir: string, url: string, tmp: string): string {
+  const final = join(dir, safeName(url));
   try {
-    writeFileSync(tmp, body, { flag: 'wx' });
     renameSync(tmp, final);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {}
+    discardSync(tmp);
     throw Object.assign(new Error(`cannot save body: ${(err as Error).message}`), { code: 'WRITE_FAILED' });
   }
   return final;
+}
+
+/** Remove a temp file that will not become a saved body (gone already is fine). */
+export function discardSync(tmp: string): void {
+  try {
+    unlinkSync(tmp);
+  } catch {}
 }
