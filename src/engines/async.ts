@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
 import { now } from '../measure/clock.js';
 import {
+  bodiless,
+  bodyError,
   fetchError,
+  firstValue,
+  limitedBytes,
   mapError,
   noResponse,
   parseRetryAfter,
@@ -146,6 +150,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private done = false;
   /** The response is complete; only the file is still being written. */
   private ended = false;
+  /** This hop's response head is in: a failure from here on keeps the status and bytes. */
+  private headIn = false;
 
   constructor(
     private readonly engine: AsyncEngine,
@@ -185,15 +191,19 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.headIn = false;
     if (this.pending) controller.abort(this.pending);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // undici passes a status below 100 (099) that it then fails on: not HTTP, and no status.
+    if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP')));
     this.status = statusCode;
+    this.headIn = true;
     const opts = this.engine.opts;
     if (statusCode >= 300 && statusCode < 400 && opts.maxRedirects > 0) {
       if (this.visited === null) this.visited = new Set([new URL(this.job.url).href]);
-      const step = redirectStep(statusCode, headers.location as string | undefined, this.url, this.method, this.visited, opts.maxRedirects);
+      const step = redirectStep(statusCode, firstValue(headers.location), this.url, this.method, this.visited, opts.maxRedirects);
       if (step.kind === 'fail') return controller.abort(new Stop(step.error));
       if (step.kind === 'follow') {
         this.following = true;
@@ -205,8 +215,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.following = false;
     this.retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
     // HEAD answers, 204 and 304 carry no body whatever their Content-Length says.
-    const bodiless = this.method === 'HEAD' || statusCode === 204 || statusCode === 304;
-    const declared = bodiless ? 0 : Number(headers['content-length']);
+    const declared = bodiless(this.method, statusCode) ? 0 : Number(headers['content-length']);
     if (declared > opts.maxSize) return controller.abort(new Stop(sizeError(opts.maxSize)));
     if (opts.outputDir !== null && statusCode < 400) {
       this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
@@ -222,7 +231,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.following) return; // a redirect's body is read and dropped, keeping the socket usable
     this.bytes += chunk.length;
-    if (this.bytes > this.engine.opts.maxSize) return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
+    if (this.bytes > this.engine.opts.maxSize) {
+      this.bytes = limitedBytes(this.bytes, this.engine.opts.maxSize);
+      return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
+    }
     if (this.out && !this.out.write(chunk)) {
       controller.pause();
       this.out.once('drain', () => controller.resume());
@@ -252,7 +264,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.fail(err instanceof Stop ? err.error : mapError(err));
+    if (err instanceof Stop) return this.fail(err.error);
+    if (!this.headIn) return this.fail(mapError(err));
+    // A 204/304 that announced a length has no body to keep it: undici calls that a mismatch,
+    // node:http (and curl) take the response as it is.
+    if (bodiless(this.method, this.status!) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+      return this.onResponseEnd();
+    }
+    this.fail(bodyError(err));
   }
 
   private fail(error: FetchError): void {

@@ -79,13 +79,39 @@ export function mapError(err: unknown): FetchError {
     if (c && c in SYSTEM_MESSAGES) return fetchError(c, SYSTEM_MESSAGES[c]!);
   }
   const any = `${code ?? ''} ${causeCode ?? ''} ${message}`;
-  if (/\bHPE_|Parse Error|UND_ERR_INFO|invalid (status|header)|does not match the HTTP/i.test(any))
+  // undici's checks of the reply (an oversized head, a body that contradicts its length, a status
+  // below 100 that trips an assertion in its parser) and llhttp's are all "not valid HTTP".
+  if (
+    /\bHPE_|Parse Error|UND_ERR_INFO|UND_ERR_HEADERS_OVERFLOW|UND_ERR_RES_CONTENT_LENGTH_MISMATCH|ERR_ASSERTION|invalid (status|header)|does not match the HTTP/i.test(
+      any,
+    )
+  )
     return fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP');
   if (/UND_ERR_SOCKET|other side closed|socket hang up|premature close|aborted/i.test(any)) {
     return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
   }
   if (code && /^E[A-Z]+$/.test(code)) return fetchError(code, message);
   return fetchError('REQUEST_FAILED', message);
+}
+
+/**
+ * A failure once the response head is in: the connection ending early is SOCKET_CLOSED
+ * whatever the client calls it (a reset, undici's "other side closed"), a framing error stays
+ * PROTOCOL_ERROR. The record keeps the status and the bytes received so far.
+ */
+export function bodyError(err: unknown): FetchError {
+  const e = mapError(err);
+  return e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ECONNABORTED'
+    ? fetchError('SOCKET_CLOSED', 'connection closed before the response was complete')
+    : e;
+}
+
+/**
+ * A response header that must have one value (Location): the first, as curl and node:http
+ * take it. undici hands repeats as an array, which would otherwise read as "a,b".
+ */
+export function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The outcome of looking at a 3xx: follow it, return it as is, or fail. */
@@ -133,7 +159,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 }
 
 /** HEAD answers, 1xx, 204 and 304 carry no body whatever their Content-Length says. */
-export function bodyless(method: string, status: number): boolean {
+export function bodiless(method: string, status: number): boolean {
   return method === 'HEAD' || status < 200 || status === 204 || status === 304;
 }
 

@@ -10,6 +10,7 @@ import {
   commitSync,
   discardSync,
   fetchError,
+  firstValue,
   mapError,
   parseRetryAfter,
   redirectStep,
@@ -166,10 +167,12 @@ export function syncFetch(
         retry: false,
         gzip: false,
       });
-      status = res.statusCode;
       const body = bodyReport(res);
+      // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
+      if (res.statusCode < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });
+      status = res.statusCode;
       const location = res.headers.location;
-      const step = redirectStep(status, Array.isArray(location) ? location[0] : location, url, method, visited, opts.maxRedirects);
+      const step = redirectStep(status, firstValue(location), url, method, visited, opts.maxRedirects);
       if (step.kind === 'follow' && !body.error) {
         if (tmp) discardSync(tmp);
         url = step.url;

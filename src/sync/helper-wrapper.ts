@@ -8,7 +8,7 @@ import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeader
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
-import { bodyless, fetchError, limitedBytes, mapError } from '../engines/common.js';
+import { bodiless, bodyError, fetchError, limitedBytes } from '../engines/common.js';
 import type { FetchError } from '../engines/types.js';
 import { type BodyReport, PRIVATE } from './protocol.js';
 
@@ -74,8 +74,15 @@ function consume(req: ClientRequest, res: IncomingMessage, save: string | null, 
     Math.min(MAX_TIMER, Math.max(0, deadline - Date.now())),
   );
   if (!Number.isFinite(deadline)) clearTimeout(timer);
+  // Once the head is in, http-basic would take a later socket error for a failed request and
+  // lose the status and the bytes: the body's outcome is decided here instead. An error after a
+  // complete response (stray bytes after a 204) is the next response's, and there is none.
+  req.removeAllListeners('error');
+  req.on('error', (err) => {
+    if (!res.complete) finish(bodyError(err));
+  });
   const status = res.statusCode ?? 0;
-  const noBody = bodyless(req.method, status);
+  const noBody = bodiless(req.method, status);
   if (!noBody && Number(res.headers['content-length']) > maxSize) return finish(sizeError());
   if (save && status < 400) {
     out = createWriteStream(save, { flags: 'wx' });
@@ -99,7 +106,7 @@ function consume(req: ClientRequest, res: IncomingMessage, save: string | null, 
     }
   });
   res.on('end', () => finish(null));
-  res.on('error', (err) => finish(mapError(err)));
+  res.on('error', (err) => finish(bodyError(err)));
   // Node reports a body cut short ('aborted', a premature close) on some versions only by closing.
   res.on('close', () => {
     if (!res.complete) finish(fetchError('SOCKET_CLOSED', 'connection closed before the response was complete'));
