@@ -2,6 +2,7 @@
 // It uses undici's dispatch API directly (a handler per request, no stream or AbortSignal per
 // request): on loopback the per-request overhead is most of the cost, and this halves it.
 
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -80,6 +81,8 @@ export class AsyncEngine implements Engine {
   async init(): Promise<EngineInfo> {
     const t0 = now();
     const server = createServer((_req, res) => res.end('warm'));
+    // The warm-up's connection also shows us undici's HTTP/1 parser, to teach it to skip a 100.
+    subscribe('undici:client:connected', skipUnaskedContinue);
     try {
       await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject));
       const { port } = server.address() as { port: number };
@@ -98,6 +101,7 @@ export class AsyncEngine implements Engine {
     } catch {
       // Not warmed: the first request is a little slower, nothing else.
     } finally {
+      unsubscribe('undici:client:connected', skipUnaskedContinue);
       server.closeAllConnections();
       server.close();
     }
@@ -299,6 +303,37 @@ class Exchange implements Dispatcher.DispatchHandler {
       retryAfterMs: this.retryAfterMs,
     });
   }
+}
+
+let continuePatched = false;
+
+/**
+ * RFC 9110 §15.2: a client must parse and skip any 1xx before the final response, even one it
+ * did not ask for. undici skips them all but 100 Continue, which it takes for a broken reply
+ * when it sent no `Expect` (node:http and curl skip it). Its parser is internal, so it is reached
+ * through the socket undici's diagnostics channel hands us; should that change, the patch is
+ * skipped and an unasked 100 stays a failure in async mode.
+ */
+function skipUnaskedContinue(message: unknown): void {
+  if (continuePatched) return;
+  const socket = (message as { socket?: object } | null)?.socket;
+  if (!socket) return;
+  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'parser');
+  const parser = key && (socket as Record<symbol, unknown>)[key];
+  if (!parser || typeof parser !== 'object') return;
+  type Parser = { statusCode: number; headers: unknown[]; headersSize: number; socket: { destroyed: boolean } };
+  const proto = Object.getPrototypeOf(parser) as { onHeadersComplete?: (this: Parser, ...a: [number, boolean, boolean]) => number };
+  const original = proto.onHeadersComplete;
+  if (typeof original !== 'function' || original.length !== 3) return;
+  continuePatched = true;
+  proto.onHeadersComplete = function (statusCode, upgrade, keepAlive) {
+    if (statusCode !== 100 || upgrade || this.socket.destroyed) return original.call(this, statusCode, upgrade, keepAlive);
+    // What undici does for any other 1xx: no body; the final response follows on this socket.
+    this.statusCode = statusCode;
+    this.headers = [];
+    this.headersSize = 0;
+    return 1;
+  };
 }
 
 function sizeError(max: number): FetchError {

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   REDIRECT_LOOP: 'a redirect led back to a URL already visited',
   BAD_REDIRECT: 'a redirect with a missing or unusable Location',
   PROTOCOL_ERROR: 'the reply was not valid HTTP',
+  TLS_FAILED: 'the TLS handshake failed (e.g. https to a plain-HTTP port)',
   SOCKET_CLOSED: 'the connection closed before the response was complete',
   BAD_INPUT: 'the input line is not a fetchable URL',
   ABORTED: 'cancelled by SIGINT/SIGTERM or a closed output',
@@ -27,6 +28,22 @@ export const ERROR_CODES = {
   WRITE_FAILED: 'the body could not be saved under --output-dir',
   REQUEST_FAILED: 'any other failure, with the client’s message',
 } as const;
+
+/**
+ * Headers the HTTP clients manage themselves: hop-by-hop ones (RFC 9110 §7.6.1) and the
+ * message's framing. undici refuses most of them and node:http sends them as given, so the
+ * same -H would fail in one mode and change the connection in another: a usage error instead.
+ */
+export const MANAGED_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
+]);
 
 /** The extra headers every engine sends: -A, then -H in order (repeats joined as HTTP allows). */
 const headerCache = new WeakMap<RequestOptions, Record<string, string>>();
@@ -89,6 +106,12 @@ export function mapError(err: unknown): FetchError {
     return fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP');
   if (/UND_ERR_SOCKET|other side closed|socket hang up|premature close|aborted/i.test(any)) {
     return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
+  }
+  // https to a plain-HTTP port and other handshake failures: undici and node:https report the
+  // same OpenSSL reason under different codes.
+  const ssl = /SSL routines:[^:]*:([^:]+)/.exec(message);
+  if (ssl || code === 'EPROTO' || /^ERR_SSL_/.test(code ?? '')) {
+    return fetchError('TLS_FAILED', `TLS handshake failed${ssl ? `: ${ssl[1]}` : ''}`);
   }
   if (code && /^E[A-Z]+$/.test(code)) return fetchError(code, message);
   return fetchError('REQUEST_FAILED', message);
