@@ -7,6 +7,19 @@ import { join } from 'node:path';
 import { now } from '../measure/clock.js';
 import type { AttemptResult, FetchError, RequestOptions } from './types.js';
 
+/*
+ * One outcome per response, whichever client read it (undici, or node:http in sync-request's
+ * helper); test/agree.test.ts holds every mode to these and the README shows them as a table:
+ * - 1xx before the final response are skipped (RFC 9110 §15.2), an unasked 100 too.
+ * - Not HTTP (status < 100, a head over 16 KiB, conflicting lengths, bad chunks): PROTOCOL_ERROR
+ *   (mapError), status null unless the head was already in.
+ * - Repeated Location: the first ({@link firstValue}).
+ * - Cut after the head (reset, close, deadline): the status and the bytes so far ({@link bodyError}).
+ * - --max-size: 0 bytes if Content-Length says too much, else the limit ({@link limitedBytes}).
+ * - HEAD, 1xx, 204, 304 have no body whatever Content-Length says ({@link bodiless}).
+ * - TLS handshake failures: TLS_FAILED. Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
+ */
+
 /**
  * The stable error codes a record's `error.code` can carry (besides system codes such as
  * ECONNREFUSED, ECONNRESET, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, which pass through).
