@@ -2,7 +2,10 @@
 // so it can be malformed) and the status, bytes and error code every mode must record for it.
 // The rules are in src/engines/common.ts and the README's "Odd responses" table.
 
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGED_HEADERS } from '../src/engines/common.js';
 import { ndjson, run } from './helpers/cli.js';
@@ -158,22 +161,23 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const urlOf = (name: string) => `${CASES[name]!.tls ? 'https' : 'http'}://${base}/${encodeURIComponent(name)}/`;
 
 describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
-  it('records the one defined outcome for each odd response', async () => {
-    const r = await run([
-      '-m',
-      mode,
-      '-c',
-      '4',
-      '-t',
-      String(TIMEOUT_MS),
-      '--max-size',
-      String(MAX_SIZE),
-      '-f',
-      'ndjson',
-      ...names.map(urlOf),
-    ]);
+  it('records the one defined outcome for each odd response, and keeps only whole bodies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fetchall-agree-'));
+    const args = ['-m', mode, '-c', '4', '-t', String(TIMEOUT_MS), '--max-size', String(MAX_SIZE), '-o', dir, '-f', 'ndjson'];
+    const r = await run([...args, ...names.map(urlOf)]);
+    const saved = readdirSync(dir).sort();
+    rmSync(dir, { recursive: true, force: true });
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    const recs = ndjson(r.stdout) as { index: number; status: number | null; bytes: number; error: { code: string } | null }[];
+    const recs = ndjson(r.stdout) as {
+      index: number;
+      status: number | null;
+      bytes: number;
+      error: { code: string } | null;
+      file: string | null;
+    }[];
+    // a cut body leaves no file, not even a temporary one
+    expect(saved).toEqual(recs.flatMap((x) => (x.file ? [basename(x.file)] : [])).sort());
+    expect(recs.filter((x) => x.file)).toHaveLength(names.filter((n) => CASES[n]!.code === null).length);
     expect(recs).toHaveLength(names.length);
     const got = Object.fromEntries(recs.map((x) => [names[x.index]!, { status: x.status, bytes: x.bytes, code: x.error?.code ?? null }]));
     const want = Object.fromEntries(names.map((n) => [n, { status: CASES[n]!.status, bytes: CASES[n]!.bytes, code: CASES[n]!.code }]));

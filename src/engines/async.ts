@@ -200,6 +200,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // An interim 1xx: the final response follows (undici hands it here; node:http does not).
+    if (statusCode >= 100 && statusCode < 200) return;
     // undici passes a status below 100 (099) that it then fails on: not HTTP, and no status.
     if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP')));
     this.status = statusCode;
@@ -280,8 +282,10 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private fail(error: FetchError): void {
     if (this.out) {
+      // Removed once closed: a file still being opened would otherwise be created after the unlink.
+      const tmp = this.tmp!;
+      this.out.once('close', () => void unlink(tmp).catch(() => {}));
       this.out.destroy();
-      void unlink(this.tmp!).catch(() => {});
       this.out = null;
     }
     this.finish(error);
