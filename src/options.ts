@@ -1,5 +1,6 @@
 // Parsing and validating flag values in one place; a bad value is a UsageError (exit 2).
 
+import { MANAGED_HEADERS } from './engines/common.js';
 import { MODES, type Mode } from './engines/types.js';
 
 /** A mistake by the user: printed as one line, never with a stack trace. */
@@ -122,6 +123,9 @@ export function parseHeader(flag: string, value: string): [string, string] {
   }
   const v = value.slice(i + 1).trim();
   if (/[\r\n\0]/.test(v)) throw new UsageError(`${flag}: header value may not contain control characters`);
+  if (MANAGED_HEADERS.has(name.toLowerCase())) {
+    throw new UsageError(`${flag}: ${name} is managed by the HTTP client (hop-by-hop or framing) and cannot be set`);
+  }
   return [name, v];
 }
 

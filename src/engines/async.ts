@@ -2,6 +2,7 @@
 // It uses undici's dispatch API directly (a handler per request, no stream or AbortSignal per
 // request): on loopback the per-request overhead is most of the cost, and this halves it.
 
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -10,8 +11,12 @@ import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
 import { clampTimer, now } from '../measure/clock.js';
 import {
+  bodiless,
+  bodyError,
   fetchError,
+  firstValue,
   hopHeaders,
+  limitedBytes,
   mapError,
   noResponse,
   parseRetryAfter,
@@ -78,6 +83,8 @@ export class AsyncEngine implements Engine {
   async init(): Promise<EngineInfo> {
     const t0 = now();
     const server = createServer((_req, res) => res.end('warm'));
+    // The warm-up's connection also shows us undici's HTTP/1 parser, to teach it to skip a 100.
+    subscribe('undici:client:connected', skipUnaskedContinue);
     try {
       await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject));
       const { port } = server.address() as { port: number };
@@ -96,6 +103,7 @@ export class AsyncEngine implements Engine {
     } catch {
       // Not warmed: the first request is a little slower, nothing else.
     } finally {
+      unsubscribe('undici:client:connected', skipUnaskedContinue);
       server.closeAllConnections();
       server.close();
     }
@@ -151,6 +159,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private done = false;
   /** The response is complete; only the file is still being written. */
   private ended = false;
+  /** This hop's response head is in: a failure from here on keeps the status and bytes. */
+  private headIn = false;
 
   constructor(
     private readonly engine: AsyncEngine,
@@ -196,15 +206,21 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.headIn = false;
     if (this.pending) controller.abort(this.pending);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // An interim 1xx: the final response follows (undici hands it here; node:http does not).
+    if (statusCode >= 100 && statusCode < 200) return;
+    // undici passes a status below 100 (099) that it then fails on: not HTTP, and no status.
+    if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP')));
     this.status = statusCode;
+    this.headIn = true;
     const opts = this.engine.opts;
     if (statusCode >= 300 && statusCode < 400 && opts.maxRedirects > 0) {
       if (this.visited === null) this.visited = new Set([new URL(this.job.url).href]);
-      const step = redirectStep(statusCode, headers.location as string | undefined, this.url, this.method, this.visited, opts.maxRedirects);
+      const step = redirectStep(statusCode, firstValue(headers.location), this.url, this.method, this.visited, opts.maxRedirects);
       if (step.kind === 'fail') return controller.abort(new Stop(step.error));
       if (step.kind === 'follow') {
         this.following = true;
@@ -216,8 +232,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.following = false;
     this.retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
     // HEAD answers, 204 and 304 carry no body whatever their Content-Length says.
-    const bodiless = this.method === 'HEAD' || statusCode === 204 || statusCode === 304;
-    const declared = bodiless ? 0 : Number(headers['content-length']);
+    const declared = bodiless(this.method, statusCode) ? 0 : Number(headers['content-length']);
     if (declared > opts.maxSize) return controller.abort(new Stop(sizeError(opts.maxSize)));
     if (opts.outputDir !== null && statusCode < 400) {
       this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
@@ -233,7 +248,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.following) return; // a redirect's body is read and dropped, keeping the socket usable
     this.bytes += chunk.length;
-    if (this.bytes > this.engine.opts.maxSize) return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
+    if (this.bytes > this.engine.opts.maxSize) {
+      this.bytes = limitedBytes(this.bytes, this.engine.opts.maxSize);
+      return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
+    }
     if (this.out && !this.out.write(chunk)) {
       controller.pause();
       this.out.once('drain', () => controller.resume());
@@ -264,13 +282,22 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.fail(err instanceof Stop ? err.error : mapError(err));
+    if (err instanceof Stop) return this.fail(err.error);
+    if (!this.headIn) return this.fail(mapError(err));
+    // A 204/304 that announced a length has no body to keep it: undici calls that a mismatch,
+    // node:http (and curl) take the response as it is.
+    if (bodiless(this.method, this.status!) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+      return this.onResponseEnd();
+    }
+    this.fail(bodyError(err));
   }
 
   private fail(error: FetchError): void {
     if (this.out) {
+      // Removed once closed: a file still being opened would otherwise be created after the unlink.
+      const tmp = this.tmp!;
+      this.out.once('close', () => void unlink(tmp).catch(() => {}));
       this.out.destroy();
-      void unlink(this.tmp!).catch(() => {});
       this.out = null;
     }
     this.finish(error);
@@ -292,6 +319,37 @@ class Exchange implements Dispatcher.DispatchHandler {
       retryAfterMs: this.retryAfterMs,
     });
   }
+}
+
+let continuePatched = false;
+
+/**
+ * RFC 9110 §15.2: a client must parse and skip any 1xx before the final response, even one it
+ * did not ask for. undici skips them all but 100 Continue, which it takes for a broken reply
+ * when it sent no `Expect` (node:http and curl skip it). Its parser is internal, so it is reached
+ * through the socket undici's diagnostics channel hands us; should that change, the patch is
+ * skipped and an unasked 100 stays a failure in async mode.
+ */
+function skipUnaskedContinue(message: unknown): void {
+  if (continuePatched) return;
+  const socket = (message as { socket?: object } | null)?.socket;
+  if (!socket) return;
+  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'parser');
+  const parser = key && (socket as Record<symbol, unknown>)[key];
+  if (!parser || typeof parser !== 'object') return;
+  type Parser = { statusCode: number; headers: unknown[]; headersSize: number; socket: { destroyed: boolean } };
+  const proto = Object.getPrototypeOf(parser) as { onHeadersComplete?: (this: Parser, ...a: [number, boolean, boolean]) => number };
+  const original = proto.onHeadersComplete;
+  if (typeof original !== 'function' || original.length !== 3) return;
+  continuePatched = true;
+  proto.onHeadersComplete = function (statusCode, upgrade, keepAlive) {
+    if (statusCode !== 100 || upgrade || this.socket.destroyed) return original.call(this, statusCode, upgrade, keepAlive);
+    // What undici does for any other 1xx: no body; the final response follows on this socket.
+    this.statusCode = statusCode;
+    this.headers = [];
+    this.headersSize = 0;
+    return 1;
+  };
 }
 
 function sizeError(max: number): FetchError {

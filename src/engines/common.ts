@@ -1,11 +1,24 @@
 // What all three engines share so they behave alike: error codes, redirects, Retry-After, saved bodies.
 
 import { createHash } from 'node:crypto';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, unlinkSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { now } from '../measure/clock.js';
 import type { AttemptResult, FetchError, RequestOptions } from './types.js';
+
+/*
+ * One outcome per response, whichever client read it (undici, or node:http in sync-request's
+ * helper); test/agree.test.ts holds every mode to these and the README shows them as a table:
+ * - 1xx before the final response are skipped (RFC 9110 §15.2), an unasked 100 too.
+ * - Not HTTP (status < 100, a head over 16 KiB, conflicting lengths, bad chunks): PROTOCOL_ERROR
+ *   (mapError), status null unless the head was already in.
+ * - Repeated Location: the first ({@link firstValue}).
+ * - Cut after the head (reset, close, deadline): the status and the bytes so far ({@link bodyError}).
+ * - --max-size: 0 bytes if Content-Length says too much, else the limit ({@link limitedBytes}).
+ * - HEAD, 1xx, 204, 304 have no body whatever Content-Length says ({@link bodiless}).
+ * - TLS handshake failures: TLS_FAILED. Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
+ */
 
 /**
  * The stable error codes a record's `error.code` can carry (besides system codes such as
@@ -19,6 +32,7 @@ export const ERROR_CODES = {
   REDIRECT_LOOP: 'a redirect led back to a URL already visited',
   BAD_REDIRECT: 'a redirect with a missing or unusable Location',
   PROTOCOL_ERROR: 'the reply was not valid HTTP',
+  TLS_FAILED: 'the TLS handshake failed (e.g. https to a plain-HTTP port)',
   SOCKET_CLOSED: 'the connection closed before the response was complete',
   BAD_INPUT: 'the input line is not a fetchable URL',
   ABORTED: 'cancelled by SIGINT/SIGTERM or a closed output',
@@ -27,6 +41,22 @@ export const ERROR_CODES = {
   WRITE_FAILED: 'the body could not be saved under --output-dir',
   REQUEST_FAILED: 'any other failure, with the client’s message',
 } as const;
+
+/**
+ * Headers the HTTP clients manage themselves: hop-by-hop ones (RFC 9110 §7.6.1) and the
+ * message's framing. undici refuses most of them and node:http sends them as given, so the
+ * same -H would fail in one mode and change the connection in another: a usage error instead.
+ */
+export const MANAGED_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
+]);
 
 /** The extra headers every engine sends: -A, then -H in order (repeats joined as HTTP allows). */
 const headerCache = new WeakMap<RequestOptions, Record<string, string>>();
@@ -125,13 +155,45 @@ export function mapError(err: unknown): FetchError {
     if (c && c in SYSTEM_MESSAGES) return fetchError(c, SYSTEM_MESSAGES[c]!);
   }
   const any = `${code ?? ''} ${causeCode ?? ''} ${message}`;
-  if (/\bHPE_|Parse Error|UND_ERR_INFO|invalid (status|header)|does not match the HTTP/i.test(any))
+  // undici's checks of the reply (an oversized head, a body that contradicts its length, a status
+  // below 100 that trips an assertion in its parser) and llhttp's are all "not valid HTTP".
+  if (
+    /\bHPE_|Parse Error|UND_ERR_INFO|UND_ERR_HEADERS_OVERFLOW|UND_ERR_RES_CONTENT_LENGTH_MISMATCH|ERR_ASSERTION|invalid (status|header)|does not match the HTTP/i.test(
+      any,
+    )
+  )
     return fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP');
   if (/UND_ERR_SOCKET|other side closed|socket hang up|premature close|aborted/i.test(any)) {
     return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
   }
+  // https to a plain-HTTP port and other handshake failures: undici and node:https report the
+  // same OpenSSL reason under different codes.
+  const ssl = /SSL routines:[^:]*:([^:]+)/.exec(message);
+  if (ssl || code === 'EPROTO' || /^ERR_SSL_/.test(code ?? '')) {
+    return fetchError('TLS_FAILED', `TLS handshake failed${ssl ? `: ${ssl[1]}` : ''}`);
+  }
   if (code && /^E[A-Z]+$/.test(code)) return fetchError(code, message);
   return fetchError('REQUEST_FAILED', message);
+}
+
+/**
+ * A failure once the response head is in: the connection ending early is SOCKET_CLOSED
+ * whatever the client calls it (a reset, undici's "other side closed"), a framing error stays
+ * PROTOCOL_ERROR. The record keeps the status and the bytes received so far.
+ */
+export function bodyError(err: unknown): FetchError {
+  const e = mapError(err);
+  return e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ECONNABORTED'
+    ? fetchError('SOCKET_CLOSED', 'connection closed before the response was complete')
+    : e;
+}
+
+/**
+ * A response header that must have one value (Location): the first, as curl and node:http
+ * take it. undici hands repeats as an array, which would otherwise read as "a,b".
+ */
+export function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The outcome of looking at a 3xx: follow it, return it as is, or fail. */
@@ -176,6 +238,20 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
   const t = Date.parse(v);
   return Number.isNaN(t) ? null : Math.max(0, t - now);
+}
+
+/** HEAD answers, 1xx, 204 and 304 carry no body whatever their Content-Length says. */
+export function bodiless(method: string, status: number): boolean {
+  return method === 'HEAD' || status < 200 || status === 204 || status === 304;
+}
+
+/**
+ * The `bytes` of a body cut off by --max-size: what was received up to the cut, which is the
+ * limit itself (clients read in chunks of different sizes; the count must not depend on them).
+ * A Content-Length above the limit is refused before any byte is read: 0.
+ */
+export function limitedBytes(received: number, maxSize: number): number {
+  return Math.min(received, maxSize);
 }
 
 export function statusError(status: number): FetchError | null {
@@ -240,20 +316,25 @@ export function tempPath(dir: string, name: string, index: number): string {
   return join(dir, `.${name}.${process.pid}.${index}.part`);
 }
 
-/** Write a whole body atomically (blocking engines hold the body in memory anyway). */
-export function saveSync(dir: string, url: string, index: number, body: Uint8Array, claims: SharedArrayBuffer | null = null): string {
-  const tmp = tempPath(dir, safeName(url), index);
-  let final = '';
+/**
+ * Move a body that sync-request's helper streamed to `tmp` into place: the rename is the atomic
+ * step, as in async mode. The name is claimed only once the body is on disk, so a failed write
+ * leaves the name to a later record of the same URL.
+ */
+export function commitSync(dir: string, url: string, index: number, tmp: string, claims: SharedArrayBuffer | null = null): string {
+  const final = join(dir, saveName(claims, url, index));
   try {
-    writeFileSync(tmp, body, { flag: 'wx' });
-    // Claimed only once the body is on disk: a failed write leaves the name to a later record.
-    final = join(dir, saveName(claims, url, index));
     renameSync(tmp, final);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {}
+    discardSync(tmp);
     throw Object.assign(new Error(`cannot save body: ${(err as Error).message}`), { code: 'WRITE_FAILED' });
   }
   return final;
+}
+
+/** Remove a temp file that will not become a saved body (gone already is fine). */
+export function discardSync(tmp: string): void {
+  try {
+    unlinkSync(tmp);
+  } catch {}
 }

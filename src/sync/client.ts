@@ -7,19 +7,23 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import {
+  commitSync,
+  discardSync,
   fetchError,
+  firstValue,
   hopHeaders,
   mapError,
   parseRetryAfter,
   redirectStep,
   requestHeaders,
-  saveSync,
+  safeName,
   statusError,
+  tempPath,
   withoutCredentials,
 } from '../engines/common.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
 import { clampTimer, now } from '../measure/clock.js';
-import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
+import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply } from './protocol.js';
 
 interface SyncResponse {
   statusCode: number;
@@ -154,7 +158,12 @@ export function syncFetch(
 ): AttemptResult {
   const start = now();
   onStart(start);
-  deadline = Date.now() + opts.timeoutMs;
+  const until = Date.now() + opts.timeoutMs;
+  // The helper enforces `until` itself, body included, and reports what came by then; the relay
+  // (and sync-request's own timer) only stand by in case the helper cannot answer.
+  deadline = until + STANDBY_MS;
+  // The helper streams the body straight here; it is renamed into place only if all went well.
+  const tmp = opts.outputDir !== null ? tempPath(opts.outputDir, safeName(job.url), job.index) : null;
   let status: number | null = null;
   let bytes = 0;
   let file: string | null = null;
@@ -171,7 +180,7 @@ export function syncFetch(
     let left = false;
     const visited = new Set([url]);
     for (;;) {
-      const remaining = deadline - Date.now();
+      const remaining = until - Date.now();
       if (remaining <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
       const hop = url === first.href ? first : new URL(url);
       left ||= hop.origin !== first.origin;
@@ -180,16 +189,20 @@ export function syncFetch(
       // go as hopHeaders decides, never through sync-request (it would send them to any origin,
       // and throws on userinfo that is not valid percent-encoding).
       const res = request(method, withoutCredentials(hop), {
-        headers: hopHeaders(headers, first, hop, left),
+        headers: withPrivate(hopHeaders(headers, first, hop, left), until, tmp),
         followRedirects: false,
-        timeout: remaining,
+        timeout: clampTimer(remaining + STANDBY_MS),
         retry: false,
         gzip: false,
       });
+      const body = bodyReport(res);
+      // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
+      if (res.statusCode < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });
       status = res.statusCode;
       const location = res.headers.location;
-      const step = redirectStep(status, Array.isArray(location) ? location[0] : location, url, method, visited, opts.maxRedirects);
-      if (step.kind === 'follow') {
+      const step = redirectStep(status, firstValue(location), url, method, visited, opts.maxRedirects);
+      if (step.kind === 'follow' && !body.error) {
+        if (tmp) discardSync(tmp);
         url = step.url;
         method = step.method;
         continue;
@@ -198,15 +211,10 @@ export function syncFetch(
         error = step.error;
         break;
       }
-      const body = typeof res.body === 'string' ? Buffer.from(res.body) : res.body;
-      bytes = body.length;
+      bytes = step.kind === 'follow' ? 0 : body.bytes;
       retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-      if (bytes > opts.maxSize) {
-        error = fetchError('SIZE_LIMIT', `body larger than ${opts.maxSize} bytes`);
-        break;
-      }
-      error = statusError(status);
-      if (opts.outputDir !== null && !error) file = saveSync(opts.outputDir, job.url, job.index, body, opts.saveClaims);
+      error = body.error ? helperError(body.error, opts) : statusError(status);
+      if (tmp && body.saved && !error) file = commitSync(opts.outputDir!, job.url, job.index, tmp, opts.saveClaims);
       break;
     }
   } catch (err) {
@@ -221,8 +229,34 @@ export function syncFetch(
     }
   } finally {
     deadline = 0;
+    if (tmp && file === null) discardSync(tmp);
   }
   return { status, bytes, start, end: now(), worker, error, file, retryAfterMs };
+}
+
+/** Slack for the stand-by timers behind the helper's own deadline. */
+const STANDBY_MS = 2000;
+
+/** The request headers plus the private ones the helper takes off before sending. */
+function withPrivate(headers: Record<string, string>, until: number, tmp: string | null): Record<string, string> {
+  const all: Record<string, string> = { ...headers, [PRIVATE.deadline]: String(until) };
+  if (tmp) all[PRIVATE.save] = encodeURIComponent(tmp);
+  return all;
+}
+
+/** What the helper did with the body (see helper-wrapper.ts); no report means no body at all. */
+function bodyReport(res: SyncResponse): BodyReport {
+  const raw = res.headers[PRIVATE.body];
+  try {
+    if (typeof raw === 'string') return JSON.parse(raw) as BodyReport;
+  } catch {}
+  return { bytes: 0, saved: false, error: null };
+}
+
+/** The helper's error for a cut body, worded as the async engine words it. */
+function helperError(error: FetchError, opts: RequestOptions): FetchError {
+  if (error.code === 'TIMEOUT') return fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
+  return error;
 }
 
 /** A few round trips through a fresh helper, so the measured requests do not pay for cold code. */

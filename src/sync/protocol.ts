@@ -48,3 +48,25 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'start'; index: number; t: number }
   | { type: 'result'; index: number; result: AttemptResult };
+
+/**
+ * Private headers between the blocking client and sync-request's helper process: the helper
+ * reads the body itself (counts it, or streams it to its file) so no body crosses a socket or a
+ * thread. They never reach the network: the helper strips the request ones before sending.
+ */
+export const PRIVATE = {
+  /** Request: epoch ms by which the whole response, body included, must be in. */
+  deadline: 'x-fetchall-deadline',
+  /** Request: the temp file (URI-encoded) to stream a body of a status below 400 to. */
+  save: 'x-fetchall-save',
+  /** Response: JSON {@link BodyReport}, in place of the body. */
+  body: 'x-fetchall-body',
+} as const;
+
+/** What the helper tells the client about a body it consumed. */
+export interface BodyReport {
+  bytes: number;
+  /** The body went to the `save` file, complete and closed. */
+  saved: boolean;
+  error: { code: string; message: string } | null;
+}
