@@ -6,6 +6,7 @@ import { countJobs, type InputItem, readJobs, type Source } from './input.js';
 import { now } from './measure/clock.js';
 import type { RunSummary } from './measure/stats.js';
 import { FatalError, type Format, type RunOptions } from './options.js';
+import { escapeControls } from './render/escape.js';
 import { eventLine } from './render/lines.js';
 import type { Paint } from './render/paint.js';
 import { CLEAR_LINE, progressLine } from './render/progress.js';
@@ -124,7 +125,8 @@ export async function fetchOnce(
           } else if (e.kind !== 'start') out.line(writer!.row(e.record));
         },
         onBadLine(message) {
-          io.badLines?.line(message);
+          // The message quotes the input line and names the file: both may hold control bytes.
+          io.badLines?.line(escapeControls(message));
         },
       },
       ctl.signal,
