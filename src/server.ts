@@ -403,6 +403,12 @@ export async function serveCommand(opts: { host: string; port: number }): Promis
   }
   // Callers (the demo, scripts) read the first stdout line to find the server.
   process.stdout.write(`${server.url}\n`);
+  // A caller that cannot read the URL cannot use the server: stop, and exit 74 (cli.ts says why).
+  const unwritten = process.stdout.errored;
+  if (unwritten) {
+    await server.close();
+    throw unwritten;
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
