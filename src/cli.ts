@@ -290,7 +290,13 @@ Examples:
       writeOut: (str) => writeOrNote(process.stdout, 'stdout', str),
       writeErr: (str) => writeOrNote(process.stderr, 'stderr', str),
       // commander quotes the argument it rejects, which may hold control characters.
-      outputError: (str, write) => write((str.startsWith('error:') ? `fetchall: ${str}` : str).split('\n').map(escapeControls).join('\n')),
+      outputError: (str, write) =>
+        write(
+          (str.startsWith('error:') ? `fetchall: ${str}` : str)
+            .split('\n')
+            .map((l) => escapeControls(l))
+            .join('\n'),
+        ),
     });
   }
   return program;

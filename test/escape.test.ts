@@ -22,6 +22,7 @@ describe('escapeControls', () => {
     expect(escapeControls('\u009b2J \u0085 \u007f')).toBe('\\x9b2J \\x85 \\x7f');
     expect(escapeControls('tab\there\nnewline\r')).toBe('tab\\x09here\\x0anewline\\x0d');
     expect(escapeControls('\u0000')).toBe('\\x00');
+    expect(escapeControls('a\tb\nc\rd\u001b', '\n\t')).toBe('a\tb\nc\\x0dd\\x1b');
     expect(escapeControls('plain https://example.com/é/✓?q=1')).toBe('plain https://example.com/é/✓?q=1');
     expect(escapeControls('\u00a0 \u00ff')).toBe('\u00a0 \u00ff');
     // Same answer twice in a row (a global regex must not keep state between calls).
@@ -65,11 +66,12 @@ describe('renderers', () => {
     expect(line).toContain('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
   });
 
-  it('csv and tsv cells escape controls, one row per line', () => {
+  it('csv and tsv cells escape controls (csv keeps its quoted LF and tab)', () => {
     const c = csv({ ...record, error: { code: 'X', message: 'a,b\r\nc' } });
-    expect(c).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(c).not.toMatch(RAW_CONTROL);
     expect(c.split(',')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
-    expect(c).toContain('"X: a,b\\x0d\\x0ac"');
+    // LF stays, quoted (RFC 4180); CR, which would overwrite the line on a terminal, does not.
+    expect(c).toContain('"X: a,b\\x0d\nc"');
     const t = tsv({ ...record, error: { code: 'X', message: 'a\tb\\c\u009b' } });
     expect(t).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/);
     expect(t.split('\t')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');

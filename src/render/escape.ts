@@ -9,12 +9,13 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /**
  * `s` with every control character written as `\xNN` (ESC → `\x1b`, U+009B → `\x9b`); nothing else
- * changes. Newlines and tabs are escaped too: inside one field they would break the line or column.
+ * changes. Newlines and tabs are escaped too (inside one field they would break the line or
+ * column), unless listed in `keep` for a format that quotes them (csv).
  */
-export function escapeControls(s: string): string {
+export function escapeControls(s: string, keep = ''): string {
   CONTROL.lastIndex = 0;
   if (!CONTROL.test(s)) return s;
-  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s.replace(CONTROL, (c) => (keep.includes(c) ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /**

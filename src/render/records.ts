@@ -59,12 +59,12 @@ function cells(r: UrlRecord): string[] {
 }
 
 /**
- * RFC 4180: quote a field holding a comma or quote; double inner quotes. Control characters
- * (CR and LF included) are escaped first, so a row is always one line.
+ * RFC 4180: quote a field holding a comma, quote, LF or tab; double inner quotes. LF and tab are
+ * the format's own (harmless on a terminal); every other control, CR included, is escaped.
  */
 function csvCell(raw: string): string {
-  const s = escapeControls(raw);
-  return /[",]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const s = escapeControls(raw, '\n\t');
+  return /[",\n\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /**
