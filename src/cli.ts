@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MODES } from './engines/types.js';
-import { fetchCommand, type Terminal } from './fetch.js';
+import { EXIT_WRITE, fetchCommand, type Terminal } from './fetch.js';
 import { resolveSources } from './input.js';
 import {
   checkPoolSize,
@@ -25,7 +25,9 @@ import {
   type RunOptions,
   UsageError,
 } from './options.js';
+import { escapeControls } from './render/escape.js';
 import { type Paint, plain } from './render/paint.js';
+import { describeStream, isHandled, writeFailure } from './render/write.js';
 
 // undici's HTTP parser is WebAssembly; V8's optimising tier recompiles it in the background and
 // the process waits for that at exit (~0.3 s and ~35 MB on a 1-URL run). The baseline tier is
@@ -213,7 +215,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText(
       'after',
       `
-Exit status: 0 all ok, 1 one or more failed, 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed.
+Exit status: 0 all ok, 1 one or more failed, 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed,
+74 output could not be written (full disk, /dev/full).
 
 Examples:
   fetchall urls.txt
@@ -294,29 +297,75 @@ Examples:
 
   for (const cmd of [program, ...program.commands]) {
     cmd.exitOverride();
-    cmd.configureOutput({ outputError: (str, write) => write(str.startsWith('error:') ? `fetchall: ${str}` : str) });
+    cmd.configureOutput({
+      writeOut: (str) => writeOrNote(process.stdout, 'stdout', str),
+      writeErr: (str) => writeOrNote(process.stderr, 'stderr', str),
+      // commander quotes the argument it rejects, which may hold control characters.
+      outputError: (str, write) =>
+        write(
+          (str.startsWith('error:') ? `fetchall: ${str}` : str)
+            .split('\n')
+            .map((l) => escapeControls(l))
+            .join('\n'),
+        ),
+    });
   }
   return program;
+}
+
+/** The first write outside a run's session (help, usage errors) that failed, and where. */
+let lostWrite: { target: string; error: NodeJS.ErrnoException } | null = null;
+
+/** A write to a file or device throws (ENOSPC on /dev/full): note it for exit 74, never crash. */
+function writeOrNote(stream: NodeJS.WriteStream, name: string, text: string): void {
+  try {
+    stream.write(text);
+  } catch (e) {
+    lostWrite ??= { target: describeStream(name, stream), error: e as NodeJS.ErrnoException };
+  }
+  if (stream.errored) lostWrite ??= { target: describeStream(name, stream), error: stream.errored as NodeJS.ErrnoException };
 }
 
 /** Run the CLI; sets process.exitCode rather than exiting mid-run. */
 export async function main(argv: string[]): Promise<void> {
   let code = 0;
+  lostWrite = null;
+  // A stream that fails says so by an event (a tick later, even for a file); unheard, that event
+  // would crash the process. A run's session takes charge of its own; this catches the rest
+  // (help or a usage error to /dev/full).
+  const onError = (name: 'stdout' | 'stderr') => (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') lostWrite ??= { target: describeStream(name, process[name]), error: e };
+  };
+  process.stdout.on('error', onError('stdout'));
+  process.stderr.on('error', onError('stderr'));
   const program = buildProgram((c) => {
     code = c;
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
+    const e = err as NodeJS.ErrnoException;
     if (err instanceof CommanderError) {
       code = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
     } else if (err instanceof UsageError || err instanceof FatalError) {
-      process.stderr.write(`fetchall: ${err.message}\n`);
+      writeOrNote(process.stderr, 'stderr', `fetchall: ${escapeControls(err.message)}\n`);
       code = err.exitCode;
+    } else if (e?.code === 'EPIPE') {
+      code = 141;
+    } else if (e?.syscall === 'write') {
+      // A write nobody caught (serve's first line to /dev/full): one line, not a stack.
+      lostWrite ??= { target: 'output', error: e };
     } else {
-      process.stderr.write(`fetchall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+      writeOrNote(process.stderr, 'stderr', `fetchall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
       code = 70;
     }
+  }
+  // Events for the last writes arrive a tick later.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (lostWrite && !isHandled(lostWrite.error)) {
+    const { target, error } = lostWrite;
+    if (!target.startsWith('stderr')) writeOrNote(process.stderr, 'stderr', `${writeFailure(target, error)}\n`);
+    if (code !== 130 && code !== 143) code = EXIT_WRITE;
   }
   process.exitCode = code;
   // Everything we start is stopped by now; this only guards against a stray handle (a stdin

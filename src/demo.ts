@@ -31,7 +31,7 @@ export async function demoCommand(opts: { modes: Mode[]; concurrency: number; ru
   // The server runs in its own process: inline mode blocks this one's event loop (that is its
   // lesson), and the server's CPU and memory must not be counted as fetchall's.
   const server = await spawnServer();
-  const { ctl, out, err, unhook } = session(term, true);
+  const { ctl, out, err, unhook, status } = session(term, true);
   try {
     const items: InputItem[] = DEMO_PATHS.map((p, index) => ({ kind: 'job', job: { index, url: `${server.url}${p}?i=${index}` } }));
     const o: RunOptions = {
@@ -72,7 +72,7 @@ export async function demoCommand(opts: { modes: Mode[]; concurrency: number; ru
       for (const line of witness) out.line(`  ${line}`);
     }
     await out.drain();
-    return result.stop ? EXIT_FOR[result.stop] : 0;
+    return status(result.stop ? EXIT_FOR[result.stop] : 0);
   } finally {
     unhook();
     await server.close();

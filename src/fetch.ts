@@ -7,13 +7,14 @@ import { countable, countJobs, type InputItem, readJobs, type Source } from './i
 import { now } from './measure/clock.js';
 import type { RunSummary } from './measure/stats.js';
 import { FatalError, type Format, type RunOptions } from './options.js';
+import { escapeControls } from './render/escape.js';
 import { eventLine } from './render/lines.js';
 import type { Paint } from './render/paint.js';
 import { CLEAR_LINE, progressLine } from './render/progress.js';
 import { csv, csvHeader, ndjson, tsv, tsvHeader } from './render/records.js';
 import { summaryText } from './render/summary.js';
 import { timeline } from './render/timeline.js';
-import { Out } from './render/write.js';
+import { describeStream, Out, writeFailure } from './render/write.js';
 import { createEngine, type RunConfig, runJobs } from './run.js';
 import { EXIT_FOR, type StopReason, stopOnSignals } from './signals.js';
 
@@ -127,7 +128,8 @@ export async function fetchOnce(
           } else if (e.kind !== 'start') out.line(writer!.row(e.record));
         },
         onBadLine(message) {
-          io.badLines?.line(message);
+          // The message quotes the input line and names the file: both may hold control bytes.
+          io.badLines?.line(escapeControls(message));
         },
       },
       ctl.signal,
@@ -168,7 +170,7 @@ export function exitCodeFor(outcome: { failed: number; stop: StopReason | null }
 
 /** `fetchall [options] [source...]`: returns the exit status. */
 export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal): Promise<number> {
-  const { ctl, out, err, unhook } = session(term, o.format === 'text' || o.mode === 'inline');
+  const { ctl, out, err, unhook, status } = session(term, o.format === 'text' || o.mode === 'inline');
   // The total for the progress line: counted by a second, streaming pass while the run goes on,
   // only over URLs and regular files. A pipe, FIFO or stdin is read once, so its total stays unknown.
   const knownTotal: { value: number | null } = { value: null };
@@ -197,36 +199,59 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     }
     if (summary && summary.total === 0 && stop === null) {
       err.line('fetchall: nothing to fetch: the input held no URLs');
-      return 2;
+      return status(2);
     }
-    if (summary && stop !== 'EPIPE') report(summary, o, term, out, err, stop);
+    // Records first: a stdout that cannot take them is known before the report, which then stays unprinted.
     await out.drain();
-    return exitCodeFor({ failed: summary?.failed ?? 0, stop });
+    if (summary && stop !== 'EPIPE' && !out.error) report(summary, o, term, out, err, stop);
+    await out.drain();
+    return status(exitCodeFor({ failed: summary?.failed ?? 0, stop }));
   } finally {
     unhook();
   }
 }
 
-/**
- * What every command sets up: the stop controller, stdout/stderr writers, and the ways a run is
- * stopped (signals, a closed stdout). `live`: write each line at once rather than batching.
- */
-export function session(term: Terminal, live: boolean): { ctl: AbortController; out: Out; err: Out; unhook: () => void } {
-  const ctl = new AbortController();
-  const out = new Out(term.stdout, live);
-  const err = new Out(term.stderr, true);
-  watchPipe(term.stdout, out, ctl);
-  return { ctl, out, err, unhook: stopOnSignals(ctl) };
+/** What `session` gives every command. */
+export interface Session {
+  ctl: AbortController;
+  out: Out;
+  err: Out;
+  unhook: () => void;
+  /**
+   * The exit status once output is done: a failed write (not EPIPE) makes it 74, after one line
+   * on stderr naming the target (when stderr can take it). A signal's status stands.
+   */
+  status: (code: number) => number;
 }
 
-/** A reader that went away (`| head -1`) stops the run quietly. */
-function watchPipe(stream: Writable, out: Out, ctl: AbortController): void {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') {
-      out.closed = true;
-      if (!ctl.signal.aborted) ctl.abort('EPIPE');
-      return;
-    }
-    throw e;
-  });
+/**
+ * What every command sets up: the stop controller, stdout/stderr writers, and the ways a run is
+ * stopped (signals, a closed or failing stdout). `live`: write each line at once rather than batching.
+ */
+export function session(term: Terminal, live: boolean): Session {
+  const ctl = new AbortController();
+  const out = new Out(term.stdout, live, 'stdout');
+  const err = new Out(term.stderr, true, 'stderr');
+  // stdout carries the product: once it takes no more, stop. 'EPIPE' is the stop reason for both
+  // a reader gone and a failed write (no report follows either); out.error tells them apart.
+  out.onClose = () => {
+    if (!ctl.signal.aborted) ctl.abort('EPIPE');
+  };
+  // A failing stderr loses only diagnostics: the run goes on, and exits 74 at the end.
+  watchPipe(term.stdout, out);
+  watchPipe(term.stderr, err);
+  const status = (code: number): number => {
+    if (out.error) err.line(writeFailure(describeStream('stdout', term.stdout), out.error));
+    if (code === EXIT_FOR.SIGINT || code === EXIT_FOR.SIGTERM) return code;
+    return out.error || err.error ? EXIT_WRITE : code;
+  };
+  return { ctl, out, err, unhook: stopOnSignals(ctl), status };
+}
+
+/** Exit status when output cannot be written (BSD's EX_IOERR). */
+export const EXIT_WRITE = 74;
+
+/** Write errors that arrive as events (a pipe or socket), not thrown: EPIPE stops quietly. */
+function watchPipe(stream: Writable, out: Out): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => out.fail(e));
 }

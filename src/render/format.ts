@@ -1,5 +1,7 @@
 // Small number and size formatters shared by every renderer.
 
+import { escapeControls } from './escape.js';
+
 /** 1234 → '1.2 kB' (SI, as curl and most HTTP tools print). */
 export function bytes(n: number): string {
   if (n < 1000) return `${n} B`;
@@ -41,7 +43,5 @@ export function clipEnd(s: string, width: number): string {
 
 /** Safe to print on a terminal: control characters escaped (\x1b…), very long text cut. */
 export function printable(s: string, max = 300): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
-  const safe = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return clipEnd(safe, max);
+  return clipEnd(escapeControls(s), max);
 }

@@ -20,7 +20,8 @@ export function eventLine(e: RunEvent, origin: number, paint: Paint): string {
   if (e.kind === 'done') {
     return `${head}  ${paint.green('done ')}  ${`#${r.index}`.padEnd(4)}  ${worker(r.worker)}${paint.green(String(r.status))}  ${bytes(r.bytes)}  ${duration(r.ms)}${tries}  ${printable(r.url)}`;
   }
-  const what = r.error?.code === 'HTTP_STATUS' ? r.error.message : `${r.error?.code ?? 'FAILED'}  ${r.error?.message ?? ''}`;
+  // The message may quote the server (a Location, a reason): escaped and cut like the URL.
+  const what = printable(r.error?.code === 'HTTP_STATUS' ? r.error.message : `${r.error?.code ?? 'FAILED'}  ${r.error?.message ?? ''}`);
   const ms = r.attempts === 0 ? '' : `  ${duration(r.ms)}`;
   return `${head}  ${paint.red('fail ')}  ${`#${r.index}`.padEnd(4)}  ${worker(r.worker)}${paint.red(what)}${ms}${tries}  ${printable(r.url)}`;
 }

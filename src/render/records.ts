@@ -2,6 +2,7 @@
 
 import type { UrlRecord } from '../engines/types.js';
 import { iso } from '../measure/clock.js';
+import { escapeControls, jsonText } from './escape.js';
 
 export const FIELDS = [
   'index',
@@ -22,7 +23,7 @@ export const FIELDS = [
 const ms = (n: number) => Math.round(n * 10) / 10;
 
 export function ndjson(r: UrlRecord): string {
-  return JSON.stringify({
+  return jsonText({
     index: r.index,
     url: r.url,
     mode: r.mode,
@@ -57,14 +58,22 @@ function cells(r: UrlRecord): string[] {
   ];
 }
 
-/** RFC 4180: quote a field holding a comma, quote, CR or LF; double inner quotes. */
-function csvCell(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * RFC 4180: quote a field holding a comma, quote, LF or tab; double inner quotes. LF and tab are
+ * the format's own (harmless on a terminal); every other control, CR included, is escaped.
+ */
+function csvCell(raw: string): string {
+  const s = escapeControls(raw, '\n\t');
+  return /[",\n\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** TSV has no quoting: tabs, newlines and backslashes are escaped as \t \n \r \\. */
+/**
+ * TSV has no quoting: tabs, newlines and backslashes are escaped as \t \n \r \\, then any other
+ * control character as \xNN (unambiguous, since a literal backslash is doubled).
+ */
 function tsvCell(s: string): string {
-  return /[\t\r\n\\]/.test(s) ? s.replace(/[\t\r\n\\]/g, (c) => ({ '\t': '\\t', '\r': '\\r', '\n': '\\n', '\\': '\\\\' })[c]!) : s;
+  const named = /[\t\r\n\\]/.test(s) ? s.replace(/[\t\r\n\\]/g, (c) => ({ '\t': '\\t', '\r': '\\r', '\n': '\\n', '\\': '\\\\' })[c]!) : s;
+  return escapeControls(named);
 }
 
 export const csvHeader = FIELDS.join(',');

@@ -31,5 +31,11 @@ export async function serveCommand(opts: { host: string; port: number }): Promis
   }
   // Callers (the demo, scripts) read the first stdout line to find the server, so the URL comes first.
   process.stdout.write(`${server.url}\n${routeList()}`);
+  // A caller that cannot read the URL cannot use the server: stop, and exit 74 (cli.ts says why).
+  const unwritten = process.stdout.errored;
+  if (unwritten) {
+    await server.close();
+    throw unwritten;
+  }
   await untilSignal(server);
 }
