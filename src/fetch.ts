@@ -14,7 +14,7 @@ import { csv, csvHeader, ndjson, tsv, tsvHeader } from './render/records.js';
 import { summaryText } from './render/summary.js';
 import { timeline } from './render/timeline.js';
 import { Out } from './render/write.js';
-import { createEngine, type RunConfig, runJobs } from './run.js';
+import { createEngine, type RunConfig, runJobs } from './scheduler/run.js';
 import { EXIT_FOR, type StopReason, stopOnSignals } from './signals.js';
 
 /** Where output goes and what the terminal is like: decided once, at the edge. */

@@ -2,11 +2,11 @@
 // retries with backoff), turns attempts into records and events, measures, and stops on request.
 
 import { setMaxListeners } from 'node:events';
-import { fetchError } from './engines/common.js';
-import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from './engines/types.js';
-import type { InputItem } from './input.js';
-import { now, sleep } from './measure/clock.js';
-import { RunMeter, type RunSummary } from './measure/stats.js';
+import { fetchError } from '../engines/common.js';
+import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from '../engines/types.js';
+import type { InputItem } from '../input.js';
+import { now, sleep } from '../measure/clock.js';
+import { RunMeter, type RunSummary } from '../measure/stats.js';
 
 export interface RunConfig {
   mode: Mode;
@@ -29,15 +29,15 @@ export interface RunHooks {
 export async function createEngine(config: RunConfig): Promise<Engine> {
   switch (config.mode) {
     case 'async': {
-      const { AsyncEngine } = await import('./engines/async.js');
+      const { AsyncEngine } = await import('../engines/async.js');
       return new AsyncEngine(config.request, config.concurrency);
     }
     case 'threads': {
-      const { ThreadsEngine } = await import('./engines/threads.js');
+      const { ThreadsEngine } = await import('../engines/threads.js');
       return new ThreadsEngine(config.request, config.concurrency);
     }
     case 'inline': {
-      const { InlineEngine } = await import('./engines/inline.js');
+      const { InlineEngine } = await import('../engines/inline.js');
       return new InlineEngine(config.request);
     }
   }
