@@ -1,12 +1,15 @@
-// One run: feeds jobs to an engine (at most -c in flight, at most --per-host per origin,
-// retries with backoff), turns attempts into records and events, measures, and stops on request.
+// One run: feeds jobs to an engine (at most -c in flight, the queue's per-host policy, retries
+// with backoff), turns attempts into records and events for the sinks, measures, and stops on request.
 
 import { setMaxListeners } from 'node:events';
-import { fetchError } from '../engines/common.js';
 import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from '../engines/types.js';
 import type { InputItem } from '../input.js';
 import { now, sleep } from '../measure/clock.js';
 import { RunMeter, type RunSummary } from '../measure/stats.js';
+import type { Sink } from '../sinks/types.js';
+import { createQueue, type JobQueue } from './queue.js';
+import { badLineRecord, urlRecord } from './record.js';
+import { backoffMs, refusedError, retryable } from './retry.js';
 
 export interface RunConfig {
   mode: Mode;
@@ -18,260 +21,187 @@ export interface RunConfig {
   request: RequestOptions;
 }
 
-export interface RunHooks {
-  /** Every event, as it happens. */
-  onEvent(e: RunEvent): void;
-  /** A bad input line, as 'FILE:LINE: reason'. */
-  onBadLine(message: string): void;
-}
-
-/** Engines load on demand: undici alone takes a third of a second to load, and only async needs it. */
-export async function createEngine(config: RunConfig): Promise<Engine> {
-  switch (config.mode) {
-    case 'async': {
-      const { AsyncEngine } = await import('../engines/async.js');
-      return new AsyncEngine(config.request, config.concurrency);
-    }
-    case 'threads': {
-      const { ThreadsEngine } = await import('../engines/threads.js');
-      return new ThreadsEngine(config.request, config.concurrency);
-    }
-    case 'inline': {
-      const { InlineEngine } = await import('../engines/inline.js');
-      return new InlineEngine(config.request);
-    }
-  }
-}
-
-const RETRYABLE_CODES = new Set([
-  'TIMEOUT',
-  'SOCKET_CLOSED',
-  'PROTOCOL_ERROR',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ECONNABORTED',
-  'REQUEST_FAILED',
-]);
-
-function retryable(r: AttemptResult): boolean {
-  if (r.status !== null && (r.status === 429 || r.status >= 500) && r.error?.code === 'HTTP_STATUS') return true;
-  return r.error !== null && RETRYABLE_CODES.has(r.error.code);
+export interface RunParams {
+  items: AsyncIterable<InputItem>;
+  /** Already initialised. */
+  engine: Engine;
+  config: RunConfig;
+  /** Each event goes to every sink, in this order; then each sink's onEnd. */
+  sinks: Sink[];
+  signal: AbortSignal;
+  setup: { startupMs: number; threads: number };
 }
 
 /**
- * The wait before the next attempt: exponential backoff with jitter (100 ms, 200 ms, 400 ms …, at
- * most 10 s and at most `maxWaitMs`), or the server's Retry-After when longer. null when the
- * server asks for longer than `maxWaitMs`: the URL fails now rather than stalling the run.
+ * Run the items through the engine. Resolves with the summary when every job is done, or soon
+ * after `signal` aborts (in-flight requests are cancelled, not awaited).
  */
-export function backoffMs(attempt: number, retryAfterMs: number | null, maxWaitMs: number, random = Math.random): number | null {
-  const base = Math.min(10_000, 100 * 2 ** (attempt - 1));
-  const jittered = Math.min(maxWaitMs, base / 2 + random() * (base / 2));
-  if (retryAfterMs === null) return jittered;
-  return retryAfterMs > maxWaitMs ? null : Math.max(jittered, retryAfterMs);
-}
-
-/** '500 ms', '10 s', '1.5 s': for a reason in a record. */
-function waitText(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
-}
-
-/**
- * Run the items through an already initialised engine. Resolves with the summary when every job
- * is done, or soon after `signal` aborts (in-flight requests are cancelled, not awaited).
- */
-export async function runJobs(
-  items: AsyncIterable<InputItem>,
-  engine: Engine,
-  config: RunConfig,
-  hooks: RunHooks,
-  signal: AbortSignal,
-  setup: { startupMs: number; threads: number },
-): Promise<RunSummary> {
+export async function runJobs(p: RunParams): Promise<RunSummary> {
   // Every request in flight listens for the stop; that is not a leak.
-  setMaxListeners(0, signal);
-  const meter = new RunMeter(config.mode, () => engine.helperPids());
-  const iterator = items[Symbol.asyncIterator]();
-  const perHost = new Map<string, number>();
-  const deferred = new Map<string, Job[]>();
-  let deferredCount = 0;
-  const deferCap = config.concurrency * 4;
-  let running = 0;
-  // Read from the input after a stop, never started (deferred jobs are counted at the end).
-  let readAfterStop = 0;
-  let exhausted = false;
-  let pulling = false;
-  const emit = hooks.onEvent;
+  setMaxListeners(0, p.signal);
+  const run = new Run(p);
+  await run.drive();
+  const summary = run.finish();
+  for (const sink of p.sinks) sink.onEnd?.(summary);
+  return summary;
+}
 
-  const finishRecord = (r: UrlRecord) => {
-    meter.record(r);
-    emit(r.ok ? { kind: 'done', record: r } : { kind: 'fail', record: r });
-  };
+/** A run's state: what is running, waiting and read, and how the run ends. */
+class Run {
+  private readonly meter: RunMeter;
+  private readonly iterator: AsyncIterator<InputItem>;
+  private readonly queue: JobQueue;
+  /** Jobs read ahead and waiting are bounded, so an endless input is not read ahead of the work. */
+  private readonly deferCap: number;
+  private running = 0;
+  // Read from the input after a stop, never started (jobs still queued are counted at the end).
+  private readAfterStop = 0;
+  private exhausted = false;
+  private pulling = false;
+  private settled = false;
+  private resolve: () => void = () => {};
+  private reject: (err: unknown) => void = () => {};
 
-  const runJob = async (job: Job): Promise<void> => {
-    let first: number | null = null;
-    let result: AttemptResult | null = null;
-    let attempt = 0;
-    let started = 0;
-    // A stop during a retry wait ends the URL then, not at its last attempt's end.
+  constructor(private readonly p: RunParams) {
+    this.meter = new RunMeter(p.config.mode, () => p.engine.helperPids());
+    this.iterator = p.items[Symbol.asyncIterator]();
+    this.queue = createQueue(p.config.perHost);
+    this.deferCap = p.config.concurrency * 4;
+  }
+
+  /** Resolves when every job is done, or at a stop. */
+  drive(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.p.signal.addEventListener('abort', () => this.settle(), { once: true });
+      this.pump();
+    });
+  }
+
+  /** Start what may start, read more input if there is room, and end the run when all is done. */
+  private pump(): void {
+    if (this.p.signal.aborted) return this.settle();
+    this.startQueued();
+    const room = this.running < this.p.config.concurrency && this.queue.size < this.deferCap;
+    if (room && !this.exhausted && !this.pulling) this.pull();
+    this.settle();
+  }
+
+  private startQueued(): void {
+    while (this.running < this.p.config.concurrency) {
+      const job = this.queue.shift();
+      if (job === null) return;
+      this.launch(job);
+    }
+  }
+
+  private pull(): void {
+    this.pulling = true;
+    this.iterator.next().then(
+      (r) => {
+        this.pulling = false;
+        this.take(r);
+        this.pump();
+      },
+      (err) => this.fail(err),
+    );
+  }
+
+  private take(r: IteratorResult<InputItem>): void {
+    if (r.done) this.exhausted = true;
+    else if (this.p.signal.aborted) this.readAfterStop++;
+    else if (r.value.kind === 'bad') this.finishRecord(badLineRecord(r.value, this.p.config.mode, now()));
+    else this.queue.push(r.value.job);
+  }
+
+  private launch(job: Job): void {
+    this.running++;
+    this.runUrl(job).then(
+      () => {
+        this.running--;
+        this.queue.release(job);
+        this.pump();
+      },
+      (err) => this.fail(err),
+    );
+  }
+
+  /** One URL, attempt after attempt until it succeeds, fails for good, runs out of retries or is stopped. */
+  private async runUrl(job: Job): Promise<void> {
+    const { config, signal } = this.p;
+    const tries = { first: null as number | null, started: 0 };
+    let result: AttemptResult;
     let stoppedAt: number | null = null;
-    let refused: string | null = null;
-    while (attempt <= config.retries) {
-      attempt++;
-      const n = attempt;
-      let began: number | null = null;
-      result = await engine.fetch(job, signal, (t, worker) => {
-        began = t;
-        started++;
-        if (first === null) first = t;
-        meter.attemptStarted(n);
-        emit({ kind: 'start', index: job.index, url: job.url, t, worker, attempt: n });
-      });
-      if (began !== null) meter.attemptEnded(began, result.end);
-      if (first === null) first = result.start;
+    for (let attempt = 1; ; attempt++) {
+      result = await this.attempt(job, attempt, tries);
       if (signal.aborted || attempt > config.retries || !retryable(result)) break;
       const wait = backoffMs(attempt, result.retryAfterMs, config.retryMaxWaitMs);
       if (wait === null) {
-        refused = `the server asked to wait (Retry-After ${waitText(result.retryAfterMs!)}), longer than --retry-max-wait ${waitText(config.retryMaxWaitMs)}`;
+        result = { ...result, error: refusedError(result.error!, result.retryAfterMs!, config.retryMaxWaitMs) };
         break;
       }
       await sleep(wait, signal);
+      // A stop during a retry wait ends the URL then, not at its last attempt's end.
       if (signal.aborted) {
         stoppedAt = now();
         break;
       }
     }
-    const r = result!;
-    const end = stoppedAt ?? r.end;
-    finishRecord({
-      index: job.index,
-      url: job.url,
-      mode: config.mode,
-      ok: r.error === null,
-      status: r.status,
-      bytes: r.bytes,
-      start: first!,
-      end,
-      ms: end - first!,
-      // Attempts that really started: a URL cancelled before it began has none.
-      attempts: started,
-      worker: r.worker,
-      error: refused && r.error ? { code: r.error.code, message: `${r.error.message}: ${refused}` } : r.error,
-      file: r.file,
-    });
-  };
+    const span = { start: tries.first!, end: stoppedAt ?? result.end, attempts: tries.started };
+    this.finishRecord(urlRecord(job, config.mode, span, result));
+  }
 
-  await new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const settle = () => {
-      // On a stop, a pull still waiting for input (an endless stdin) is abandoned, not awaited.
-      if (!settled && running === 0 && (signal.aborted || (exhausted && !pulling))) {
-        settled = true;
-        resolve();
-      }
-    };
-    const launch = (job: Job, origin: string) => {
-      running++;
-      if (config.perHost !== null) perHost.set(origin, (perHost.get(origin) ?? 0) + 1);
-      runJob(job).then(
-        () => {
-          running--;
-          if (config.perHost !== null) {
-            const left = perHost.get(origin)! - 1;
-            if (left === 0) perHost.delete(origin);
-            else perHost.set(origin, left);
-          }
-          pump();
-        },
-        (err) => {
-          settled = true;
-          reject(err);
-        },
-      );
-    };
-    const hasRoom = (origin: string) => config.perHost === null || (perHost.get(origin) ?? 0) < config.perHost;
-    const handle = (item: InputItem) => {
-      if (item.kind === 'bad') {
-        hooks.onBadLine(`${item.where}: ${item.reason}`);
-        const t = now();
-        finishRecord({
-          index: item.index,
-          url: item.text,
-          mode: config.mode,
-          ok: false,
-          status: null,
-          bytes: 0,
-          start: t,
-          end: t,
-          ms: 0,
-          attempts: 0,
-          worker: null,
-          error: fetchError('BAD_INPUT', `${item.where}: ${item.reason}`),
-          file: null,
-        });
-        return;
-      }
-      const origin = config.perHost === null ? '' : originOf(item.job.url);
-      if (running < config.concurrency && hasRoom(origin)) launch(item.job, origin);
-      else {
-        const q = deferred.get(origin);
-        if (q) q.push(item.job);
-        else deferred.set(origin, [item.job]);
-        deferredCount++;
-      }
-    };
-    const pump = () => {
-      if (signal.aborted) return settle();
-      if (deferredCount > 0) {
-        for (const [origin, q] of deferred) {
-          while (q.length > 0 && running < config.concurrency && hasRoom(origin)) {
-            launch(q.shift()!, origin);
-            deferredCount--;
-          }
-          if (q.length === 0) deferred.delete(origin);
-          if (running >= config.concurrency) break;
-        }
-      }
-      if (!exhausted && !pulling && running < config.concurrency && deferredCount < deferCap) {
-        pulling = true;
-        iterator.next().then(
-          (r) => {
-            pulling = false;
-            if (r.done) exhausted = true;
-            else if (signal.aborted) readAfterStop++;
-            else handle(r.value);
-            pump();
-          },
-          (err) => {
-            settled = true;
-            reject(err);
-          },
-        );
-      }
-      settle();
-    };
-    signal.addEventListener('abort', () => settle(), { once: true });
-    pump();
-  });
-  if (signal.aborted) void iterator.return?.(undefined);
-  return meter.finish({
-    startupMs: setup.startupMs,
-    threads: setup.threads,
-    helpers: engine.helperPids().length,
-    interrupted: signal.aborted ? String(signal.reason ?? 'aborted') : null,
-    notStarted: signal.aborted ? { count: deferredCount + readAfterStop, more: !exhausted } : null,
-    blockedMs: engine.longestBlockMs?.() ?? 0,
-  });
+  /** One attempt, metered; `tries` learns when the URL first started and how many attempts did. */
+  private async attempt(job: Job, attempt: number, tries: { first: number | null; started: number }): Promise<AttemptResult> {
+    let began: number | null = null;
+    const result = await this.p.engine.fetch(job, this.p.signal, (t, worker) => {
+      began = t;
+      tries.started++;
+      tries.first ??= t;
+      this.meter.attemptStarted(attempt);
+      this.emit({ kind: 'start', index: job.index, url: job.url, t, worker, attempt });
+    });
+    if (began !== null) this.meter.attemptEnded(began, result.end);
+    // An attempt that never started (cancelled while queued) still dates the URL from its call.
+    tries.first ??= result.start;
+    return result;
+  }
+
+  private finishRecord(r: UrlRecord): void {
+    this.meter.record(r);
+    this.emit(r.ok ? { kind: 'done', record: r } : { kind: 'fail', record: r });
+  }
+
+  private emit(e: RunEvent): void {
+    for (const sink of this.p.sinks) sink.onEvent(e);
+  }
+
+  private settle(): void {
+    // On a stop, a pull still waiting for input (an endless stdin) is abandoned, not awaited.
+    const over = this.p.signal.aborted || (this.exhausted && !this.pulling);
+    if (!this.settled && this.running === 0 && over) {
+      this.settled = true;
+      this.resolve();
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.settled = true;
+    this.reject(err);
+  }
+
+  /** The summary; after a stop, with what was given but never started. */
+  finish(): RunSummary {
+    const { signal, engine, setup } = this.p;
+    if (signal.aborted) void this.iterator.return?.(undefined);
+    return this.meter.finish({
+      startupMs: setup.startupMs,
+      threads: setup.threads,
+      helpers: engine.helperPids().length,
+      interrupted: signal.aborted ? String(signal.reason ?? 'aborted') : null,
+      notStarted: signal.aborted ? { count: this.queue.size + this.readAfterStop, more: !this.exhausted } : null,
+      blockedMs: engine.longestBlockMs?.() ?? 0,
+    });
+  }
 }
