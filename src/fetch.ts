@@ -15,8 +15,10 @@ import { csv, csvHeader, ndjson, tsv, tsvHeader } from './render/records.js';
 import { summaryText } from './render/summary.js';
 import { timeline } from './render/timeline.js';
 import { describeStream, Out, writeFailure } from './render/write.js';
-import { createEngine, type RunConfig, runJobs } from './run.js';
+import { createEngine } from './scheduler/engines.js';
+import { type RunConfig, runJobs } from './scheduler/run.js';
 import { EXIT_FOR, type StopReason, stopOnSignals } from './signals.js';
+import type { Sink } from './sinks/types.js';
 
 /** Where output goes and what the terminal is like: decided once, at the edge. */
 export interface Terminal {
@@ -110,31 +112,29 @@ export async function fetchOnce(
       }, 200);
       progressTimer.unref();
     }
-    summary = await runJobs(
+    const sink: Sink = {
+      onEvent(e) {
+        if (e.kind === 'fail' && e.record.error?.code === 'BAD_INPUT') io.badLines?.line(escapeControls(e.record.error.message));
+        // A URL is in flight from its first attempt to its record, backoff included.
+        if (e.kind === 'start') {
+          if (e.attempt === 1) inFlight++;
+        } else {
+          done++;
+          if (e.record.attempts > 0) inFlight = Math.max(0, inFlight - 1);
+        }
+        if (text) {
+          if (!o.quiet) out.line(eventLine(e, origin, term.paint));
+        } else if (e.kind !== 'start') out.line(writer!.row(e.record));
+      },
+    };
+    summary = await runJobs({
       items,
       engine,
       config,
-      {
-        onEvent(e) {
-          // A URL is in flight from its first attempt to its record, backoff included.
-          if (e.kind === 'start') {
-            if (e.attempt === 1) inFlight++;
-          } else {
-            done++;
-            if (e.record.attempts > 0) inFlight = Math.max(0, inFlight - 1);
-          }
-          if (text) {
-            if (!o.quiet) out.line(eventLine(e, origin, term.paint));
-          } else if (e.kind !== 'start') out.line(writer!.row(e.record));
-        },
-        onBadLine(message) {
-          // The message quotes the input line and names the file: both may hold control bytes.
-          io.badLines?.line(escapeControls(message));
-        },
-      },
-      ctl.signal,
-      { startupMs: info.startupMs, threads: info.threads },
-    );
+      sinks: [sink],
+      signal: ctl.signal,
+      setup: { startupMs: info.startupMs, threads: info.threads },
+    });
     return { summary, stop: ctl.signal.aborted ? (ctl.signal.reason as StopReason) : null };
   } finally {
     if (progressTimer) {

@@ -6,7 +6,7 @@ import { RunMeter } from '../src/measure/stats.js';
 import { parseDuration, UsageError } from '../src/options.js';
 import { plain } from '../src/render/paint.js';
 import { summaryText } from '../src/render/summary.js';
-import { backoffMs } from '../src/run.js';
+import { backoffMs } from '../src/scheduler/retry.js';
 import { ndjson, run, start } from './helpers/cli.js';
 import { leftover } from './helpers/procs.js';
 import { useServer } from './helpers/server.js';
