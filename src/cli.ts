@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { MODES } from './engines/types.js';
+import { MODES } from './core/types.js';
 import { fetchCommand, type Terminal } from './fetch.js';
 import { resolveSources } from './input.js';
 import {

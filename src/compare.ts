@@ -1,7 +1,7 @@
 // `fetchall compare`: the same list, the same options, each mode in turn; then the table and verdict.
 
 import { writeFileSync } from 'node:fs';
-import type { Mode } from './engines/types.js';
+import type { Mode } from './core/types.js';
 import { exitCodeFor, fetchOnce, report, session, type Terminal } from './fetch.js';
 import { type InputItem, readJobs, type Source } from './input.js';
 import type { RunSummary } from './measure/stats.js';

@@ -4,7 +4,7 @@
 
 import { VERSION } from './cli.js';
 import { printVerdict, runComparison } from './compare.js';
-import type { Mode } from './engines/types.js';
+import type { Mode } from './core/types.js';
 import { session, type Terminal } from './fetch.js';
 import type { InputItem } from './input.js';
 import { DEFAULTS, type RunOptions } from './options.js';

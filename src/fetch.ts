@@ -1,8 +1,8 @@
 // The fetch command: sources → engine → live lines or records → timeline and summary.
 
 import type { Writable } from 'node:stream';
+import type { Mode } from './core/types.js';
 import { newSaveClaims } from './engines/common.js';
-import type { Mode } from './engines/types.js';
 import { countable, countJobs, type InputItem, readJobs, type Source } from './input.js';
 import { now } from './measure/clock.js';
 import type { RunSummary } from './measure/stats.js';

@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
+import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
 import { clampTimer, now } from '../measure/clock.js';
 import {
   bodiless,
@@ -27,7 +28,6 @@ import {
   statusError,
   tempPath,
 } from './common.js';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
 
 /**
  * undici's Agent on its own: loading the package's index (fetch, WebSocket, cache, mocks …)

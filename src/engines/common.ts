@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { renameSync, unlinkSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
+import type { AttemptResult, FetchError, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
-import type { AttemptResult, FetchError, RequestOptions } from './types.js';
 
 /*
  * One outcome per response, whichever client read it (undici, or node:http in sync-request's

@@ -6,6 +6,7 @@ import childProcess from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import type { AttemptResult, FetchError, Job, RequestOptions } from '../core/types.js';
 import {
   commitSync,
   discardSync,
@@ -21,7 +22,6 @@ import {
   tempPath,
   withoutCredentials,
 } from '../engines/common.js';
-import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
 import { clampTimer, now } from '../measure/clock.js';
 import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply } from './protocol.js';
 

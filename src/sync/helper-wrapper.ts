@@ -9,8 +9,8 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
+import type { FetchError } from '../core/types.js';
 import { bodiless, bodyError, fetchError, limitedBytes } from '../engines/common.js';
-import type { FetchError } from '../engines/types.js';
 import { clampTimer } from '../measure/clock.js';
 import { type BodyReport, PRIVATE } from './protocol.js';
 

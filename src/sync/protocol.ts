@@ -2,7 +2,7 @@
 // inline mode) and the relay thread, and between the pool and its workers. Shared, never duplicated.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { AttemptResult, Job, RequestOptions } from '../engines/types.js';
+import type { AttemptResult, Job, RequestOptions } from '../core/types.js';
 
 /** Handed to the relay thread once per blocking client. */
 export interface RelayClient {
