@@ -2,7 +2,7 @@
 
 import type { Writable } from 'node:stream';
 import type { Mode } from './core/types.js';
-import { newSaveClaims } from './engines/common.js';
+import { newSaveClaims } from './engines/save.js';
 import { countable, countJobs, type InputItem, readJobs, type Source } from './input.js';
 import { now } from './measure/clock.js';
 import type { RunSummary } from './measure/stats.js';

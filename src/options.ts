@@ -1,7 +1,7 @@
 // Parsing and validating flag values in one place; a bad value is a UsageError (exit 2).
 
+import { MANAGED_HEADERS } from './core/rules.js';
 import { MODES, type Mode } from './core/types.js';
-import { MANAGED_HEADERS } from './engines/common.js';
 
 /** A mistake by the user: printed as one line, never with a stack trace. */
 export class UsageError extends Error {

@@ -2,8 +2,8 @@
 // retries with backoff), turns attempts into records and events, measures, and stops on request.
 
 import { setMaxListeners } from 'node:events';
+import { fetchError } from './core/errors.js';
 import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from './core/types.js';
-import { fetchError } from './engines/common.js';
 import type { InputItem } from './input.js';
 import { now, sleep } from './measure/clock.js';
 import { RunMeter, type RunSummary } from './measure/stats.js';

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANAGED_HEADERS } from '../src/engines/common.js';
+import { MANAGED_HEADERS } from '../src/core/rules.js';
 import { ndjson, run } from './helpers/cli.js';
 
 const MAX_SIZE = 1000;

@@ -9,25 +9,22 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
-import { clampTimer, now } from '../measure/clock.js';
+import { fetchError, mapError } from '../core/errors.js';
 import {
   bodiless,
   bodyError,
-  fetchError,
   firstValue,
   hopHeaders,
   limitedBytes,
-  mapError,
   noResponse,
   parseRetryAfter,
   redirectStep,
   requestHeaders,
-  safeName,
-  saveName,
   statusError,
-  tempPath,
-} from './common.js';
+} from '../core/rules.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
+import { clampTimer, now } from '../measure/clock.js';
+import { safeName, saveName, tempPath } from './save.js';
 
 /**
  * undici's Agent on its own: loading the package's index (fetch, WebSocket, cache, mocks …)

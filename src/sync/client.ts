@@ -6,22 +6,10 @@ import childProcess from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import { fetchError, mapError } from '../core/errors.js';
+import { firstValue, hopHeaders, parseRetryAfter, redirectStep, requestHeaders, statusError, withoutCredentials } from '../core/rules.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../core/types.js';
-import {
-  commitSync,
-  discardSync,
-  fetchError,
-  firstValue,
-  hopHeaders,
-  mapError,
-  parseRetryAfter,
-  redirectStep,
-  requestHeaders,
-  safeName,
-  statusError,
-  tempPath,
-  withoutCredentials,
-} from '../engines/common.js';
+import { commitSync, discardSync, safeName, tempPath } from '../engines/save.js';
 import { clampTimer, now } from '../measure/clock.js';
 import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply } from './protocol.js';
 

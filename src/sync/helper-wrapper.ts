@@ -9,8 +9,9 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
+import { fetchError } from '../core/errors.js';
+import { bodiless, bodyError, limitedBytes } from '../core/rules.js';
 import type { FetchError } from '../core/types.js';
-import { bodiless, bodyError, fetchError, limitedBytes } from '../engines/common.js';
 import { clampTimer } from '../measure/clock.js';
 import { type BodyReport, PRIVATE } from './protocol.js';
 

@@ -1,11 +1,9 @@
-// What all three engines share so they behave alike: error codes, redirects, Retry-After, saved bodies.
+// The HTTP rules every engine follows the same way, one function per rule: headers and credentials, redirects, Retry-After, bodies and their limits.
 
-import { createHash } from 'node:crypto';
-import { renameSync, unlinkSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import { join } from 'node:path';
-import type { AttemptResult, FetchError, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
+import { fetchError, mapError } from './errors.js';
+import type { AttemptResult, FetchError, RequestOptions } from './types.js';
 
 /*
  * One outcome per response, whichever client read it (undici, or node:http in sync-request's
@@ -19,28 +17,6 @@ import { now } from '../measure/clock.js';
  * - HEAD, 1xx, 204, 304 have no body whatever Content-Length says ({@link bodiless}).
  * - TLS handshake failures: TLS_FAILED. Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
  */
-
-/**
- * The stable error codes a record's `error.code` can carry (besides system codes such as
- * ECONNREFUSED, ECONNRESET, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, which pass through).
- */
-export const ERROR_CODES = {
-  TIMEOUT: 'the whole request overran --timeout',
-  HTTP_STATUS: 'the server answered with a status of 400 or more',
-  SIZE_LIMIT: 'the body exceeded --max-size',
-  TOO_MANY_REDIRECTS: 'more redirects than --max-redirects',
-  REDIRECT_LOOP: 'a redirect led back to a URL already visited',
-  BAD_REDIRECT: 'a redirect with a missing or unusable Location',
-  PROTOCOL_ERROR: 'the reply was not valid HTTP',
-  TLS_FAILED: 'the TLS handshake failed (e.g. https to a plain-HTTP port)',
-  SOCKET_CLOSED: 'the connection closed before the response was complete',
-  BAD_INPUT: 'the input line is not a fetchable URL',
-  ABORTED: 'cancelled by SIGINT/SIGTERM or a closed output',
-  WORKER_CRASH: 'the worker thread running the request died',
-  HELPER_FAILED: 'sync-request’s helper process closed without an answer (e.g. killed by Ctrl-C)',
-  WRITE_FAILED: 'the body could not be saved under --output-dir',
-  REQUEST_FAILED: 'any other failure, with the client’s message',
-} as const;
 
 /**
  * Headers the HTTP clients manage themselves: hop-by-hop ones (RFC 9110 §7.6.1) and the
@@ -121,59 +97,6 @@ export function withoutCredentials(u: URL): string {
 /** The outcome of an attempt that got no response: cancelled, timed out by a watchdog, a lost worker. */
 export function noResponse(start: number, error: FetchError, worker: number | null = null): AttemptResult {
   return { status: null, bytes: 0, start, end: now(), worker, error, file: null, retryAfterMs: null };
-}
-
-export function fetchError(code: keyof typeof ERROR_CODES | string, message: string): FetchError {
-  return { code, message };
-}
-
-const SYSTEM_MESSAGES: Record<string, string> = {
-  ECONNREFUSED: 'connect refused',
-  ECONNRESET: 'connection reset by peer',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'DNS lookup failed (temporary)',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connect timed out',
-  EPIPE: 'connection closed while sending',
-  ECONNABORTED: 'connection aborted',
-};
-
-/** Any client error (undici's, sync-request's, a system one) → a stable code and a one-line message. */
-export function mapError(err: unknown): FetchError {
-  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  const causeCode = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
-  const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(err);
-  if (code && code in ERROR_CODES) return fetchError(code, message);
-  // A peer that hangs up mid-response reads as ECONNRESET in node:http and UND_ERR_SOCKET in
-  // undici: one code, so the modes compare.
-  if (/socket hang up|other side closed|^aborted$|premature close/i.test(message)) {
-    return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
-  }
-  for (const c of [causeCode, code]) {
-    if (c && c in SYSTEM_MESSAGES) return fetchError(c, SYSTEM_MESSAGES[c]!);
-  }
-  const any = `${code ?? ''} ${causeCode ?? ''} ${message}`;
-  // undici's checks of the reply (an oversized head, a body that contradicts its length, a status
-  // below 100 that trips an assertion in its parser) and llhttp's are all "not valid HTTP".
-  if (
-    /\bHPE_|Parse Error|UND_ERR_INFO|UND_ERR_HEADERS_OVERFLOW|UND_ERR_RES_CONTENT_LENGTH_MISMATCH|ERR_ASSERTION|invalid (status|header)|does not match the HTTP/i.test(
-      any,
-    )
-  )
-    return fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP');
-  if (/UND_ERR_SOCKET|other side closed|socket hang up|premature close|aborted/i.test(any)) {
-    return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
-  }
-  // https to a plain-HTTP port and other handshake failures: undici and node:https report the
-  // same OpenSSL reason under different codes.
-  const ssl = /SSL routines:[^:]*:([^:]+)/.exec(message);
-  if (ssl || code === 'EPROTO' || /^ERR_SSL_/.test(code ?? '')) {
-    return fetchError('TLS_FAILED', `TLS handshake failed${ssl ? `: ${ssl[1]}` : ''}`);
-  }
-  if (code && /^E[A-Z]+$/.test(code)) return fetchError(code, message);
-  return fetchError('REQUEST_FAILED', message);
 }
 
 /**
@@ -258,83 +181,4 @@ export function statusError(status: number): FetchError | null {
   if (status < 400) return null;
   const text = STATUS_CODES[status];
   return fetchError('HTTP_STATUS', `${status}${text ? ` ${text}` : ''}`);
-}
-
-/**
- * A file name for a URL that is safe on any filesystem (no separators, no '..', no control
- * characters, bounded length) and unique per URL (a hash of the whole URL ends it).
- */
-export function safeName(url: string): string {
-  const hash = createHash('sha256').update(url).digest('hex').slice(0, 12);
-  let readable = url
-    .replace(/^[a-z]+:\/\//i, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[._-]+|[._-]+$/g, '');
-  if (readable.length > 80) readable = readable.slice(0, 80).replace(/[._-]+$/, '');
-  return `${readable || 'body'}-${hash}`;
-}
-
-/** Slots in a run's table of saved names (8 bytes each, touched only as names are claimed). */
-const CLAIM_SLOTS = 1 << 20;
-
-/**
- * The table of names a run has saved bodies under, shared by every thread of the run (a
- * SharedArrayBuffer travels to pool workers by reference), so that each record gets its own file.
- */
-export function newSaveClaims(): SharedArrayBuffer {
-  return new SharedArrayBuffer(CLAIM_SLOTS * 8);
-}
-
-/**
- * The file name for a record's body: safeName(url) for the first record of that URL this run to
- * be saved; a later record of the same URL (listed twice) adds its index, which no other record of
- * the run has. The claim is one atomic compare-and-swap, so two threads saving the same URL at
- * once cannot both take the name. A file from an earlier run is not a claim: it is replaced, as
- * before. Should the table ever be too full to claim in (about a million names), the name with
- * the index is used: still a file of the record's own.
- */
-export function saveName(claims: SharedArrayBuffer | null, url: string, index: number): string {
-  const name = safeName(url);
-  if (!claims) return name;
-  const table = new BigInt64Array(claims);
-  const mask = table.length - 1;
-  // 63 bits of the name's hash, never 0 (an empty slot).
-  const key = createHash('sha256').update(name).digest().readBigInt64LE(0) | 1n;
-  let slot = Number(key & BigInt(mask));
-  for (let probe = 0; probe < 64; probe++) {
-    const held = Atomics.compareExchange(table, slot, 0n, key);
-    if (held === 0n) return name;
-    if (held === key) break;
-    slot = (slot + 1) & mask;
-  }
-  return `${name}-${index}`;
-}
-
-/** The temporary name a body is written to before it is renamed into place. */
-export function tempPath(dir: string, name: string, index: number): string {
-  return join(dir, `.${name}.${process.pid}.${index}.part`);
-}
-
-/**
- * Move a body that sync-request's helper streamed to `tmp` into place: the rename is the atomic
- * step, as in async mode. The name is claimed only once the body is on disk, so a failed write
- * leaves the name to a later record of the same URL.
- */
-export function commitSync(dir: string, url: string, index: number, tmp: string, claims: SharedArrayBuffer | null = null): string {
-  const final = join(dir, saveName(claims, url, index));
-  try {
-    renameSync(tmp, final);
-  } catch (err) {
-    discardSync(tmp);
-    throw Object.assign(new Error(`cannot save body: ${(err as Error).message}`), { code: 'WRITE_FAILED' });
-  }
-  return final;
-}
-
-/** Remove a temp file that will not become a saved body (gone already is fine). */
-export function discardSync(tmp: string): void {
-  try {
-    unlinkSync(tmp);
-  } catch {}
 }
