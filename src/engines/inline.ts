@@ -6,8 +6,9 @@ import { noResponse } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, Job, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
 import { adoptHelper, liveHelpers, stopHelpers } from '../measure/procs.js';
-import { loadSyncRequest, syncFetch, warmUp } from '../sync/client.js';
+import { loadSyncRequest, warmUp } from '../sync/client.js';
 import { Relay } from '../sync/relay.js';
+import { syncFetch } from './blocking.js';
 
 export class InlineEngine implements Engine {
   readonly mode = 'inline' as const;
