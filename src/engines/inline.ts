@@ -5,8 +5,8 @@ import { fetchError } from '../core/errors.js';
 import { noResponse } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, Job, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
-import { adoptHelper, liveHelpers, stopHelpers } from '../measure/procs.js';
 import { loadSyncRequest, warmUp } from '../sync/client.js';
+import { adoptHelper, liveHelpers, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
 import { syncFetch } from './blocking.js';
 

@@ -2,8 +2,8 @@
 
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { loadSyncRequest, warmUp } from '../sync/client.js';
-import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
 import { syncFetch } from './blocking.js';
+import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
 const port = parentPort!;
 const send = (msg: FromWorker) => port.postMessage(msg);

@@ -7,9 +7,9 @@ import { fetchError } from '../core/errors.js';
 import { noResponse } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
 import { clampTimer, now } from '../measure/clock.js';
-import { adoptHelper, stopHelpers } from '../measure/procs.js';
-import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
+import { adoptHelper, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
+import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
 /** How long past its deadline a worker may stay silent before it is replaced. */
 const WATCHDOG_GRACE_MS = 2000;
