@@ -1,12 +1,12 @@
 // The command line: flags → typed options → a command; errors → exit status. Knows no HTTP.
 
-import { readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MODES } from './core/types.js';
+import { VERSION } from './core/version.js';
 import { fetchCommand, type Terminal } from './fetch.js';
 import { resolveSources } from './input.js';
 import {
@@ -31,8 +31,6 @@ import { type Paint, plain } from './render/paint.js';
 // the process waits for that at exit (~0.3 s and ~35 MB on a 1-URL run). The baseline tier is
 // plenty for parsing HTTP heads. Must run before undici loads (engines load lazily).
 setFlagsFromString('--liftoff-only');
-
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 /** Commander calls these with the raw text; a UsageError becomes commander's one-line error. */
 function arg<T>(flag: string, parse: (flag: string, v: string) => T) {

@@ -1,6 +1,6 @@
 // One outcome per odd response, held in every mode: each case is a raw server reply (node:net,
 // so it can be malformed) and the status, bytes and error code every mode must record for it.
-// The rules are in src/engines/common.ts and the README's "Odd responses" table.
+// The rules are in src/core/rules.ts and the README's "Odd responses" table.
 
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
