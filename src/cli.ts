@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { FatalError, UsageError } from './core/errors.js';
 import { MODES } from './core/types.js';
 import { VERSION } from './core/version.js';
 import { fetchCommand, type Terminal } from './fetch.js';
@@ -12,7 +13,6 @@ import { resolveSources } from './input.js';
 import {
   checkPoolSize,
   DEFAULTS,
-  FatalError,
   FORMATS,
   type Format,
   parseDuration,
@@ -23,7 +23,6 @@ import {
   parseModes,
   parseSize,
   type RunOptions,
-  UsageError,
 } from './options.js';
 import { type Paint, plain } from './render/paint.js';
 

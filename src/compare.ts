@@ -1,11 +1,12 @@
 // `fetchall compare`: the same list, the same options, each mode in turn; then the table and verdict.
 
 import { writeFileSync } from 'node:fs';
+import { UsageError } from './core/errors.js';
 import type { Mode } from './core/types.js';
 import { exitCodeFor, fetchOnce, report, session, type Terminal } from './fetch.js';
 import { type InputItem, readJobs, type Source } from './input.js';
 import type { RunSummary } from './measure/stats.js';
-import { type RunOptions, UsageError } from './options.js';
+import type { RunOptions } from './options.js';
 import { compareTable, METRICS, type ModeRuns, meanSd, verdicts } from './render/compare.js';
 import type { Out } from './render/write.js';
 import type { StopReason } from './signals.js';

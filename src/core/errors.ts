@@ -1,4 +1,5 @@
-// The errors a record can carry: stable codes, their meaning, and the one mapping from any client's error to them.
+// Every error fetchall names: a record's stable codes with their meaning, the one mapping from any
+// client's error to them, and the run's own (a usage error, a fatal one).
 
 import type { FetchError } from './types.js';
 
@@ -75,4 +76,14 @@ export function mapError(err: unknown): FetchError {
   }
   if (code && /^E[A-Z]+$/.test(code)) return fetchError(code, message);
   return fetchError('REQUEST_FAILED', message);
+}
+
+/** A mistake by the user: printed as one line, never with a stack trace. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** Something outside the user's control stopped the run (e.g. the pool could not start): one line, exit 1. */
+export class FatalError extends Error {
+  readonly exitCode = 1;
 }
