@@ -5,29 +5,46 @@ import type { FetchError } from './types.js';
 
 /**
  * The stable error codes a record's `error.code` can carry (besides system codes such as
- * ECONNREFUSED, ECONNRESET, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, which pass through).
+ * ECONNREFUSED, ECONNRESET, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, which pass through): what each
+ * means, and the message a record gets when nothing more specific is known.
  */
 export const ERROR_CODES = {
-  TIMEOUT: 'the whole request overran --timeout',
-  HTTP_STATUS: 'the server answered with a status of 400 or more',
-  SIZE_LIMIT: 'the body exceeded --max-size',
-  TOO_MANY_REDIRECTS: 'more redirects than --max-redirects',
-  REDIRECT_LOOP: 'a redirect led back to a URL already visited',
-  BAD_REDIRECT: 'a redirect with a missing or unusable Location',
-  PROTOCOL_ERROR: 'the reply was not valid HTTP',
-  TLS_FAILED: 'the TLS handshake failed (e.g. https to a plain-HTTP port)',
-  SOCKET_CLOSED: 'the connection closed before the response was complete',
-  BAD_INPUT: 'the input line is not a fetchable URL',
-  ABORTED: 'cancelled by SIGINT/SIGTERM or a closed output',
-  WORKER_CRASH: 'the worker thread running the request died',
-  HELPER_FAILED: 'sync-request’s helper process closed without an answer (e.g. killed by Ctrl-C)',
-  WRITE_FAILED: 'the body could not be saved under --output-dir',
-  REQUEST_FAILED: 'any other failure, with the client’s message',
-} as const;
+  TIMEOUT: { meaning: 'the whole request overran --timeout', message: 'no complete response within the timeout' },
+  HTTP_STATUS: { meaning: 'the server answered with a status of 400 or more', message: 'error status' },
+  SIZE_LIMIT: { meaning: 'the body exceeded --max-size', message: 'body larger than --max-size' },
+  TOO_MANY_REDIRECTS: { meaning: 'more redirects than --max-redirects', message: 'too many redirects' },
+  REDIRECT_LOOP: { meaning: 'a redirect led back to a URL already visited', message: 'redirect loop' },
+  BAD_REDIRECT: { meaning: 'a redirect with a missing or unusable Location', message: 'unusable redirect' },
+  PROTOCOL_ERROR: { meaning: 'the reply was not valid HTTP', message: 'reply is not valid HTTP' },
+  TLS_FAILED: { meaning: 'the TLS handshake failed (e.g. https to a plain-HTTP port)', message: 'TLS handshake failed' },
+  SOCKET_CLOSED: {
+    meaning: 'the connection closed before the response was complete',
+    message: 'connection closed before the response was complete',
+  },
+  BAD_INPUT: { meaning: 'the input line is not a fetchable URL', message: 'not a fetchable URL' },
+  ABORTED: { meaning: 'cancelled by SIGINT/SIGTERM or a closed output', message: 'cancelled' },
+  WORKER_CRASH: { meaning: 'the worker thread running the request died', message: 'worker thread died' },
+  HELPER_FAILED: {
+    meaning: 'sync-request’s helper process closed without an answer (e.g. killed by Ctrl-C)',
+    message: 'sync-request’s helper process closed without an answer',
+  },
+  WRITE_FAILED: { meaning: 'the body could not be saved under --output-dir', message: 'cannot save body' },
+  REQUEST_FAILED: { meaning: 'any other failure, with the client’s message', message: 'request failed' },
+} as const satisfies Record<string, { meaning: string; message: string }>;
 
-export function fetchError(code: keyof typeof ERROR_CODES | string, message: string): FetchError {
-  return { code, message };
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A record's error: one of fetchall's codes (its default message unless given), or a system code with its message. */
+export function fetchError(code: ErrorCode, message?: string): FetchError;
+export function fetchError(code: string, message: string): FetchError;
+export function fetchError(code: string, message?: string): FetchError {
+  return { code, message: message ?? ERROR_CODES[code as ErrorCode].message };
 }
+
+/** The one wording of each error several engines raise, so the modes' records read alike. */
+export const timeoutError = (timeoutMs: number): FetchError => fetchError('TIMEOUT', `no complete response within ${timeoutMs} ms`);
+export const sizeError = (maxSize: number): FetchError => fetchError('SIZE_LIMIT', `body larger than ${maxSize} bytes`);
+export const writeError = (reason: string): FetchError => fetchError('WRITE_FAILED', `cannot save body: ${reason}`);
 
 const SYSTEM_MESSAGES: Record<string, string> = {
   ECONNREFUSED: 'connect refused',
@@ -51,7 +68,7 @@ export function mapError(err: unknown): FetchError {
   // A peer that hangs up mid-response reads as ECONNRESET in node:http and UND_ERR_SOCKET in
   // undici: one code, so the modes compare.
   if (/socket hang up|other side closed|^aborted$|premature close/i.test(message)) {
-    return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
+    return fetchError('SOCKET_CLOSED');
   }
   for (const c of [causeCode, code]) {
     if (c && c in SYSTEM_MESSAGES) return fetchError(c, SYSTEM_MESSAGES[c]!);
@@ -64,9 +81,9 @@ export function mapError(err: unknown): FetchError {
       any,
     )
   )
-    return fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP');
+    return fetchError('PROTOCOL_ERROR');
   if (/UND_ERR_SOCKET|other side closed|socket hang up|premature close|aborted/i.test(any)) {
-    return fetchError('SOCKET_CLOSED', 'connection closed before the response was complete');
+    return fetchError('SOCKET_CLOSED');
   }
   // https to a plain-HTTP port and other handshake failures: undici and node:https report the
   // same OpenSSL reason under different codes.

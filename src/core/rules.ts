@@ -106,9 +106,7 @@ export function noResponse(start: number, error: FetchError, worker: number | nu
  */
 export function bodyError(err: unknown): FetchError {
   const e = mapError(err);
-  return e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ECONNABORTED'
-    ? fetchError('SOCKET_CLOSED', 'connection closed before the response was complete')
-    : e;
+  return e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ECONNABORTED' ? fetchError('SOCKET_CLOSED') : e;
 }
 
 /**

@@ -9,7 +9,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
-import { fetchError, mapError } from '../core/errors.js';
+import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
 import {
   bodiless,
   bodyError,
@@ -115,13 +115,13 @@ export class AsyncEngine implements Engine {
     if (this.watching !== signal) {
       this.watching = signal;
       signal.addEventListener('abort', () => {
-        for (const x of this.active) x.stop(fetchError('ABORTED', 'cancelled'));
+        for (const x of this.active) x.stop(fetchError('ABORTED'));
       });
     }
     const start = now();
     onStart(start, null);
     return new Promise((resolve) => {
-      if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED', 'cancelled')));
+      if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED')));
       new Exchange(this, job, start, resolve).hop(job.url, this.opts.method);
     });
   }
@@ -131,7 +131,7 @@ export class AsyncEngine implements Engine {
   }
 
   async close(): Promise<void> {
-    for (const x of this.active) x.stop(fetchError('ABORTED', 'cancelled'));
+    for (const x of this.active) x.stop(fetchError('ABORTED'));
     await this.agent.destroy().catch(() => {});
   }
 }
@@ -168,7 +168,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.url = job.url;
     engine.active.add(this);
     const ms = engine.opts.timeoutMs;
-    this.timer = setTimeout(() => this.stop(fetchError('TIMEOUT', `no complete response within ${ms} ms`)), clampTimer(ms));
+    this.timer = setTimeout(() => this.stop(timeoutError(ms)), clampTimer(ms));
   }
 
   hop(url: string, method: string): void {
@@ -211,7 +211,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // An interim 1xx: the final response follows (undici hands it here; node:http does not).
     if (statusCode >= 100 && statusCode < 200) return;
     // undici passes a status below 100 (099) that it then fails on: not HTTP, and no status.
-    if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP')));
+    if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR')));
     this.status = statusCode;
     this.headIn = true;
     const opts = this.engine.opts;
@@ -235,7 +235,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
       this.out = createWriteStream(this.tmp, { flags: 'wx' });
       this.out.on('error', (err) => {
-        const error = fetchError('WRITE_FAILED', `cannot save body: ${err.message}`);
+        const error = writeError(err.message);
         if (this.ended) this.fail(error);
         else controller.abort(new Stop(error));
       });
@@ -273,7 +273,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       const file = join(opts.outputDir!, saveName(opts.saveClaims, this.job.url, this.job.index));
       rename(tmp, file).then(
         () => this.finish(error, file),
-        (err: Error) => this.fail(fetchError('WRITE_FAILED', `cannot save body: ${err.message}`)),
+        (err: Error) => this.fail(writeError(err.message)),
       );
     });
   }
@@ -347,10 +347,6 @@ function skipUnaskedContinue(message: unknown): void {
     this.headersSize = 0;
     return 1;
   };
-}
-
-function sizeError(max: number): FetchError {
-  return fetchError('SIZE_LIMIT', `body larger than ${max} bytes`);
 }
 
 /**

@@ -1,7 +1,7 @@
 // One attempt at one URL for both blocking engines (threads, inline): the redirect, size and save
 // rules around sync-request's hops, the same rules the async engine follows.
 
-import { fetchError, mapError } from '../core/errors.js';
+import { fetchError, mapError, timeoutError } from '../core/errors.js';
 import { firstValue, hopHeaders, parseRetryAfter, redirectStep, requestHeaders, statusError, withoutCredentials } from '../core/rules.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
@@ -76,15 +76,15 @@ export function syncFetch(
 function thrownError(err: unknown, opts: RequestOptions): FetchError {
   const code = (err as { code?: unknown }).code;
   const message = String((err as Error).message ?? err);
-  if (isHelperFailure(err)) return fetchError('HELPER_FAILED', 'sync-request’s helper process closed without an answer');
+  if (isHelperFailure(err)) return fetchError('HELPER_FAILED');
   if (code === 'TIMEOUT' || /timed? ?out|ETIMEDOUT|ESOCKETTIMEDOUT/i.test(`${String(code)} ${message}`)) {
-    return fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
+    return timeoutError(opts.timeoutMs);
   }
   return mapError(err);
 }
 
 /** The helper's error for a cut body, worded as the async engine words it. */
 function helperError(error: FetchError, opts: RequestOptions): FetchError {
-  if (error.code === 'TIMEOUT') return fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
+  if (error.code === 'TIMEOUT') return timeoutError(opts.timeoutMs);
   return error;
 }

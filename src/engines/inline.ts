@@ -74,5 +74,5 @@ export class InlineEngine implements Engine {
 }
 
 function cancelled(): AttemptResult {
-  return noResponse(now(), fetchError('ABORTED', 'cancelled'));
+  return noResponse(now(), fetchError('ABORTED'));
 }

@@ -210,5 +210,5 @@ function failed(task: Task, error: FetchError): AttemptResult {
 }
 
 function aborted(task: Task): AttemptResult {
-  return failed(task, fetchError('ABORTED', 'cancelled'));
+  return failed(task, fetchError('ABORTED'));
 }
