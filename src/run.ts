@@ -3,6 +3,7 @@
 
 import { setMaxListeners } from 'node:events';
 import { fetchError } from './core/errors.js';
+import { originOf } from './core/rules.js';
 import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from './core/types.js';
 import type { InputItem } from './input.js';
 import { now, sleep } from './measure/clock.js';
@@ -78,14 +79,6 @@ export function backoffMs(attempt: number, retryAfterMs: number | null, maxWaitM
 /** '500 ms', '10 s', '1.5 s': for a reason in a record. */
 function waitText(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }
 
 /**

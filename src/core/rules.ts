@@ -14,7 +14,7 @@ import type { AttemptResult, FetchError, RequestOptions } from './types.js';
  * - Repeated Location: the first ({@link firstValue}).
  * - Cut after the head (reset, close, deadline): the status and the bytes so far ({@link bodyError}).
  * - --max-size: 0 bytes if Content-Length says too much, else the limit ({@link limitedBytes}).
- * - HEAD, 1xx, 204, 304 have no body whatever Content-Length says ({@link bodiless}).
+ * - HEAD, 1xx, 204, 304 have no body whatever Content-Length says ({@link hasBody}).
  * - TLS handshake failures: TLS_FAILED. Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
  */
 
@@ -161,9 +161,26 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   return Number.isNaN(t) ? null : Math.max(0, t - now);
 }
 
-/** HEAD answers, 1xx, 204 and 304 carry no body whatever their Content-Length says. */
-export function bodiless(method: string, status: number): boolean {
-  return method === 'HEAD' || status < 200 || status === 204 || status === 304;
+/** Whether a response has a body: HEAD answers, 1xx, 204 and 304 have none, whatever their Content-Length says. */
+export function hasBody(method: string, status: number): boolean {
+  return method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304;
+}
+
+/**
+ * --max-size on a response head: a body whose Content-Length already says too much is refused
+ * before any byte is read (a response with no body has nothing to refuse).
+ */
+export function declaredTooLarge(method: string, status: number, contentLength: string | string[] | undefined, maxSize: number): boolean {
+  return hasBody(method, status) && Number(contentLength) > maxSize;
+}
+
+/** The scheme, host and port of a URL (the unit of --per-host and of the timeline's labels), or the text itself if it is no URL. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }
 
 /**

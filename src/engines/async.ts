@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
 import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
 import {
-  bodiless,
   bodyError,
+  declaredTooLarge,
   firstValue,
+  hasBody,
   hopHeaders,
   limitedBytes,
   noResponse,
@@ -228,9 +229,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.following = false;
     this.retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
-    // HEAD answers, 204 and 304 carry no body whatever their Content-Length says.
-    const declared = bodiless(this.method, statusCode) ? 0 : Number(headers['content-length']);
-    if (declared > opts.maxSize) return controller.abort(new Stop(sizeError(opts.maxSize)));
+    if (declaredTooLarge(this.method, statusCode, headers['content-length'], opts.maxSize)) {
+      return controller.abort(new Stop(sizeError(opts.maxSize)));
+    }
     if (opts.outputDir !== null && statusCode < 400) {
       this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
       this.out = createWriteStream(this.tmp, { flags: 'wx' });
@@ -283,7 +284,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.headIn) return this.fail(mapError(err));
     // A 204/304 that announced a length has no body to keep it: undici calls that a mismatch,
     // node:http (and curl) take the response as it is.
-    if (bodiless(this.method, this.status!) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    if (!hasBody(this.method, this.status!) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
       return this.onResponseEnd();
     }
     this.fail(bodyError(err));

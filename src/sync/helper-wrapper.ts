@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { fetchError, sizeError, writeError } from '../core/errors.js';
-import { bodiless, bodyError, limitedBytes } from '../core/rules.js';
+import { bodyError, declaredTooLarge, limitedBytes } from '../core/rules.js';
 import type { FetchError } from '../core/types.js';
 import { clampTimer } from '../measure/clock.js';
 import { type BodyReport, PRIVATE } from './protocol.js';
@@ -80,8 +80,7 @@ function consume(req: ClientRequest, res: IncomingMessage, save: string | null, 
     if (!res.complete) finish(bodyError(err));
   });
   const status = res.statusCode ?? 0;
-  const noBody = bodiless(req.method, status);
-  if (!noBody && Number(res.headers['content-length']) > maxSize) return finish(sizeError(maxSize));
+  if (declaredTooLarge(req.method, status, res.headers['content-length'], maxSize)) return finish(sizeError(maxSize));
   if (save && status < 400) {
     out = createWriteStream(save, { flags: 'wx' });
     out.on('error', (err) => {
