@@ -129,6 +129,19 @@ const CASES: Record<string, Case> = {
     bytes: 0,
     code: null,
   },
+  // hasBody: the length a 204 or 304 declares is no body, so --max-size has nothing to refuse.
+  '204 that declares a length over --max-size': {
+    reply: (s) => s.end(`HTTP/1.1 204 No Content\r\nConnection: close\r\nContent-Length: ${MAX_SIZE * 5}\r\n\r\n`),
+    status: 204,
+    bytes: 0,
+    code: null,
+  },
+  '304 that declares a length over --max-size': {
+    reply: (s) => s.end(`HTTP/1.1 304 Not Modified\r\nConnection: close\r\nContent-Length: ${MAX_SIZE * 5}\r\n\r\n`),
+    status: 304,
+    bytes: 0,
+    code: null,
+  },
   'https to a plain-HTTP port': { reply: (s) => s.end(ok('hello')), tls: true, status: null, bytes: 0, code: 'TLS_FAILED' },
 };
 

@@ -122,7 +122,20 @@ export type RedirectStep = { kind: 'final' } | { kind: 'follow'; url: string; me
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-/** One redirect decision, shared by every engine so `--max-redirects` means the same thing in each. */
+/**
+ * A URL as redirects are followed and loops judged: without its fragment, which never reaches the
+ * server (/a#top and /a are one request). Every engine seeds its `visited` set with this.
+ */
+export function redirectKey(url: string | URL): string {
+  const u = new URL(url);
+  u.hash = '';
+  return u.href;
+}
+
+/**
+ * One redirect decision, shared by every engine so `--max-redirects` means the same thing in each.
+ * `visited` holds the {@link redirectKey} of every URL requested so far, the first included.
+ */
 export function redirectStep(
   status: number,
   location: string | undefined,
@@ -142,7 +155,7 @@ export function redirectStep(
   if (next.protocol !== 'http:' && next.protocol !== 'https:') {
     return { kind: 'fail', error: fetchError('BAD_REDIRECT', `redirect to unsupported scheme ${next.protocol}`) };
   }
-  const href = next.href;
+  const href = redirectKey(next);
   if (visited.has(href)) return { kind: 'fail', error: fetchError('REDIRECT_LOOP', `redirect loop: ${href} visited twice`) };
   if (visited.size > maxRedirects) {
     return { kind: 'fail', error: fetchError('TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirect${maxRedirects === 1 ? '' : 's'}`) };

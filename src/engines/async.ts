@@ -19,6 +19,7 @@ import {
   limitedBytes,
   noResponse,
   parseRetryAfter,
+  redirectKey,
   redirectStep,
   requestHeaders,
   statusError,
@@ -217,7 +218,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.headIn = true;
     const opts = this.engine.opts;
     if (statusCode >= 300 && statusCode < 400 && opts.maxRedirects > 0) {
-      if (this.visited === null) this.visited = new Set([new URL(this.job.url).href]);
+      this.visited ??= new Set([redirectKey(this.job.url)]);
       const step = redirectStep(statusCode, firstValue(headers.location), this.url, this.method, this.visited, opts.maxRedirects);
       if (step.kind === 'fail') return controller.abort(new Stop(step.error));
       if (step.kind === 'follow') {

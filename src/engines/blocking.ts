@@ -2,7 +2,16 @@
 // rules around sync-request's hops, the same rules the async engine follows.
 
 import { fetchError, mapError, timeoutError } from '../core/errors.js';
-import { firstValue, hopHeaders, parseRetryAfter, redirectStep, requestHeaders, statusError, withoutCredentials } from '../core/rules.js';
+import {
+  firstValue,
+  hopHeaders,
+  parseRetryAfter,
+  redirectKey,
+  redirectStep,
+  requestHeaders,
+  statusError,
+  withoutCredentials,
+} from '../core/rules.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
 import { isHelperFailure, type SyncRequest, syncHop } from '../sync/client.js';
@@ -30,8 +39,7 @@ export function syncFetch(
   try {
     // Send what async sends: the WHATWG-normalised URL (percent-encoded, dot segments resolved,
     // no fragment), so a comparison differs only in the concurrency model.
-    const first = new URL(job.url);
-    first.hash = '';
+    const first = new URL(redirectKey(job.url));
     let url = first.href;
     let method = opts.method;
     let left = false;
