@@ -1,18 +1,18 @@
 // The command line: flags → typed options → a command; errors → exit status. Knows no HTTP.
 
-import { readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { MODES } from './engines/types.js';
+import { FatalError, UsageError } from './core/errors.js';
+import { MODES } from './core/types.js';
+import { VERSION } from './core/version.js';
 import { EXIT_WRITE, fetchCommand, type Terminal } from './fetch.js';
 import { resolveSources } from './input.js';
 import {
   checkPoolSize,
   DEFAULTS,
-  FatalError,
   FORMATS,
   type Format,
   parseDuration,
@@ -23,7 +23,6 @@ import {
   parseModes,
   parseSize,
   type RunOptions,
-  UsageError,
 } from './options.js';
 import { escapeControls } from './render/escape.js';
 import { type Paint, plain } from './render/paint.js';
@@ -33,8 +32,6 @@ import { describeStream, isHandled, writeFailure } from './render/write.js';
 // the process waits for that at exit (~0.3 s and ~35 MB on a 1-URL run). The baseline tier is
 // plenty for parsing HTTP heads. Must run before undici loads (engines load lazily).
 setFlagsFromString('--liftoff-only');
-
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 /** Commander calls these with the raw text; a UsageError becomes commander's one-line error. */
 function arg<T>(flag: string, parse: (flag: string, v: string) => T) {

@@ -2,9 +2,9 @@
 // dozen URLs with 100–1500 ms latencies (one much slower, one 404), compared mode by mode, with
 // the server's own count of concurrent requests beside each mode's claim.
 
-import { VERSION } from './cli.js';
 import { printVerdict, runComparison } from './compare.js';
-import type { Mode } from './engines/types.js';
+import type { Mode } from './core/types.js';
+import { VERSION } from './core/version.js';
 import { session, type Terminal } from './fetch.js';
 import type { InputItem } from './input.js';
 import { DEFAULTS, type RunOptions } from './options.js';

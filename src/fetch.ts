@@ -1,12 +1,13 @@
 // The fetch command: sources → engine → live lines or records → timeline and summary.
 
 import type { Writable } from 'node:stream';
-import { newSaveClaims } from './engines/common.js';
-import type { Mode } from './engines/types.js';
+import { FatalError } from './core/errors.js';
+import type { Mode } from './core/types.js';
+import { newSaveClaims } from './engines/save.js';
 import { countable, countJobs, type InputItem, readJobs, type Source } from './input.js';
 import { now } from './measure/clock.js';
 import type { RunSummary } from './measure/stats.js';
-import { FatalError, type Format, type RunOptions } from './options.js';
+import type { Format, RunOptions } from './options.js';
 import { escapeControls } from './render/escape.js';
 import { eventLine } from './render/lines.js';
 import type { Paint } from './render/paint.js';

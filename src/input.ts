@@ -4,8 +4,8 @@ import { closeSync, constants, createReadStream, fstatSync, openSync, statSync }
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { isatty, ReadStream as TtyReadStream } from 'node:tty';
-import type { Job } from './engines/types.js';
-import { UsageError } from './options.js';
+import { UsageError } from './core/errors.js';
+import type { Job } from './core/types.js';
 
 export type InputItem =
   | { kind: 'job'; job: Job }

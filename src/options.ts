@@ -1,17 +1,8 @@
 // Parsing and validating flag values in one place; a bad value is a UsageError (exit 2).
 
-import { MANAGED_HEADERS } from './engines/common.js';
-import { MODES, type Mode } from './engines/types.js';
-
-/** A mistake by the user: printed as one line, never with a stack trace. */
-export class UsageError extends Error {
-  readonly exitCode = 2;
-}
-
-/** Something outside the user's control stopped the run (e.g. the pool could not start): one line, exit 1. */
-export class FatalError extends Error {
-  readonly exitCode = 1;
-}
+import { UsageError } from './core/errors.js';
+import { MANAGED_HEADERS } from './core/rules.js';
+import { MODES, type Mode } from './core/types.js';
 
 export const FORMATS = ['text', 'ndjson', 'csv', 'tsv'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -7,7 +7,7 @@ export const EXIT_FOR: Record<StopReason, number> = { SIGINT: 130, SIGTERM: 143,
 
 /**
  * Abort `ctl` on the first signal; a second one (or a shutdown stuck for 3 s) exits at once.
- * A forced exit still stops every helper process: procs.ts kills them from the 'exit' event.
+ * A forced exit still stops every helper process: sync/helpers.ts kills them from the 'exit' event.
  */
 export function stopOnSignals(ctl: AbortController): () => void {
   const force = (sig: NodeJS.Signals) => {

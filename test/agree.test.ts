@@ -1,13 +1,13 @@
 // One outcome per odd response, held in every mode: each case is a raw server reply (node:net,
 // so it can be malformed) and the status, bytes and error code every mode must record for it.
-// The rules are in src/engines/common.ts and the README's "Odd responses" table.
+// The rules are in src/core/rules.ts and the README's "Odd responses" table.
 
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANAGED_HEADERS } from '../src/engines/common.js';
+import { MANAGED_HEADERS } from '../src/core/rules.js';
 import { ndjson, run } from './helpers/cli.js';
 
 const MAX_SIZE = 1000;
@@ -126,6 +126,19 @@ const CASES: Record<string, Case> = {
   '204 that declares a length': {
     reply: (s) => s.end('HTTP/1.1 204 No Content\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello'),
     status: 204,
+    bytes: 0,
+    code: null,
+  },
+  // hasBody: the length a 204 or 304 declares is no body, so --max-size has nothing to refuse.
+  '204 that declares a length over --max-size': {
+    reply: (s) => s.end(`HTTP/1.1 204 No Content\r\nConnection: close\r\nContent-Length: ${MAX_SIZE * 5}\r\n\r\n`),
+    status: 204,
+    bytes: 0,
+    code: null,
+  },
+  '304 that declares a length over --max-size': {
+    reply: (s) => s.end(`HTTP/1.1 304 Not Modified\r\nConnection: close\r\nContent-Length: ${MAX_SIZE * 5}\r\n\r\n`),
+    status: 304,
     bytes: 0,
     code: null,
   },

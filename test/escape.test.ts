@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UrlRecord } from '../src/engines/types.js';
+import type { UrlRecord } from '../src/core/types.js';
 import { escapeControls, jsonText } from '../src/render/escape.js';
 import { eventLine } from '../src/render/lines.js';
 import { plain } from '../src/render/paint.js';

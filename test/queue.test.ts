@@ -1,8 +1,9 @@
 // The job queues by value: FIFO order, and the per-host limit at N and N+1 per origin.
 
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../src/engines/types.js';
-import { createQueue, FifoQueue, originOf, PerHostQueue } from '../src/scheduler/queue.js';
+import { originOf } from '../src/core/rules.js';
+import type { Job } from '../src/core/types.js';
+import { createQueue, FifoQueue, PerHostQueue } from '../src/scheduler/queue.js';
 
 const job = (index: number, url: string): Job => ({ index, url });
 const drain = (q: { shift(): Job | null }) => {

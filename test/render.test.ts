@@ -1,7 +1,7 @@
 // Renderers tested by value on canned summaries: fixed times, no colour, exact text.
 
 import { describe, expect, it } from 'vitest';
-import type { UrlRecord } from '../src/engines/types.js';
+import type { UrlRecord } from '../src/core/types.js';
 import type { RunSummary, Span } from '../src/measure/stats.js';
 import { compareTable, meanSd, verdicts } from '../src/render/compare.js';
 import { bytes, duration } from '../src/render/format.js';

@@ -2,8 +2,9 @@
 // against a server that asks for a very long wait; and a URL stopped during its retry wait.
 
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../src/core/errors.js';
 import { RunMeter } from '../src/measure/stats.js';
-import { parseDuration, UsageError } from '../src/options.js';
+import { parseDuration } from '../src/options.js';
 import { plain } from '../src/render/paint.js';
 import { summaryText } from '../src/render/summary.js';
 import { backoffMs } from '../src/scheduler/retry.js';

@@ -2,7 +2,7 @@
 // bounds, lazy input, retries and backoff, Retry-After, stops, the record fields and the summary.
 
 import { describe, expect, it } from 'vitest';
-import type { RunEvent, UrlRecord } from '../src/engines/types.js';
+import type { RunEvent, UrlRecord } from '../src/core/types.js';
 import type { InputItem } from '../src/input.js';
 import type { RunSummary } from '../src/measure/stats.js';
 import { type RunConfig, runJobs } from '../src/scheduler/run.js';

@@ -9,25 +9,24 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Agent, Dispatcher } from 'undici';
-import { clampTimer, now } from '../measure/clock.js';
+import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
 import {
-  bodiless,
   bodyError,
-  fetchError,
+  declaredTooLarge,
   firstValue,
+  hasBody,
   hopHeaders,
   limitedBytes,
-  mapError,
   noResponse,
   parseRetryAfter,
+  redirectKey,
   redirectStep,
   requestHeaders,
-  safeName,
-  saveName,
   statusError,
-  tempPath,
-} from './common.js';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
+} from '../core/rules.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
+import { clampTimer, now } from '../measure/clock.js';
+import { safeName, saveName, tempPath } from './save.js';
 
 /**
  * undici's Agent on its own: loading the package's index (fetch, WebSocket, cache, mocks …)
@@ -118,13 +117,13 @@ export class AsyncEngine implements Engine {
     if (this.watching !== signal) {
       this.watching = signal;
       signal.addEventListener('abort', () => {
-        for (const x of this.active) x.stop(fetchError('ABORTED', 'cancelled'));
+        for (const x of this.active) x.stop(fetchError('ABORTED'));
       });
     }
     const start = now();
     onStart(start, null);
     return new Promise((resolve) => {
-      if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED', 'cancelled')));
+      if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED')));
       new Exchange(this, job, start, resolve).hop(job.url, this.opts.method);
     });
   }
@@ -134,7 +133,7 @@ export class AsyncEngine implements Engine {
   }
 
   async close(): Promise<void> {
-    for (const x of this.active) x.stop(fetchError('ABORTED', 'cancelled'));
+    for (const x of this.active) x.stop(fetchError('ABORTED'));
     await this.agent.destroy().catch(() => {});
   }
 }
@@ -171,7 +170,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.url = job.url;
     engine.active.add(this);
     const ms = engine.opts.timeoutMs;
-    this.timer = setTimeout(() => this.stop(fetchError('TIMEOUT', `no complete response within ${ms} ms`)), clampTimer(ms));
+    this.timer = setTimeout(() => this.stop(timeoutError(ms)), clampTimer(ms));
   }
 
   hop(url: string, method: string): void {
@@ -214,12 +213,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     // An interim 1xx: the final response follows (undici hands it here; node:http does not).
     if (statusCode >= 100 && statusCode < 200) return;
     // undici passes a status below 100 (099) that it then fails on: not HTTP, and no status.
-    if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR', 'reply is not valid HTTP')));
+    if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR')));
     this.status = statusCode;
     this.headIn = true;
     const opts = this.engine.opts;
     if (statusCode >= 300 && statusCode < 400 && opts.maxRedirects > 0) {
-      if (this.visited === null) this.visited = new Set([new URL(this.job.url).href]);
+      this.visited ??= new Set([redirectKey(this.job.url)]);
       const step = redirectStep(statusCode, firstValue(headers.location), this.url, this.method, this.visited, opts.maxRedirects);
       if (step.kind === 'fail') return controller.abort(new Stop(step.error));
       if (step.kind === 'follow') {
@@ -231,14 +230,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.following = false;
     this.retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
-    // HEAD answers, 204 and 304 carry no body whatever their Content-Length says.
-    const declared = bodiless(this.method, statusCode) ? 0 : Number(headers['content-length']);
-    if (declared > opts.maxSize) return controller.abort(new Stop(sizeError(opts.maxSize)));
+    if (declaredTooLarge(this.method, statusCode, headers['content-length'], opts.maxSize)) {
+      return controller.abort(new Stop(sizeError(opts.maxSize)));
+    }
     if (opts.outputDir !== null && statusCode < 400) {
       this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
       this.out = createWriteStream(this.tmp, { flags: 'wx' });
       this.out.on('error', (err) => {
-        const error = fetchError('WRITE_FAILED', `cannot save body: ${err.message}`);
+        const error = writeError(err.message);
         if (this.ended) this.fail(error);
         else controller.abort(new Stop(error));
       });
@@ -276,7 +275,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       const file = join(opts.outputDir!, saveName(opts.saveClaims, this.job.url, this.job.index));
       rename(tmp, file).then(
         () => this.finish(error, file),
-        (err: Error) => this.fail(fetchError('WRITE_FAILED', `cannot save body: ${err.message}`)),
+        (err: Error) => this.fail(writeError(err.message)),
       );
     });
   }
@@ -286,7 +285,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.headIn) return this.fail(mapError(err));
     // A 204/304 that announced a length has no body to keep it: undici calls that a mismatch,
     // node:http (and curl) take the response as it is.
-    if (bodiless(this.method, this.status!) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    if (!hasBody(this.method, this.status!) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
       return this.onResponseEnd();
     }
     this.fail(bodyError(err));
@@ -350,10 +349,6 @@ function skipUnaskedContinue(message: unknown): void {
     this.headersSize = 0;
     return 1;
   };
-}
-
-function sizeError(max: number): FetchError {
-  return fetchError('SIZE_LIMIT', `body larger than ${max} bytes`);
 }
 
 /**

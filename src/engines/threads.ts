@@ -3,12 +3,13 @@
 // helper process each worker causes.
 
 import { Worker } from 'node:worker_threads';
+import { fetchError } from '../core/errors.js';
+import { noResponse } from '../core/rules.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
 import { clampTimer, now } from '../measure/clock.js';
-import { adoptHelper, stopHelpers } from '../measure/procs.js';
-import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
+import { adoptHelper, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
-import { fetchError, noResponse } from './common.js';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
+import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
 /** How long past its deadline a worker may stay silent before it is replaced. */
 const WATCHDOG_GRACE_MS = 2000;
@@ -209,5 +210,5 @@ function failed(task: Task, error: FetchError): AttemptResult {
 }
 
 function aborted(task: Task): AttemptResult {
-  return failed(task, fetchError('ABORTED', 'cancelled'));
+  return failed(task, fetchError('ABORTED'));
 }

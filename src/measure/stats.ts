@@ -3,7 +3,7 @@
 // timeline is drawn from. Nothing here grows with the length of the list.
 
 import { createHistogram, type IntervalHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
-import type { UrlRecord } from '../engines/types.js';
+import type { UrlRecord } from '../core/types.js';
 import { now } from './clock.js';
 import { procCpuMs, procPeakRss, reapedChildrenCpuMs } from './procs.js';
 

@@ -1,6 +1,6 @@
 // The live text lines: one as each request starts and one as it finishes.
 
-import type { RunEvent } from '../engines/types.js';
+import type { RunEvent } from '../core/types.js';
 import { clockTime } from '../measure/clock.js';
 import { bytes, duration, printable } from './format.js';
 import type { Paint } from './paint.js';

@@ -1,6 +1,6 @@
 // Machine formats: one record per URL as ndjson, csv or tsv, with the contract's field names.
 
-import type { UrlRecord } from '../engines/types.js';
+import type { UrlRecord } from '../core/types.js';
 import { iso } from '../measure/clock.js';
 import { escapeControls, jsonText } from './escape.js';
 

@@ -1,7 +1,7 @@
 // The engine for a run's mode, loaded on demand: undici alone takes a third of a second to load,
 // and only async needs it.
 
-import type { Engine } from '../engines/types.js';
+import type { Engine } from '../core/types.js';
 import type { RunConfig } from './run.js';
 
 export async function createEngine(config: Pick<RunConfig, 'mode' | 'request' | 'concurrency'>): Promise<Engine> {

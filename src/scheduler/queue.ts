@@ -1,7 +1,8 @@
 // The jobs waiting to start, and which one may start next: a plain FIFO, or one that keeps at
 // most --per-host requests in flight per origin (the model: piscina's src/task_queue).
 
-import type { Job } from '../engines/types.js';
+import { originOf } from '../core/rules.js';
+import type { Job } from '../core/types.js';
 
 export interface JobQueue {
   /** Jobs waiting, not yet started. */
@@ -78,13 +79,4 @@ export class PerHostQueue implements JobQueue {
 /** The queue for a run: per origin when --per-host is given. */
 export function createQueue(perHost: number | null): JobQueue {
   return perHost === null ? new FifoQueue() : new PerHostQueue(perHost);
-}
-
-/** scheme://host:port, the unit --per-host counts by; an unparsable URL is its own origin. */
-export function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }

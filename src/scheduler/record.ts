@@ -1,7 +1,7 @@
 // The one place a UrlRecord is built: for a URL after its attempts, and for a bad input line.
 
-import { fetchError } from '../engines/common.js';
-import type { AttemptResult, Job, Mode, UrlRecord } from '../engines/types.js';
+import { fetchError } from '../core/errors.js';
+import type { AttemptResult, Job, Mode, UrlRecord } from '../core/types.js';
 import type { InputItem } from '../input.js';
 
 /** A URL's time: its first attempt's start to its last attempt's end (or its stop), waits included. */

@@ -1,6 +1,6 @@
 // When a failed attempt is tried again, and after how long: the retry rules in one place.
 
-import type { AttemptResult, FetchError } from '../engines/types.js';
+import type { AttemptResult, FetchError } from '../core/types.js';
 
 /** Failures a later attempt may not repeat: the network's, not the request's. */
 const RETRYABLE_CODES = new Set([

@@ -2,7 +2,7 @@
 // with backoff), turns attempts into records and events for the sinks, measures, and stops on request.
 
 import { setMaxListeners } from 'node:events';
-import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from '../engines/types.js';
+import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from '../core/types.js';
 import type { InputItem } from '../input.js';
 import { now, sleep } from '../measure/clock.js';
 import { RunMeter, type RunSummary } from '../measure/stats.js';

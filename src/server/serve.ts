@@ -1,6 +1,6 @@
 // `fetchall serve`: start the built-in server, print its base URL and its routes, and serve until SIGINT/SIGTERM.
 
-import { UsageError } from '../options.js';
+import { UsageError } from '../core/errors.js';
 import { startServer, type TestServer } from './index.js';
 import { routeList } from './routes.js';
 

@@ -1,6 +1,6 @@
 // The sink contract: what listens to a run. Sinks are the only writers; the scheduler only emits.
 
-import type { RunEvent } from '../engines/types.js';
+import type { RunEvent } from '../core/types.js';
 import type { RunSummary } from '../measure/stats.js';
 
 export interface Sink {

@@ -1,28 +1,13 @@
 // sync-request, the deliberately blocking client, loaded so that: its round trip to its helper
 // goes through the relay thread (Atomics.wait, no process per request), its helper process is
-// known to fetchall (to count, measure and stop it), and a fetch honours every option as async does.
+// known to fetchall (to count, measure and stop it), and its helper reads each body itself.
+// The transport only: what to do with a response (redirects, limits, saving) is engines/blocking.ts.
 
 import childProcess from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import {
-  commitSync,
-  discardSync,
-  fetchError,
-  firstValue,
-  hopHeaders,
-  mapError,
-  parseRetryAfter,
-  redirectStep,
-  requestHeaders,
-  safeName,
-  statusError,
-  tempPath,
-  withoutCredentials,
-} from '../engines/common.js';
-import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
-import { clampTimer, now } from '../measure/clock.js';
+import { clampTimer } from '../measure/clock.js';
 import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply } from './protocol.js';
 
 interface SyncResponse {
@@ -30,7 +15,7 @@ interface SyncResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Uint8Array | string;
 }
-type SyncRequest = (method: string, url: string, options: Record<string, unknown>) => SyncResponse;
+export type SyncRequest = (method: string, url: string, options: Record<string, unknown>) => SyncResponse;
 type RpcResult = { stdout: Buffer; stderr: Buffer; status: number; error?: Error };
 
 const require = createRequire(import.meta.url);
@@ -148,94 +133,54 @@ function fail(code: string, message: string): RpcResult {
   };
 }
 
-/** One attempt at one URL with sync-request: blocks the calling thread until it is over. */
-export function syncFetch(
+/** Slack for the stand-by timers behind the helper's own deadline. */
+const STANDBY_MS = 2000;
+
+/** A response as the helper hands it over: its body already consumed there (counted, saved or cut). */
+export interface HopReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: BodyReport;
+}
+
+/**
+ * One request, no redirect followed, through sync-request and its helper: blocks the calling
+ * thread until the helper has read the whole body, or cut it, by `until` (Date.now() clock).
+ * `save` is the temp file the helper streams a body of a status below 400 to.
+ */
+export function syncHop(
   request: SyncRequest,
-  job: Job,
-  opts: RequestOptions,
-  worker: number | null,
-  onStart: (t: number) => void,
-): AttemptResult {
-  const start = now();
-  onStart(start);
-  const until = Date.now() + opts.timeoutMs;
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  until: number,
+  save: string | null,
+): HopReply {
   // The helper enforces `until` itself, body included, and reports what came by then; the relay
   // (and sync-request's own timer) only stand by in case the helper cannot answer.
   deadline = until + STANDBY_MS;
-  // The helper streams the body straight here; it is renamed into place only if all went well.
-  const tmp = opts.outputDir !== null ? tempPath(opts.outputDir, safeName(job.url), job.index) : null;
-  let status: number | null = null;
-  let bytes = 0;
-  let file: string | null = null;
-  let retryAfterMs: number | null = null;
-  let error: FetchError | null = null;
-  const headers = requestHeaders(opts);
   try {
-    // Send what async sends: the WHATWG-normalised URL (percent-encoded, dot segments resolved,
-    // no fragment), so a comparison differs only in the concurrency model.
-    const first = new URL(job.url);
-    first.hash = '';
-    let url = first.href;
-    let method = opts.method;
-    let left = false;
-    const visited = new Set([url]);
-    for (;;) {
-      const remaining = until - Date.now();
-      if (remaining <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
-      const hop = url === first.href ? first : new URL(url);
-      left ||= hop.origin !== first.origin;
-      // sync-request's own defaults (no timeout, endless redirects, throwing on >= 300) are all
-      // replaced, so this engine follows exactly the rules the async one does. URL credentials
-      // go as hopHeaders decides, never through sync-request (it would send them to any origin,
-      // and throws on userinfo that is not valid percent-encoding).
-      const res = request(method, withoutCredentials(hop), {
-        headers: withPrivate(hopHeaders(headers, first, hop, left), until, tmp),
-        followRedirects: false,
-        timeout: clampTimer(remaining + STANDBY_MS),
-        retry: false,
-        gzip: false,
-      });
-      const body = bodyReport(res);
-      // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
-      if (res.statusCode < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });
-      status = res.statusCode;
-      const location = res.headers.location;
-      const step = redirectStep(status, firstValue(location), url, method, visited, opts.maxRedirects);
-      if (step.kind === 'follow' && !body.error) {
-        if (tmp) discardSync(tmp);
-        url = step.url;
-        method = step.method;
-        continue;
-      }
-      if (step.kind === 'fail') {
-        error = step.error;
-        break;
-      }
-      bytes = step.kind === 'follow' ? 0 : body.bytes;
-      retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-      error = body.error ? helperError(body.error, opts) : statusError(status);
-      if (tmp && body.saved && !error) file = commitSync(opts.outputDir!, job.url, job.index, tmp, opts.saveClaims);
-      break;
-    }
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const message = String((err as Error).message ?? err);
-    if (code === 'HELPER_FAILED' || /^fetchallRelay failed/.test(message)) {
-      error = fetchError('HELPER_FAILED', 'sync-request’s helper process closed without an answer');
-    } else if (code === 'TIMEOUT' || /timed? ?out|ETIMEDOUT|ESOCKETTIMEDOUT/i.test(`${String(code)} ${message}`)) {
-      error = fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
-    } else {
-      error = mapError(err);
-    }
+    // sync-request's own defaults (no timeout, endless redirects, throwing on >= 300) are all
+    // replaced, so the blocking engines follow exactly the rules the async one does.
+    const res = request(method, url, {
+      headers: withPrivate(headers, until, save),
+      followRedirects: false,
+      timeout: clampTimer(until - Date.now() + STANDBY_MS),
+      retry: false,
+      gzip: false,
+    });
+    return { status: res.statusCode, headers: res.headers, body: bodyReport(res) };
   } finally {
     deadline = 0;
-    if (tmp && file === null) discardSync(tmp);
   }
-  return { status, bytes, start, end: now(), worker, error, file, retryAfterMs };
 }
 
-/** Slack for the stand-by timers behind the helper's own deadline. */
-const STANDBY_MS = 2000;
+/** Whether a failed hop means the helper process is gone (its port refuses or resets), not the URL's server. */
+export function isHelperFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = String((err as Error | null)?.message ?? err);
+  return code === 'HELPER_FAILED' || /^fetchallRelay failed/.test(message);
+}
 
 /** The request headers plus the private ones the helper takes off before sending. */
 function withPrivate(headers: Record<string, string>, until: number, tmp: string | null): Record<string, string> {
@@ -251,12 +196,6 @@ function bodyReport(res: SyncResponse): BodyReport {
     if (typeof raw === 'string') return JSON.parse(raw) as BodyReport;
   } catch {}
   return { bytes: 0, saved: false, error: null };
-}
-
-/** The helper's error for a cut body, worded as the async engine words it. */
-function helperError(error: FetchError, opts: RequestOptions): FetchError {
-  if (error.code === 'TIMEOUT') return fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
-  return error;
 }
 
 /** A few round trips through a fresh helper, so the measured requests do not pay for cold code. */

@@ -9,8 +9,9 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
-import { bodiless, bodyError, fetchError, limitedBytes } from '../engines/common.js';
-import type { FetchError } from '../engines/types.js';
+import { fetchError, sizeError, writeError } from '../core/errors.js';
+import { bodyError, declaredTooLarge, limitedBytes } from '../core/rules.js';
+import type { FetchError } from '../core/types.js';
 import { clampTimer } from '../measure/clock.js';
 import { type BodyReport, PRIVATE } from './protocol.js';
 
@@ -79,12 +80,11 @@ function consume(req: ClientRequest, res: IncomingMessage, save: string | null, 
     if (!res.complete) finish(bodyError(err));
   });
   const status = res.statusCode ?? 0;
-  const noBody = bodiless(req.method, status);
-  if (!noBody && Number(res.headers['content-length']) > maxSize) return finish(sizeError());
+  if (declaredTooLarge(req.method, status, res.headers['content-length'], maxSize)) return finish(sizeError(maxSize));
   if (save && status < 400) {
     out = createWriteStream(save, { flags: 'wx' });
     out.on('error', (err) => {
-      const failed = fetchError('WRITE_FAILED', `cannot save body: ${err.message}`);
+      const failed = writeError(err.message);
       // Failing while the last bytes are flushed: the close that follows reports it.
       if (ending) error ??= failed;
       else finish(failed);
@@ -95,7 +95,7 @@ function consume(req: ClientRequest, res: IncomingMessage, save: string | null, 
     bytes += chunk.length;
     if (bytes > maxSize) {
       bytes = limitedBytes(bytes, maxSize);
-      return finish(sizeError());
+      return finish(sizeError(maxSize));
     }
     if (out && !out.write(chunk)) {
       res.pause();
@@ -106,12 +106,8 @@ function consume(req: ClientRequest, res: IncomingMessage, save: string | null, 
   res.on('error', (err) => finish(bodyError(err)));
   // Node reports a body cut short ('aborted', a premature close) on some versions only by closing.
   res.on('close', () => {
-    if (!res.complete) finish(fetchError('SOCKET_CLOSED', 'connection closed before the response was complete'));
+    if (!res.complete) finish(fetchError('SOCKET_CLOSED'));
   });
-}
-
-function sizeError(): FetchError {
-  return fetchError('SIZE_LIMIT', `body larger than ${maxSize} bytes`);
 }
 
 /** Take (and remove, so they are never sent) the private request headers. */

@@ -1,8 +1,7 @@
 // The messages between the blocking side of sync-request (a pool worker, or the main thread in
-// inline mode) and the relay thread, and between the pool and its workers. Shared, never duplicated.
+// inline mode) and the relay thread, and between the client and its helper. Shared, never duplicated.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { AttemptResult, Job, RequestOptions } from '../engines/types.js';
 
 /** Handed to the relay thread once per blocking client. */
 export interface RelayClient {
@@ -33,21 +32,6 @@ export interface RelayReply {
   /** For 'free-port': the listening socket's fd, shared by every thread of this process. */
   fd?: number;
 }
-
-/** What a pool worker is started with. */
-export interface WorkerData {
-  relay: RelayClient;
-  options: RequestOptions;
-  warmUrl: string;
-}
-
-export type ToWorker = { type: 'fetch'; job: Job };
-
-export type FromWorker =
-  | { type: 'helper'; pid: number }
-  | { type: 'ready' }
-  | { type: 'start'; index: number; t: number }
-  | { type: 'result'; index: number; result: AttemptResult };
 
 /**
  * Private headers between the blocking client and sync-request's helper process: the helper

@@ -1,7 +1,7 @@
 // A fake engine for scheduler tests: each URL answers from a script of delays and outcomes, on
 // real timers, and the engine keeps a log of what started and ended and how much was in flight.
 
-import type { AttemptResult, Engine, EngineInfo, Job, Mode } from '../../src/engines/types.js';
+import type { AttemptResult, Engine, EngineInfo, Job, Mode } from '../../src/core/types.js';
 import type { InputItem } from '../../src/input.js';
 import { now } from '../../src/measure/clock.js';
 

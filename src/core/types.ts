@@ -1,4 +1,4 @@
-// The one contract the engines share: jobs in, events out. Engines print nothing.
+// The one contract the engines share with the scheduler and sinks: jobs in, events out. Engines print nothing.
 
 export const MODES = ['async', 'threads', 'inline'] as const;
 export type Mode = (typeof MODES)[number];
@@ -23,7 +23,7 @@ export interface RequestOptions {
   maxSize: number;
   /** Save bodies here; null = discard them. */
   outputDir: string | null;
-  /** With outputDir: the run's table of names already saved (common.ts saveName), shared by its threads. */
+  /** With outputDir: the run's table of names already saved (engines/save.ts saveName), shared by its threads. */
   saveClaims: SharedArrayBuffer | null;
 }
 
@@ -43,7 +43,7 @@ export interface AttemptResult {
   worker: number | null;
   error: FetchError | null;
   file: string | null;
-  /** Seconds to wait before a retry, from a Retry-After header. */
+  /** ms to wait before a retry, from a Retry-After header. */
   retryAfterMs: number | null;
 }
 

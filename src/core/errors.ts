@@ -1,0 +1,106 @@
+// Every error fetchall names: a record's stable codes with their meaning, the one mapping from any
+// client's error to them, and the run's own (a usage error, a fatal one).
+
+import type { FetchError } from './types.js';
+
+/**
+ * The stable error codes a record's `error.code` can carry (besides system codes such as
+ * ECONNREFUSED, ECONNRESET, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, which pass through): what each
+ * means, and the message a record gets when nothing more specific is known.
+ */
+export const ERROR_CODES = {
+  TIMEOUT: { meaning: 'the whole request overran --timeout', message: 'no complete response within the timeout' },
+  HTTP_STATUS: { meaning: 'the server answered with a status of 400 or more', message: 'error status' },
+  SIZE_LIMIT: { meaning: 'the body exceeded --max-size', message: 'body larger than --max-size' },
+  TOO_MANY_REDIRECTS: { meaning: 'more redirects than --max-redirects', message: 'too many redirects' },
+  REDIRECT_LOOP: { meaning: 'a redirect led back to a URL already visited', message: 'redirect loop' },
+  BAD_REDIRECT: { meaning: 'a redirect with a missing or unusable Location', message: 'unusable redirect' },
+  PROTOCOL_ERROR: { meaning: 'the reply was not valid HTTP', message: 'reply is not valid HTTP' },
+  TLS_FAILED: { meaning: 'the TLS handshake failed (e.g. https to a plain-HTTP port)', message: 'TLS handshake failed' },
+  SOCKET_CLOSED: {
+    meaning: 'the connection closed before the response was complete',
+    message: 'connection closed before the response was complete',
+  },
+  BAD_INPUT: { meaning: 'the input line is not a fetchable URL', message: 'not a fetchable URL' },
+  ABORTED: { meaning: 'cancelled by SIGINT/SIGTERM or a closed output', message: 'cancelled' },
+  WORKER_CRASH: { meaning: 'the worker thread running the request died', message: 'worker thread died' },
+  HELPER_FAILED: {
+    meaning: 'sync-request’s helper process closed without an answer (e.g. killed by Ctrl-C)',
+    message: 'sync-request’s helper process closed without an answer',
+  },
+  WRITE_FAILED: { meaning: 'the body could not be saved under --output-dir', message: 'cannot save body' },
+  REQUEST_FAILED: { meaning: 'any other failure, with the client’s message', message: 'request failed' },
+} as const satisfies Record<string, { meaning: string; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A record's error: one of fetchall's codes (its default message unless given), or a system code with its message. */
+export function fetchError(code: ErrorCode, message?: string): FetchError;
+export function fetchError(code: string, message: string): FetchError;
+export function fetchError(code: string, message?: string): FetchError {
+  return { code, message: message ?? ERROR_CODES[code as ErrorCode].message };
+}
+
+/** The one wording of each error several engines raise, so the modes' records read alike. */
+export const timeoutError = (timeoutMs: number): FetchError => fetchError('TIMEOUT', `no complete response within ${timeoutMs} ms`);
+export const sizeError = (maxSize: number): FetchError => fetchError('SIZE_LIMIT', `body larger than ${maxSize} bytes`);
+export const writeError = (reason: string): FetchError => fetchError('WRITE_FAILED', `cannot save body: ${reason}`);
+
+const SYSTEM_MESSAGES: Record<string, string> = {
+  ECONNREFUSED: 'connect refused',
+  ECONNRESET: 'connection reset by peer',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed (temporary)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connect timed out',
+  EPIPE: 'connection closed while sending',
+  ECONNABORTED: 'connection aborted',
+};
+
+/** Any client error (undici's, sync-request's, a system one) → a stable code and a one-line message. */
+export function mapError(err: unknown): FetchError {
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const causeCode = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(err);
+  if (code && code in ERROR_CODES) return fetchError(code, message);
+  // A peer that hangs up mid-response reads as ECONNRESET in node:http and UND_ERR_SOCKET in
+  // undici: one code, so the modes compare.
+  if (/socket hang up|other side closed|^aborted$|premature close/i.test(message)) {
+    return fetchError('SOCKET_CLOSED');
+  }
+  for (const c of [causeCode, code]) {
+    if (c && c in SYSTEM_MESSAGES) return fetchError(c, SYSTEM_MESSAGES[c]!);
+  }
+  const any = `${code ?? ''} ${causeCode ?? ''} ${message}`;
+  // undici's checks of the reply (an oversized head, a body that contradicts its length, a status
+  // below 100 that trips an assertion in its parser) and llhttp's are all "not valid HTTP".
+  if (
+    /\bHPE_|Parse Error|UND_ERR_INFO|UND_ERR_HEADERS_OVERFLOW|UND_ERR_RES_CONTENT_LENGTH_MISMATCH|ERR_ASSERTION|invalid (status|header)|does not match the HTTP/i.test(
+      any,
+    )
+  )
+    return fetchError('PROTOCOL_ERROR');
+  if (/UND_ERR_SOCKET|other side closed|socket hang up|premature close|aborted/i.test(any)) {
+    return fetchError('SOCKET_CLOSED');
+  }
+  // https to a plain-HTTP port and other handshake failures: undici and node:https report the
+  // same OpenSSL reason under different codes.
+  const ssl = /SSL routines:[^:]*:([^:]+)/.exec(message);
+  if (ssl || code === 'EPROTO' || /^ERR_SSL_/.test(code ?? '')) {
+    return fetchError('TLS_FAILED', `TLS handshake failed${ssl ? `: ${ssl[1]}` : ''}`);
+  }
+  if (code && /^E[A-Z]+$/.test(code)) return fetchError(code, message);
+  return fetchError('REQUEST_FAILED', message);
+}
+
+/** A mistake by the user: printed as one line, never with a stack trace. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** Something outside the user's control stopped the run (e.g. the pool could not start): one line, exit 1. */
+export class FatalError extends Error {
+  readonly exitCode = 1;
+}

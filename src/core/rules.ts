@@ -1,0 +1,212 @@
+// The HTTP rules every engine follows the same way, one function per rule: headers and credentials, redirects, Retry-After, bodies and their limits.
+
+import { STATUS_CODES } from 'node:http';
+import { now } from '../measure/clock.js';
+import { fetchError, mapError } from './errors.js';
+import type { AttemptResult, FetchError, RequestOptions } from './types.js';
+
+/*
+ * One outcome per response, whichever client read it (undici, or node:http in sync-request's
+ * helper); test/agree.test.ts holds every mode to these and the README shows them as a table:
+ * - 1xx before the final response are skipped (RFC 9110 §15.2), an unasked 100 too.
+ * - Not HTTP (status < 100, a head over 16 KiB, conflicting lengths, bad chunks): PROTOCOL_ERROR
+ *   (mapError), status null unless the head was already in.
+ * - Repeated Location: the first ({@link firstValue}).
+ * - Cut after the head (reset, close, deadline): the status and the bytes so far ({@link bodyError}).
+ * - --max-size: 0 bytes if Content-Length says too much, else the limit ({@link limitedBytes}).
+ * - HEAD, 1xx, 204, 304 have no body whatever Content-Length says ({@link hasBody}).
+ * - TLS handshake failures: TLS_FAILED. Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
+ */
+
+/**
+ * Headers the HTTP clients manage themselves: hop-by-hop ones (RFC 9110 §7.6.1) and the
+ * message's framing. undici refuses most of them and node:http sends them as given, so the
+ * same -H would fail in one mode and change the connection in another: a usage error instead.
+ */
+export const MANAGED_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
+]);
+
+/** The extra headers every engine sends: -A, then -H in order (repeats joined as HTTP allows). */
+const headerCache = new WeakMap<RequestOptions, Record<string, string>>();
+export function requestHeaders(opts: RequestOptions): Record<string, string> {
+  let headers = headerCache.get(opts);
+  if (headers) return headers;
+  headers = { 'user-agent': opts.userAgent };
+  for (const [name, value] of opts.headers) {
+    const key = name.toLowerCase();
+    headers[key] = key in headers && key !== 'user-agent' ? `${headers[key]}, ${value}` : value;
+  }
+  headerCache.set(opts, headers);
+  return headers;
+}
+
+/** The headers that carry the user's credentials: they never follow a redirect to another origin. */
+export const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as const;
+
+/**
+ * The headers for one hop of a request: the one place that decides where credentials go, for
+ * every engine. `base` is requestHeaders(); `first` the URL the user gave; `hop` this hop's URL;
+ * `left` whether this hop or an earlier one is on another origin (scheme, host, port) than `first`.
+ * While on the first origin, URL credentials become Basic auth (as in curl and sync-request)
+ * unless -H gave an Authorization; once a redirect has left it, the credential headers are
+ * dropped and no URL credentials are sent, and they stay dropped even if a later hop comes back.
+ */
+export function hopHeaders(base: Record<string, string>, first: URL, hop: URL, left: boolean): Record<string, string> {
+  if (left) {
+    if (!CREDENTIAL_HEADERS.some((h) => h in base)) return base;
+    const headers = { ...base };
+    for (const h of CREDENTIAL_HEADERS) delete headers[h];
+    return headers;
+  }
+  // A Location on the same origin that names no user keeps the user's (as curl does).
+  const creds = hop.username || hop.password ? hop : first;
+  if ((!creds.username && !creds.password) || 'authorization' in base) return base;
+  const token = Buffer.concat([percentDecode(creds.username), Buffer.from(':'), percentDecode(creds.password)]).toString('base64');
+  return { ...base, authorization: `Basic ${token}` };
+}
+
+/**
+ * URL userinfo → bytes as curl decodes it: each valid %XX is its byte (UTF-8 or not), anything
+ * else, such as a '%' not followed by two hex digits, goes as it is. decodeURIComponent would
+ * throw on both, and one odd URL must not fail, let alone crash, a run.
+ */
+function percentDecode(s: string): Buffer {
+  if (!s.includes('%')) return Buffer.from(s);
+  return Buffer.concat(
+    s.split(/(%[0-9A-Fa-f]{2})/).map((part, i) => (i % 2 ? Buffer.from([Number.parseInt(part.slice(1), 16)]) : Buffer.from(part))),
+  );
+}
+
+/** The URL as it goes on the wire: credentials travel in a header (hopHeaders), never in the URL. */
+export function withoutCredentials(u: URL): string {
+  if (!u.username && !u.password) return u.href;
+  const bare = new URL(u.href);
+  bare.username = '';
+  bare.password = '';
+  return bare.href;
+}
+
+/** The outcome of an attempt that got no response: cancelled, timed out by a watchdog, a lost worker. */
+export function noResponse(start: number, error: FetchError, worker: number | null = null): AttemptResult {
+  return { status: null, bytes: 0, start, end: now(), worker, error, file: null, retryAfterMs: null };
+}
+
+/**
+ * A failure once the response head is in: the connection ending early is SOCKET_CLOSED
+ * whatever the client calls it (a reset, undici's "other side closed"), a framing error stays
+ * PROTOCOL_ERROR. The record keeps the status and the bytes received so far.
+ */
+export function bodyError(err: unknown): FetchError {
+  const e = mapError(err);
+  return e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ECONNABORTED' ? fetchError('SOCKET_CLOSED') : e;
+}
+
+/**
+ * A response header that must have one value (Location): the first, as curl and node:http
+ * take it. undici hands repeats as an array, which would otherwise read as "a,b".
+ */
+export function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The outcome of looking at a 3xx: follow it, return it as is, or fail. */
+export type RedirectStep = { kind: 'final' } | { kind: 'follow'; url: string; method: string } | { kind: 'fail'; error: FetchError };
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * A URL as redirects are followed and loops judged: without its fragment, which never reaches the
+ * server (/a#top and /a are one request). Every engine seeds its `visited` set with this.
+ */
+export function redirectKey(url: string | URL): string {
+  const u = new URL(url);
+  u.hash = '';
+  return u.href;
+}
+
+/**
+ * One redirect decision, shared by every engine so `--max-redirects` means the same thing in each.
+ * `visited` holds the {@link redirectKey} of every URL requested so far, the first included.
+ */
+export function redirectStep(
+  status: number,
+  location: string | undefined,
+  current: string,
+  method: string,
+  visited: Set<string>,
+  maxRedirects: number,
+): RedirectStep {
+  if (!REDIRECT_STATUSES.has(status) || maxRedirects === 0) return { kind: 'final' };
+  if (!location) return { kind: 'fail', error: fetchError('BAD_REDIRECT', `${status} without a Location header`) };
+  let next: URL;
+  try {
+    next = new URL(location, current);
+  } catch {
+    return { kind: 'fail', error: fetchError('BAD_REDIRECT', `unusable Location: ${JSON.stringify(location.slice(0, 80))}`) };
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    return { kind: 'fail', error: fetchError('BAD_REDIRECT', `redirect to unsupported scheme ${next.protocol}`) };
+  }
+  const href = redirectKey(next);
+  if (visited.has(href)) return { kind: 'fail', error: fetchError('REDIRECT_LOOP', `redirect loop: ${href} visited twice`) };
+  if (visited.size > maxRedirects) {
+    return { kind: 'fail', error: fetchError('TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirect${maxRedirects === 1 ? '' : 's'}`) };
+  }
+  visited.add(href);
+  const nextMethod = status === 303 || ((status === 301 || status === 302) && method === 'POST') ? 'GET' : method;
+  return { kind: 'follow', url: href, method: nextMethod };
+}
+
+/** Retry-After (seconds or an HTTP date) → ms to wait, or null. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return null;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? null : Math.max(0, t - now);
+}
+
+/** Whether a response has a body: HEAD answers, 1xx, 204 and 304 have none, whatever their Content-Length says. */
+export function hasBody(method: string, status: number): boolean {
+  return method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304;
+}
+
+/**
+ * --max-size on a response head: a body whose Content-Length already says too much is refused
+ * before any byte is read (a response with no body has nothing to refuse).
+ */
+export function declaredTooLarge(method: string, status: number, contentLength: string | string[] | undefined, maxSize: number): boolean {
+  return hasBody(method, status) && Number(contentLength) > maxSize;
+}
+
+/** The scheme, host and port of a URL (the unit of --per-host and of the timeline's labels), or the text itself if it is no URL. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * The `bytes` of a body cut off by --max-size: what was received up to the cut, which is the
+ * limit itself (clients read in chunks of different sizes; the count must not depend on them).
+ * A Content-Length above the limit is refused before any byte is read: 0.
+ */
+export function limitedBytes(received: number, maxSize: number): number {
+  return Math.min(received, maxSize);
+}
+
+export function statusError(status: number): FetchError | null {
+  if (status < 400) return null;
+  const text = STATUS_CODES[status];
+  return fetchError('HTTP_STATUS', `${status}${text ? ` ${text}` : ''}`);
+}
