@@ -6,8 +6,8 @@ import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT_WRITE, fetchCommand, type Terminal } from './commands/fetch.js';
 import { MODES } from './engines/types.js';
-import { EXIT_WRITE, fetchCommand, type Terminal } from './fetch.js';
 import { resolveSources } from './input.js';
 import {
   checkPoolSize,
@@ -250,7 +250,7 @@ Examples:
     .option('--json <file>', 'export every figure of every run to FILE');
   addRunOptions(compare).action(async (args: string[], raw: RawOptions & { modes: RunOptions['mode'][]; runs: number; json?: string }) => {
     checkPoolSize(raw.modes, raw.concurrency);
-    const { compareCommand } = await import('./compare.js');
+    const { compareCommand } = await import('./commands/compare.js');
     const o = await toRunOptions(raw);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
     setExit(await compareCommand(sources, o, { modes: raw.modes, runs: raw.runs, json: raw.json ?? null }, terminal(o.color)));
@@ -291,7 +291,7 @@ Examples:
     .option('--no-color', 'no colour')
     .action(async (opts: { modes: RunOptions['mode'][]; concurrency: number; runs: number; color: boolean }) => {
       checkPoolSize(opts.modes, opts.concurrency);
-      const { demoCommand } = await import('./demo.js');
+      const { demoCommand } = await import('./commands/demo.js');
       setExit(await demoCommand(opts, terminal(opts.color)));
     });
 

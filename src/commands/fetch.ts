@@ -1,24 +1,24 @@
 // The fetch command: sources → engine → live lines or records → timeline and summary.
 
 import type { Writable } from 'node:stream';
-import { newSaveClaims } from './engines/common.js';
-import type { Mode } from './engines/types.js';
-import { countable, countJobs, type InputItem, readJobs, type Source } from './input.js';
-import { now } from './measure/clock.js';
-import type { RunSummary } from './measure/stats.js';
-import { FatalError, type Format, type RunOptions } from './options.js';
-import { escapeControls } from './render/escape.js';
-import { eventLine } from './render/lines.js';
-import type { Paint } from './render/paint.js';
-import { CLEAR_LINE, progressLine } from './render/progress.js';
-import { csv, csvHeader, ndjson, tsv, tsvHeader } from './render/records.js';
-import { summaryText } from './render/summary.js';
-import { timeline } from './render/timeline.js';
-import { describeStream, Out, writeFailure } from './render/write.js';
-import { createEngine } from './scheduler/engines.js';
-import { type RunConfig, runJobs } from './scheduler/run.js';
-import { EXIT_FOR, type StopReason, stopOnSignals } from './signals.js';
-import type { Sink } from './sinks/types.js';
+import { newSaveClaims } from '../engines/common.js';
+import type { Mode } from '../engines/types.js';
+import { countable, countJobs, type InputItem, readJobs, type Source } from '../input.js';
+import { now } from '../measure/clock.js';
+import type { RunSummary } from '../measure/stats.js';
+import { FatalError, type Format, type RunOptions } from '../options.js';
+import { escapeControls } from '../render/escape.js';
+import { eventLine } from '../render/lines.js';
+import type { Paint } from '../render/paint.js';
+import { CLEAR_LINE, progressLine } from '../render/progress.js';
+import { csv, csvHeader, ndjson, tsv, tsvHeader } from '../render/records.js';
+import { summaryText } from '../render/summary.js';
+import { timeline } from '../render/timeline.js';
+import { describeStream, Out, writeFailure } from '../render/write.js';
+import { createEngine } from '../scheduler/engines.js';
+import { type RunConfig, runJobs } from '../scheduler/run.js';
+import { EXIT_FOR, type StopReason, stopOnSignals } from '../signals.js';
+import type { Sink } from '../sinks/types.js';
 
 /** Where output goes and what the terminal is like: decided once, at the edge. */
 export interface Terminal {

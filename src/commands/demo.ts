@@ -2,14 +2,14 @@
 // dozen URLs with 100–1500 ms latencies (one much slower, one 404), compared mode by mode, with
 // the server's own count of concurrent requests beside each mode's claim.
 
-import { VERSION } from './cli.js';
+import { VERSION } from '../cli.js';
+import type { Mode } from '../engines/types.js';
+import type { InputItem } from '../input.js';
+import { DEFAULTS, type RunOptions } from '../options.js';
+import { spawnServer } from '../server/process.js';
+import { EXIT_FOR } from '../signals.js';
 import { printVerdict, runComparison } from './compare.js';
-import type { Mode } from './engines/types.js';
 import { session, type Terminal } from './fetch.js';
-import type { InputItem } from './input.js';
-import { DEFAULTS, type RunOptions } from './options.js';
-import { spawnServer } from './server/process.js';
-import { EXIT_FOR } from './signals.js';
 
 /** The demo list: paths on the built-in server. */
 export const DEMO_PATHS = [

@@ -3,15 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Mode } from './engines/types.js';
+import type { Mode } from '../engines/types.js';
+import { type InputItem, readJobs, type Source } from '../input.js';
+import type { RunSummary } from '../measure/stats.js';
+import { type RunOptions, UsageError } from '../options.js';
+import { compareTable, METRICS, type ModeRuns, meanSd, verdicts } from '../render/compare.js';
+import { escapeControls, jsonText } from '../render/escape.js';
+import { type Out, reason } from '../render/write.js';
+import type { StopReason } from '../signals.js';
 import { EXIT_WRITE, exitCodeFor, fetchOnce, report, session, type Terminal } from './fetch.js';
-import { type InputItem, readJobs, type Source } from './input.js';
-import type { RunSummary } from './measure/stats.js';
-import { type RunOptions, UsageError } from './options.js';
-import { compareTable, METRICS, type ModeRuns, meanSd, verdicts } from './render/compare.js';
-import { escapeControls, jsonText } from './render/escape.js';
-import { type Out, reason } from './render/write.js';
-import type { StopReason } from './signals.js';
 
 export interface CompareOptions {
   modes: Mode[];
