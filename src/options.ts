@@ -3,15 +3,42 @@
 import { MANAGED_HEADERS } from './engines/common.js';
 import { MODES, type Mode } from './engines/types.js';
 
-/** A mistake by the user: printed as one line, never with a stack trace. */
+/** What a usage error is about, as data: the CLI shows `reason` beside commander's own naming of flag and value. */
+export interface UsageProblem {
+  /** The flag at fault ('--concurrency'), or null when it is not a flag (a file, the input, a port in use). */
+  flag: string | null;
+  /** Why, in a phrase that reads after the flag (or after the value, when there is no flag). */
+  reason: string;
+  /**
+   * The value at fault: echoed after the reason ('got …', a string quoted) for a flag, or named
+   * before the reason otherwise (a file). Left out where the reason already quotes it.
+   */
+  value?: string | number | null;
+}
+
+/** A mistake by the user: printed as one line, never with a stack trace (exit 2, see exit.ts). */
 export class UsageError extends Error {
-  readonly exitCode = 2;
+  readonly flag: string | null;
+  readonly reason: string;
+  readonly value: string | number | null;
+
+  constructor(p: UsageProblem) {
+    super(usageMessage(p));
+    this.flag = p.flag;
+    this.reason = p.reason;
+    this.value = p.value ?? null;
+  }
+}
+
+/** '--flag: reason, got 'value'' · 'value: reason' · 'reason'. */
+function usageMessage({ flag, reason, value = null }: UsageProblem): string {
+  if (flag === null) return value === null ? reason : `${value}: ${reason}`;
+  if (value === null) return `${flag}: ${reason}`;
+  return `${flag}: ${reason}, got ${typeof value === 'string' ? `'${value}'` : value}`;
 }
 
 /** Something outside the user's control stopped the run (e.g. the pool could not start): one line, exit 1. */
-export class FatalError extends Error {
-  readonly exitCode = 1;
-}
+export class FatalError extends Error {}
 
 export const FORMATS = ['text', 'ndjson', 'csv', 'tsv'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -49,10 +76,10 @@ export const DEFAULTS = {
 
 export function parseIntFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = value.trim();
-  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected a whole number, got '${value}'`);
+  if (!/^\d+$/.test(text)) throw new UsageError({ flag, reason: 'expected a whole number', value });
   const n = Number(text);
   if (n < min || n > max) {
-    throw new UsageError(`${flag}: must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`}, got ${value}`);
+    throw new UsageError({ flag, reason: `must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`}`, value: n });
   }
   return n;
 }
@@ -76,10 +103,10 @@ export function parseSize(flag: string, value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
-    throw new UsageError(`${flag}: expected a size like 1000, 512k or 10MB, got '${value}'`);
+    throw new UsageError({ flag, reason: 'expected a size like 1000, 512k or 10MB', value });
   }
   const n = Math.floor(Number(m[1]) * unit);
-  if (n < 1) throw new UsageError(`${flag}: must be at least 1 byte, got '${value}'`);
+  if (n < 1) throw new UsageError({ flag, reason: 'must be at least 1 byte', value });
   return n;
 }
 
@@ -93,15 +120,15 @@ export function parseDuration(flag: string, value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
   const unit = m ? DURATION_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined)
-    throw new UsageError(`${flag}: expected a duration like 500ms, 5s or 2m (bare number = ms), got '${value}'`);
+    throw new UsageError({ flag, reason: 'expected a duration like 500ms, 5s or 2m (bare number = ms)', value });
   const ms = Math.round(Number(m[1]) * unit);
-  if (ms > MAX_TIMER_MS) throw new UsageError(`${flag}: at most ${MAX_TIMER_MS} ms (about 24 days), got '${value}'`);
+  if (ms > MAX_TIMER_MS) throw new UsageError({ flag, reason: `at most ${MAX_TIMER_MS} ms (about 24 days)`, value });
   return ms;
 }
 
 export function parseMode(flag: string, value: string): Mode {
   if ((MODES as readonly string[]).includes(value)) return value as Mode;
-  throw new UsageError(`${flag}: unknown mode '${value}' (choose from ${MODES.join(', ')})`);
+  throw new UsageError({ flag, reason: `unknown mode '${value}' (choose from ${MODES.join(', ')})` });
 }
 
 export function parseModes(flag: string, value: string): Mode[] {
@@ -110,7 +137,7 @@ export function parseModes(flag: string, value: string): Mode[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s) => parseMode(flag, s));
-  if (modes.length === 0) throw new UsageError(`${flag}: name at least one mode`);
+  if (modes.length === 0) throw new UsageError({ flag, reason: 'name at least one mode' });
   return [...new Set(modes)];
 }
 
@@ -119,18 +146,18 @@ export function parseHeader(flag: string, value: string): [string, string] {
   const i = value.indexOf(':');
   const name = i > 0 ? value.slice(0, i).trim() : '';
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new UsageError(`${flag}: expected "Name: value", got '${value}'`);
+    throw new UsageError({ flag, reason: 'expected "Name: value"', value });
   }
   const v = value.slice(i + 1).trim();
-  if (/[\r\n\0]/.test(v)) throw new UsageError(`${flag}: header value may not contain control characters`);
+  if (/[\r\n\0]/.test(v)) throw new UsageError({ flag, reason: 'header value may not contain control characters' });
   if (MANAGED_HEADERS.has(name.toLowerCase())) {
-    throw new UsageError(`${flag}: ${name} is managed by the HTTP client (hop-by-hop or framing) and cannot be set`);
+    throw new UsageError({ flag, reason: `${name} is managed by the HTTP client (hop-by-hop or framing) and cannot be set` });
   }
   return [name, v];
 }
 
 export function parseMethod(flag: string, value: string): string {
-  if (!/^[A-Za-z]+$/.test(value)) throw new UsageError(`${flag}: not an HTTP method: '${value}'`);
+  if (!/^[A-Za-z]+$/.test(value)) throw new UsageError({ flag, reason: `not an HTTP method: '${value}'` });
   return value.toUpperCase();
 }
 
@@ -139,8 +166,10 @@ export const MAX_POOL = 64;
 
 export function checkPoolSize(modes: Mode[], concurrency: number): void {
   if (modes.includes('threads') && concurrency > MAX_POOL) {
-    throw new UsageError(
-      `--concurrency: threads mode starts a worker thread and a sync-request helper process (~55 MB) per unit; at most ${MAX_POOL}, got ${concurrency}`,
-    );
+    throw new UsageError({
+      flag: '--concurrency',
+      reason: `threads mode starts a worker thread and a sync-request helper process (~55 MB) per unit; at most ${MAX_POOL}`,
+      value: concurrency,
+    });
   }
 }

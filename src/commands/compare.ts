@@ -4,14 +4,21 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Mode } from '../engines/types.js';
+import type { Outcome } from '../exit.js';
 import { type InputItem, readJobs, type Source } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import { type RunOptions, UsageError } from '../options.js';
-import { compareTable, METRICS, type ModeRuns, meanSd, verdicts } from '../render/compare.js';
+import { METRICS, type ModeRuns, meanSd, runFigures, verdicts } from '../render/compare.js';
 import { escapeControls, jsonText } from '../render/escape.js';
-import { type Out, reason } from '../render/write.js';
+import { reason } from '../render/write.js';
 import type { StopReason } from '../signals.js';
-import { EXIT_WRITE, exitCodeFor, fetchOnce, report, session, type Terminal } from './fetch.js';
+import { BadLinesSink } from '../sinks/bad-lines.js';
+import { Collector } from '../sinks/collector.js';
+import { ProgressSink } from '../sinks/progress.js';
+import { printComparison, ReportSink } from '../sinks/report.js';
+import type { Sink } from '../sinks/types.js';
+import { outputSink, progressWanted, runMode } from './run-mode.js';
+import { type Session, session, type Terminal } from './session.js';
 
 export interface CompareOptions {
   modes: Mode[];
@@ -19,81 +26,76 @@ export interface CompareOptions {
   json: string | null;
 }
 
-export interface CompareResult {
-  modes: ModeRuns[];
-  stop: StopReason | null;
+/** What demo adds around each run: reset its server before, read the server's view after. */
+export interface CompareHooks {
+  before?: () => Promise<void>;
+  after?: (mode: Mode, summary: RunSummary) => Promise<void>;
 }
 
-async function* replay(items: InputItem[]): AsyncGenerator<InputItem> {
-  yield* items;
-}
-
-/** Every run of every mode, in rounds (m1, m2, m1, m2 …) so slow drift hits each mode alike. */
-export async function runComparison(
-  items: InputItem[],
-  o: RunOptions,
-  c: CompareOptions,
-  term: Terminal,
-  ctl: AbortController,
-  out: Out,
-  err: Out,
-  hooks: { before?: () => Promise<void>; after?: (mode: Mode, summary: RunSummary) => Promise<void> } = {},
-): Promise<CompareResult> {
-  const results: ModeRuns[] = c.modes.map((mode) => ({ mode, runs: [] }));
-  let header = true;
-  let badReported = false;
-  for (let round = 1; round <= c.runs; round++) {
-    for (const entry of results) {
-      if (ctl.signal.aborted) return { modes: results, stop: ctl.signal.reason as StopReason };
-      const mode = entry.mode as Mode;
-      const text = o.format === 'text';
-      const title = `── ${mode}${c.runs > 1 ? ` (run ${round}/${c.runs})` : ''} ──`;
-      if (text) out.line(`${header ? '' : '\n'}${term.paint.bold(title)}`);
-      await hooks.before?.();
-      const { summary, stop } = await fetchOnce(replay(items), o, mode, term, ctl, {
-        out,
-        // Bad lines are reported once, not once per run.
-        badLines: badReported ? null : err,
-        knownTotal: { value: items.length },
-        header,
-      });
-      badReported = true;
-      header = false;
-      if (summary) {
-        entry.runs.push(summary);
-        if (text && stop === null) report(summary, o, term, out, err, stop);
-        if (stop === null) await hooks.after?.(mode, summary);
-      }
-      if (stop) return { modes: results, stop };
+export async function compareCommand(sources: Source[], o: RunOptions, c: CompareOptions, term: Terminal): Promise<Outcome> {
+  const s = session(term, o.format === 'text' || c.modes.includes('inline'));
+  try {
+    // A target that cannot be written is known before minutes of fetching, not after.
+    const unwritable = c.json === null ? null : checkWritable(c.json);
+    if (c.json !== null && unwritable) {
+      s.err.line(`fetchall: cannot write --json file '${escapeControls(c.json)}': ${reason(unwritable)}`);
+      return s.finish({ writeFailed: true });
     }
+    const items = await readList(sources);
+    const collector = new Collector(c.modes);
+    const stop = await runComparison(items, o, c, s, collector);
+    // The report first: a failed export must not hide it.
+    if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop);
+    await s.out.drain();
+    const exported = c.json === null || exportJson(s, c.json, comparisonJson(collector.modes, stop, o, c, items.length));
+    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported });
+  } finally {
+    s.unhook();
   }
-  return { modes: results, stop: null };
 }
 
-function exportable(s: RunSummary) {
-  const { spans: _spans, inFlight: _inFlight, ...figures } = s;
-  return figures;
+/** The options of a comparison as exported: snake_case, units in the names, modes rather than a mode. */
+function optionsJson(o: RunOptions, c: CompareOptions) {
+  return {
+    modes: c.modes,
+    runs: c.runs,
+    concurrency: o.concurrency,
+    per_host: o.perHost,
+    timeout_ms: o.timeoutMs,
+    retries: o.retries,
+    retry_max_wait_ms: o.retryMaxWaitMs,
+    max_redirects: o.maxRedirects,
+    method: o.method,
+    headers: o.headers,
+    user_agent: o.userAgent,
+    max_size_bytes: o.maxSize,
+    output_dir: o.outputDir,
+    format: o.format,
+    quiet: o.quiet,
+    timeline: o.timeline,
+    color: o.color,
+  };
 }
 
-/** A comparison has modes, not a mode. */
-function withoutMode(o: RunOptions): Omit<RunOptions, 'mode'> {
-  const { mode: _mode, ...rest } = o;
-  return rest;
-}
-
-export function comparisonJson(result: CompareResult, o: RunOptions, c: CompareOptions, urls: number) {
+/** The `--json` export (schema in the README): every run's figures, and each figure's mean and σ per mode. */
+export function comparisonJson(modes: ModeRuns[], stop: StopReason | null, o: RunOptions, c: CompareOptions, urls: number) {
   return {
     tool: 'fetchall',
     date: new Date().toISOString(),
     urls,
-    options: { ...withoutMode(o), modes: c.modes, runs: c.runs },
-    interrupted: result.stop,
-    modes: result.modes.map((m) => ({
+    options: optionsJson(o, c),
+    interrupted: stop,
+    modes: modes.map((m) => ({
       mode: m.mode,
-      runs: m.runs.map(exportable),
-      mean: Object.fromEntries(METRICS.map((x) => [x.label, meanSd(m.runs.map(x.get))])),
+      runs: m.runs.map(runFigures),
+      mean: Object.fromEntries(
+        METRICS.map((x) => {
+          const { mean, sd } = meanSd(m.runs.map(x.get));
+          return [x.key, { mean, sd }];
+        }),
+      ),
     })),
-    verdict: verdicts(result.modes),
+    verdict: verdicts(modes),
   };
 }
 
@@ -104,47 +106,77 @@ export function comparisonJson(result: CompareResult, o: RunOptions, c: CompareO
 export const MAX_COMPARE_URLS = 1_000_000;
 export const MAX_COMPARE_CHARS = 100_000_000;
 
-export async function compareCommand(sources: Source[], o: RunOptions, c: CompareOptions, term: Terminal): Promise<number> {
-  const { ctl, out, err, unhook, status } = session(term, o.format === 'text' || c.modes.includes('inline'));
+/** Each mode must see the same list, so compare reads it whole (fetch alone streams it). */
+async function readList(sources: Source[]): Promise<InputItem[]> {
+  const items: InputItem[] = [];
+  let chars = 0;
+  for await (const item of readJobs(sources)) {
+    items.push(item);
+    chars += item.kind === 'job' ? item.job.url.length : item.text.length;
+    // Leaving the loop ends the read at once (the source is closed, stdin included).
+    if (items.length > MAX_COMPARE_URLS || chars > MAX_COMPARE_CHARS) {
+      const limit = `over ${MAX_COMPARE_URLS.toLocaleString('en-US')} URLs or ${MAX_COMPARE_CHARS / 1e6} MB`;
+      throw new UsageError({
+        flag: null,
+        reason: `compare: the list is too long (${limit}): compare holds its list to run it in every mode; fetch streams a list of any length`,
+      });
+    }
+  }
+  if (items.length === 0) throw new UsageError({ flag: null, reason: 'nothing to fetch: the input held no URLs' });
+  return items;
+}
+
+async function* replay(items: InputItem[]): AsyncGenerator<InputItem> {
+  yield* items;
+}
+
+/** Every run of every mode, in rounds (m1, m2, m1, m2 …) so slow drift hits each mode alike. Returns the stop, if any. */
+export async function runComparison(
+  items: InputItem[],
+  o: RunOptions,
+  c: Pick<CompareOptions, 'modes' | 'runs'>,
+  s: Session,
+  collector: Collector,
+  hooks: CompareHooks = {},
+): Promise<StopReason | null> {
+  let first = true;
+  for (let round = 1; round <= c.runs; round++) {
+    for (const mode of c.modes) {
+      if (s.ctl.signal.aborted) return s.stopped();
+      const title = `── ${mode}${c.runs > 1 ? ` (run ${round}/${c.runs})` : ''} ──`;
+      if (o.format === 'text') s.out.line(`${first ? '' : '\n'}${s.paint.bold(title)}`);
+      await hooks.before?.();
+      const sinks = runSinks(o, s, first, items.length, collector.sinkFor(mode));
+      first = false;
+      const { summary, stop } = await runMode({ items: replay(items), options: o, mode, session: s, sinks });
+      if (summary && stop === null) await hooks.after?.(mode, summary);
+      if (stop) return stop;
+    }
+  }
+  return null;
+}
+
+/** One run's sinks. Bad lines are reported once, not once per run; a csv/tsv header likewise. */
+function runSinks(o: RunOptions, s: Session, first: boolean, total: number, collect: Sink): Sink[] {
+  const sinks = [
+    first ? new BadLinesSink(s.err) : null,
+    progressWanted(o, s.term) ? new ProgressSink(s.err, total) : null,
+    outputSink(o, s, first),
+    collect,
+    // Each finished run's timeline and summary in text; a stopped one is shown in the table.
+    o.format === 'text' ? new ReportSink(s, o, s.term, true) : null,
+  ];
+  return sinks.filter((x): x is Sink => x !== null);
+}
+
+/** Write the export; false (after one line on stderr) when it could not be written. */
+function exportJson(s: Session, path: string, value: unknown): boolean {
   try {
-    // A target that cannot be written is known before minutes of fetching, not after.
-    const unwritable = c.json === null ? null : checkWritable(c.json);
-    if (c.json !== null && unwritable) {
-      err.line(`fetchall: cannot write --json file '${escapeControls(c.json)}': ${reason(unwritable)}`);
-      return status(EXIT_WRITE);
-    }
-    // Each mode must see the same list, so compare reads it whole (fetch alone streams it).
-    const items: InputItem[] = [];
-    let chars = 0;
-    for await (const item of readJobs(sources)) {
-      items.push(item);
-      chars += item.kind === 'job' ? item.job.url.length : item.text.length;
-      // Leaving the loop ends the read at once (the source is closed, stdin included).
-      if (items.length > MAX_COMPARE_URLS || chars > MAX_COMPARE_CHARS) {
-        throw new UsageError(
-          `compare: the list is too long (over ${MAX_COMPARE_URLS.toLocaleString('en-US')} URLs or ${MAX_COMPARE_CHARS / 1e6} MB): compare holds its list to run it in every mode; fetch streams a list of any length`,
-        );
-      }
-    }
-    if (items.length === 0) throw new UsageError('nothing to fetch: the input held no URLs');
-    const result = await runComparison(items, o, c, term, ctl, out, err);
-    const failed = result.modes.reduce((n, m) => n + m.runs.reduce((k, s) => k + s.failed, 0), 0);
-    // The report first: a failed export must not hide it.
-    if (result.stop !== 'EPIPE') printVerdict(result, o, term, out, err);
-    await out.drain();
-    let code = exitCodeFor({ failed, stop: result.stop });
-    if (c.json !== null) {
-      try {
-        writeAtomically(c.json, `${jsonText(comparisonJson(result, o, c, items.length), 2)}\n`);
-      } catch (e) {
-        err.line(`fetchall: cannot write --json file '${escapeControls(c.json)}': ${reason(e as NodeJS.ErrnoException)}`);
-        // A signal's status stands, as for any other failed write.
-        if (result.stop !== 'SIGINT' && result.stop !== 'SIGTERM') code = EXIT_WRITE;
-      }
-    }
-    return status(code);
-  } finally {
-    unhook();
+    writeAtomically(path, `${jsonText(value, 2)}\n`);
+    return true;
+  } catch (e) {
+    s.err.line(`fetchall: cannot write --json file '${escapeControls(path)}': ${reason(e as NodeJS.ErrnoException)}`);
+    return false;
   }
 }
 
@@ -186,18 +218,4 @@ function writeAtomically(path: string, text: string): void {
     rmSync(tmp, { force: true });
     throw e;
   }
-}
-
-export function printVerdict(result: CompareResult, o: RunOptions, term: Terminal, out: Out, err: Out): void {
-  const toStdout = o.format === 'text' && result.stop === null;
-  if (!toStdout && o.quiet) return;
-  const target = toStdout ? out : err;
-  const paint = toStdout ? term.paint : term.errPaint;
-  const done = result.modes.filter((m) => m.runs.length > 0);
-  if (done.length === 0) return;
-  target.line(`\n${paint.bold('Comparison')}${result.stop ? paint.yellow(`  (interrupted by ${result.stop}: partial)`) : ''}`);
-  target.line(compareTable(done, paint));
-  const v = verdicts(done);
-  if (v.length > 0) target.line('');
-  for (const line of v) target.line(paint.bold(line.text));
 }
