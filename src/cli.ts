@@ -5,10 +5,12 @@ import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { fetchCommand } from './commands/fetch.js';
+import type { Terminal } from './commands/session.js';
 import { FatalError, UsageError } from './core/errors.js';
 import { MODES } from './core/types.js';
 import { VERSION } from './core/version.js';
-import { EXIT_WRITE, fetchCommand, type Terminal } from './fetch.js';
+import { CLEAN, getExitCode, type Outcome } from './exit.js';
 import { resolveSources } from './input.js';
 import {
   checkPoolSize,
@@ -33,14 +35,17 @@ import { describeStream, isHandled, writeFailure } from './render/write.js';
 // plenty for parsing HTTP heads. Must run before undici loads (engines load lazily).
 setFlagsFromString('--liftoff-only');
 
+/** The User-Agent header unless -A says otherwise. */
+const USER_AGENT = `fetchall/${VERSION}`;
+
 /** Commander calls these with the raw text; a UsageError becomes commander's one-line error. */
 function arg<T>(flag: string, parse: (flag: string, v: string) => T) {
   return (value: string): T => {
     try {
       return parse(flag, value);
     } catch (err) {
-      // commander already names the flag and the value; keep only the why.
-      if (err instanceof UsageError) throw new InvalidArgumentError(err.message.replace(`${flag}: `, '').replace(/, got .*$/, ''));
+      // commander already names the flag and the value; add only the why.
+      if (err instanceof UsageError) throw new InvalidArgumentError(err.reason);
       throw err;
     }
   };
@@ -71,6 +76,11 @@ interface RawOptions {
 
 /** The options `fetchall` and `fetchall compare` share. */
 function addRunOptions(cmd: Command): Command {
+  return addOutputOptions(addRequestOptions(addSchedulingOptions(cmd)));
+}
+
+/** How many run at once, and how long and how often each may be tried. */
+function addSchedulingOptions(cmd: Command): Command {
   return cmd
     .addOption(
       new Option('-m, --mode <mode>', 'async: undici; threads: sync-request in a worker pool; inline: sync-request on the event loop')
@@ -108,7 +118,12 @@ function addRunOptions(cmd: Command): Command {
       )
         .argParser(arg('--retry-max-wait', parseDuration))
         .default(DEFAULTS.retryMaxWaitMs, '10s'),
-    )
+    );
+}
+
+/** What each request sends and accepts. */
+function addRequestOptions(cmd: Command): Command {
+  return cmd
     .option(
       '--max-redirects <n>',
       'follow at most n redirects; 0 = return the 3xx itself',
@@ -122,7 +137,12 @@ function addRunOptions(cmd: Command): Command {
       new Option('--max-size <bytes>', 'fail a response whose body exceeds this (e.g. 512k, 10MB)')
         .argParser(arg('--max-size', parseSize))
         .default(DEFAULTS.maxSize, '100MB'),
-    )
+    );
+}
+
+/** Where bodies and results go, and how they look. */
+function addOutputOptions(cmd: Command): Command {
+  return cmd
     .option('-o, --output-dir <dir>', 'save each body in DIR under a safe name derived from its URL')
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))
     .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr')
@@ -158,29 +178,9 @@ export function terminal(color: boolean): Terminal {
   };
 }
 
+/** The run options from commander's parsed values, creating --output-dir on the way. */
 export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
-  const outputDir = raw.outputDir;
-  if (outputDir !== undefined) {
-    try {
-      // Not recursive at first: Node 20's recursive mkdir never returns on some paths (/proc/…).
-      await mkdir(outputDir).catch(async (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EEXIST') {
-          if (!(await stat(outputDir)).isDirectory()) throw e;
-          return;
-        }
-        const parentExists = await stat(dirname(outputDir)).then(
-          () => true,
-          () => false,
-        );
-        if (e.code !== 'ENOENT' || parentExists) throw e;
-        await mkdir(outputDir, { recursive: true });
-      });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : (code ?? (err as Error).message);
-      throw new UsageError(`--output-dir: cannot create '${outputDir}': ${why}`);
-    }
-  }
+  if (raw.outputDir !== undefined) await makeOutputDir(raw.outputDir);
   return {
     mode: raw.mode,
     concurrency: raw.concurrency,
@@ -191,9 +191,9 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     maxRedirects: raw.maxRedirects,
     method: raw.method,
     headers: raw.header ?? [],
-    userAgent: raw.userAgent ?? `fetchall/${VERSION}`,
+    userAgent: raw.userAgent ?? USER_AGENT,
     maxSize: raw.maxSize,
-    outputDir: outputDir ?? null,
+    outputDir: raw.outputDir ?? null,
     format: raw.format,
     quiet: Boolean(raw.quiet),
     timeline: raw.timeline,
@@ -201,17 +201,32 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
   };
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
-  const program = new Command('fetchall')
-    .description('Fetch a list of URLs concurrently and see the concurrency: start/finish lines, a timeline, a summary.')
-    .version(VERSION, '-V, --version')
-    // Options after a subcommand belong to it (`compare -c 8` is compare's -c, not fetch's).
-    .enablePositionalOptions()
-    .argument('[source...]', 'files of URLs (one per line), - for stdin, or URLs')
-    .showHelpAfterError('(run with --help for usage)')
-    .addHelpText(
-      'after',
-      `
+async function makeOutputDir(outputDir: string): Promise<void> {
+  try {
+    // Not recursive at first: Node 20's recursive mkdir never returns on some paths (/proc/…).
+    await mkdir(outputDir).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EEXIST') {
+        if (!(await stat(outputDir)).isDirectory()) throw e;
+        return;
+      }
+      const parentExists = await stat(dirname(outputDir)).then(
+        () => true,
+        () => false,
+      );
+      if (e.code !== 'ENOENT' || parentExists) throw e;
+      await mkdir(outputDir, { recursive: true });
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : (code ?? (err as Error).message);
+    throw new UsageError({ flag: '--output-dir', reason: `cannot create '${outputDir}': ${why}` });
+  }
+}
+
+/** Each command's action reports how it ended here; main turns that into the exit status. */
+type Report = (outcome: Outcome) => void;
+
+const HELP_AFTER = `
 Exit status: 0 all ok, 1 one or more failed, 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed,
 74 output could not be written (full disk, /dev/full).
 
@@ -220,15 +235,32 @@ Examples:
   fetchall -m threads -c 8 urls.txt
   cat urls.txt | fetchall -f ndjson -q > results.ndjson
   fetchall compare --modes inline,threads,async urls.txt
-  fetchall demo`,
-    );
+  fetchall demo`;
+
+/** `fetchall [options] [source...]`, with compare, serve and demo as subcommands. */
+export function buildProgram(report: Report): Command {
+  const program = new Command('fetchall')
+    .description('Fetch a list of URLs concurrently and see the concurrency: start/finish lines, a timeline, a summary.')
+    .version(VERSION, '-V, --version')
+    // Options after a subcommand belong to it (`compare -c 8` is compare's -c, not fetch's).
+    .enablePositionalOptions()
+    .argument('[source...]', 'files of URLs (one per line), - for stdin, or URLs')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', HELP_AFTER);
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
     checkPoolSize([raw.mode], raw.concurrency);
     const o = await toRunOptions(raw);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
-    setExit(await fetchCommand(sources, o, terminal(o.color)));
+    report(await fetchCommand(sources, o, terminal(o.color)));
   });
+  program.addCommand(compareProgram(report));
+  program.addCommand(serveProgram());
+  program.addCommand(demoProgram(report));
+  for (const cmd of [program, ...program.commands]) configureOutput(cmd);
+  return program;
+}
 
+function compareProgram(report: Report): Command {
   const compare = new Command('compare')
     .description('fetch the same list in several modes and compare them side by side')
     .argument('[source...]', 'files of URLs, - for stdin, or URLs')
@@ -245,17 +277,19 @@ Examples:
       1,
     )
     .option('--json <file>', 'export every figure of every run to FILE');
-  addRunOptions(compare).action(async (args: string[], raw: RawOptions & { modes: RunOptions['mode'][]; runs: number; json?: string }) => {
-    checkPoolSize(raw.modes, raw.concurrency);
-    const { compareCommand } = await import('./compare.js');
-    const o = await toRunOptions(raw);
-    const sources = resolveSources(args, Boolean(process.stdin.isTTY));
-    setExit(await compareCommand(sources, o, { modes: raw.modes, runs: raw.runs, json: raw.json ?? null }, terminal(o.color)));
-  });
-  program.addCommand(compare);
+  return addRunOptions(compare).action(
+    async (args: string[], raw: RawOptions & { modes: RunOptions['mode'][]; runs: number; json?: string }) => {
+      checkPoolSize(raw.modes, raw.concurrency);
+      const { compareCommand } = await import('./commands/compare.js');
+      const o = await toRunOptions(raw);
+      const sources = resolveSources(args, Boolean(process.stdin.isTTY));
+      report(await compareCommand(sources, o, { modes: raw.modes, runs: raw.runs, json: raw.json ?? null }, terminal(o.color)));
+    },
+  );
+}
 
-  program
-    .command('serve')
+function serveProgram(): Command {
+  return new Command('serve')
     .description('run the built-in test server (loopback, deterministic latency); prints its base URL first')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option(
@@ -268,9 +302,10 @@ Examples:
       const { serveCommand } = await import('./server/serve.js');
       await serveCommand(opts);
     });
+}
 
-  program
-    .command('demo')
+function demoProgram(report: Report): Command {
+  return new Command('demo')
     .description('start the built-in server on a free port and compare the modes on a seed-like list (offline)')
     .option('--modes <list>', 'comma-separated modes', arg('--modes', parseModes), parseModes('--modes', 'inline,threads,async'))
     .option(
@@ -288,26 +323,26 @@ Examples:
     .option('--no-color', 'no colour')
     .action(async (opts: { modes: RunOptions['mode'][]; concurrency: number; runs: number; color: boolean }) => {
       checkPoolSize(opts.modes, opts.concurrency);
-      const { demoCommand } = await import('./demo.js');
-      setExit(await demoCommand(opts, terminal(opts.color)));
+      const { demoCommand } = await import('./commands/demo.js');
+      report(await demoCommand({ ...opts, userAgent: USER_AGENT }, terminal(opts.color)));
     });
+}
 
-  for (const cmd of [program, ...program.commands]) {
-    cmd.exitOverride();
-    cmd.configureOutput({
-      writeOut: (str) => writeOrNote(process.stdout, 'stdout', str),
-      writeErr: (str) => writeOrNote(process.stderr, 'stderr', str),
-      // commander quotes the argument it rejects, which may hold control characters.
-      outputError: (str, write) =>
-        write(
-          (str.startsWith('error:') ? `fetchall: ${str}` : str)
-            .split('\n')
-            .map((l) => escapeControls(l))
-            .join('\n'),
-        ),
-    });
-  }
-  return program;
+/** Help and commander's errors go through the same guarded writes; a rejected argument is escaped. */
+function configureOutput(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.configureOutput({
+    writeOut: (str) => writeOrNote(process.stdout, 'stdout', str),
+    writeErr: (str) => writeOrNote(process.stderr, 'stderr', str),
+    // commander quotes the argument it rejects, which may hold control characters.
+    outputError: (str, write) =>
+      write(
+        (str.startsWith('error:') ? `fetchall: ${str}` : str)
+          .split('\n')
+          .map((l) => escapeControls(l))
+          .join('\n'),
+      ),
+  });
 }
 
 /** The first write outside a run's session (help, usage errors) that failed, and where. */
@@ -323,9 +358,38 @@ function writeOrNote(stream: NodeJS.WriteStream, name: string, text: string): vo
   if (stream.errored) lostWrite ??= { target: describeStream(name, stream), error: stream.errored as NodeJS.ErrnoException };
 }
 
+/** How a command that threw ended, saying so in one line where the user needs to know. */
+function thrownOutcome(err: unknown): Outcome {
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof CommanderError) {
+    const shown = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+    return { ...CLEAN, usage: !shown };
+  }
+  if (err instanceof UsageError || err instanceof FatalError) {
+    writeOrNote(process.stderr, 'stderr', `fetchall: ${escapeControls(err.message)}\n`);
+    return { ...CLEAN, usage: err instanceof UsageError, fatal: err instanceof FatalError };
+  }
+  if (e?.code === 'EPIPE') return { ...CLEAN, stop: 'EPIPE' };
+  // A write nobody caught (serve's first line to /dev/full): one line, not a stack.
+  if (e?.syscall === 'write') {
+    lostWrite ??= { target: 'output', error: e };
+    return CLEAN;
+  }
+  writeOrNote(process.stderr, 'stderr', `fetchall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return { ...CLEAN, internal: true };
+}
+
+/** A failed write outside a session (help, a usage error, serve's first line): one line, unless stderr is the one failing. */
+function lostWriteFailed(): boolean {
+  if (!lostWrite || isHandled(lostWrite.error)) return false;
+  const { target, error } = lostWrite;
+  if (!target.startsWith('stderr')) writeOrNote(process.stderr, 'stderr', `${writeFailure(target, error)}\n`);
+  return true;
+}
+
 /** Run the CLI; sets process.exitCode rather than exiting mid-run. */
 export async function main(argv: string[]): Promise<void> {
-  let code = 0;
+  let outcome: Outcome = CLEAN;
   lostWrite = null;
   // A stream that fails says so by an event (a tick later, even for a file); unheard, that event
   // would crash the process. A run's session takes charge of its own; this catches the rest
@@ -335,36 +399,17 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.stdout.on('error', onError('stdout'));
   process.stderr.on('error', onError('stderr'));
-  const program = buildProgram((c) => {
-    code = c;
-  });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await buildProgram((o) => {
+      outcome = o;
+    }).parseAsync(argv, { from: 'user' });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (err instanceof CommanderError) {
-      code = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
-    } else if (err instanceof UsageError || err instanceof FatalError) {
-      writeOrNote(process.stderr, 'stderr', `fetchall: ${escapeControls(err.message)}\n`);
-      code = err.exitCode;
-    } else if (e?.code === 'EPIPE') {
-      code = 141;
-    } else if (e?.syscall === 'write') {
-      // A write nobody caught (serve's first line to /dev/full): one line, not a stack.
-      lostWrite ??= { target: 'output', error: e };
-    } else {
-      writeOrNote(process.stderr, 'stderr', `fetchall: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-      code = 70;
-    }
+    outcome = thrownOutcome(err);
   }
   // Events for the last writes arrive a tick later.
   await new Promise((resolve) => setImmediate(resolve));
-  if (lostWrite && !isHandled(lostWrite.error)) {
-    const { target, error } = lostWrite;
-    if (!target.startsWith('stderr')) writeOrNote(process.stderr, 'stderr', `${writeFailure(target, error)}\n`);
-    if (code !== 130 && code !== 143) code = EXIT_WRITE;
-  }
-  process.exitCode = code;
+  if (lostWriteFailed()) outcome = { ...outcome, writeFailed: true };
+  process.exitCode = getExitCode(outcome);
   // Everything we start is stopped by now; this only guards against a stray handle (a stdin
   // nobody will close) keeping a finished command alive.
   setTimeout(() => process.exit(), 1500).unref();

@@ -20,7 +20,9 @@ const MAX_LINE = 16 * 1024;
 /** Decide what each argument is, and fail now (exit 2) on a file that cannot be read. */
 export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
   if (args.length === 0) {
-    if (stdinIsTTY) throw new UsageError('nothing to fetch: give a file of URLs, a URL, or pipe URLs on stdin (see --help)');
+    if (stdinIsTTY) {
+      throw new UsageError({ flag: null, reason: 'nothing to fetch: give a file of URLs, a URL, or pipe URLs on stdin (see --help)' });
+    }
     return [{ kind: 'stdin' }];
   }
   return args.map((arg): Source => {
@@ -33,11 +35,10 @@ export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-      throw new UsageError(
-        `${arg}: cannot read: ${why}${code === 'ENOENT' && looksLikeHost(arg) ? ` (for a URL, write https://${arg})` : ''}`,
-      );
+      const hint = code === 'ENOENT' && looksLikeHost(arg) ? ` (for a URL, write https://${arg})` : '';
+      throw new UsageError({ flag: null, reason: `cannot read: ${why}${hint}`, value: arg });
     }
-    if (st.isDirectory()) throw new UsageError(`${arg}: cannot read: is a directory`);
+    if (st.isDirectory()) throw new UsageError({ flag: null, reason: 'cannot read: is a directory', value: arg });
     return { kind: 'file', path: arg };
   });
 }

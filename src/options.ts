@@ -40,10 +40,10 @@ export const DEFAULTS = {
 
 export function parseIntFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = value.trim();
-  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected a whole number, got '${value}'`);
+  if (!/^\d+$/.test(text)) throw new UsageError({ flag, reason: 'expected a whole number', value });
   const n = Number(text);
   if (n < min || n > max) {
-    throw new UsageError(`${flag}: must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`}, got ${value}`);
+    throw new UsageError({ flag, reason: `must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`}`, value: n });
   }
   return n;
 }
@@ -67,10 +67,10 @@ export function parseSize(flag: string, value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
-    throw new UsageError(`${flag}: expected a size like 1000, 512k or 10MB, got '${value}'`);
+    throw new UsageError({ flag, reason: 'expected a size like 1000, 512k or 10MB', value });
   }
   const n = Math.floor(Number(m[1]) * unit);
-  if (n < 1) throw new UsageError(`${flag}: must be at least 1 byte, got '${value}'`);
+  if (n < 1) throw new UsageError({ flag, reason: 'must be at least 1 byte', value });
   return n;
 }
 
@@ -84,15 +84,15 @@ export function parseDuration(flag: string, value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
   const unit = m ? DURATION_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined)
-    throw new UsageError(`${flag}: expected a duration like 500ms, 5s or 2m (bare number = ms), got '${value}'`);
+    throw new UsageError({ flag, reason: 'expected a duration like 500ms, 5s or 2m (bare number = ms)', value });
   const ms = Math.round(Number(m[1]) * unit);
-  if (ms > MAX_TIMER_MS) throw new UsageError(`${flag}: at most ${MAX_TIMER_MS} ms (about 24 days), got '${value}'`);
+  if (ms > MAX_TIMER_MS) throw new UsageError({ flag, reason: `at most ${MAX_TIMER_MS} ms (about 24 days)`, value });
   return ms;
 }
 
 export function parseMode(flag: string, value: string): Mode {
   if ((MODES as readonly string[]).includes(value)) return value as Mode;
-  throw new UsageError(`${flag}: unknown mode '${value}' (choose from ${MODES.join(', ')})`);
+  throw new UsageError({ flag, reason: `unknown mode '${value}' (choose from ${MODES.join(', ')})` });
 }
 
 export function parseModes(flag: string, value: string): Mode[] {
@@ -101,7 +101,7 @@ export function parseModes(flag: string, value: string): Mode[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s) => parseMode(flag, s));
-  if (modes.length === 0) throw new UsageError(`${flag}: name at least one mode`);
+  if (modes.length === 0) throw new UsageError({ flag, reason: 'name at least one mode' });
   return [...new Set(modes)];
 }
 
@@ -110,18 +110,18 @@ export function parseHeader(flag: string, value: string): [string, string] {
   const i = value.indexOf(':');
   const name = i > 0 ? value.slice(0, i).trim() : '';
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new UsageError(`${flag}: expected "Name: value", got '${value}'`);
+    throw new UsageError({ flag, reason: 'expected "Name: value"', value });
   }
   const v = value.slice(i + 1).trim();
-  if (/[\r\n\0]/.test(v)) throw new UsageError(`${flag}: header value may not contain control characters`);
+  if (/[\r\n\0]/.test(v)) throw new UsageError({ flag, reason: 'header value may not contain control characters' });
   if (MANAGED_HEADERS.has(name.toLowerCase())) {
-    throw new UsageError(`${flag}: ${name} is managed by the HTTP client (hop-by-hop or framing) and cannot be set`);
+    throw new UsageError({ flag, reason: `${name} is managed by the HTTP client (hop-by-hop or framing) and cannot be set` });
   }
   return [name, v];
 }
 
 export function parseMethod(flag: string, value: string): string {
-  if (!/^[A-Za-z]+$/.test(value)) throw new UsageError(`${flag}: not an HTTP method: '${value}'`);
+  if (!/^[A-Za-z]+$/.test(value)) throw new UsageError({ flag, reason: `not an HTTP method: '${value}'` });
   return value.toUpperCase();
 }
 
@@ -130,8 +130,10 @@ export const MAX_POOL = 64;
 
 export function checkPoolSize(modes: Mode[], concurrency: number): void {
   if (modes.includes('threads') && concurrency > MAX_POOL) {
-    throw new UsageError(
-      `--concurrency: threads mode starts a worker thread and a sync-request helper process (~55 MB) per unit; at most ${MAX_POOL}, got ${concurrency}`,
-    );
+    throw new UsageError({
+      flag: '--concurrency',
+      reason: `threads mode starts a worker thread and a sync-request helper process (~55 MB) per unit; at most ${MAX_POOL}`,
+      value: concurrency,
+    });
   }
 }

@@ -13,10 +13,21 @@ const ctx = useServer();
 
 interface Exported {
   urls: number;
-  options: { concurrency: number; modes: string[]; runs: number };
+  options: { concurrency: number; modes: string[]; runs: number } & Record<string, unknown>;
   modes: {
     mode: string;
-    runs: { wallMs: number; startupMs: number; loopStallMs: number; peakInFlight: number; ok: number; threads: number; helpers: number }[];
+    runs: {
+      wall_ms: number;
+      rss_bytes: number;
+      helpers_rss_bytes: number;
+      startup_ms: number;
+      loop_stall_ms: number;
+      peak_in_flight: number;
+      ok: number;
+      threads: number;
+      helpers: number;
+    }[];
+    mean: Record<string, { mean: number | null; sd: number | null }>;
   }[];
   verdict: { fastest: string; other: string; ratio: number; sigma: number; text: string }[];
 }
@@ -33,16 +44,33 @@ describe('compare', () => {
     expect(x.modes.map((m) => m.mode)).toEqual(['inline', 'threads', 'async']);
     for (const m of x.modes) {
       expect(m.runs).toHaveLength(2);
-      for (const run of m.runs) expect(run.ok).toBe(4);
+      for (const run of m.runs) {
+        expect(run.ok).toBe(4);
+        // every key snake_case, units in the names; nothing of the display labels
+        for (const key of Object.keys(run)) expect(key).toMatch(/^[a-z][a-z0-9_]*$/);
+        expect(run).toMatchObject({ req_per_sec: expect.any(Number), p50_ms: expect.any(Number), cpu_ms: expect.any(Number) });
+        expect(run.rss_bytes).toBeGreaterThan(1024 * 1024);
+      }
+      // the means carry the same keys as the runs, each {mean, sd}, and match them
+      expect(Object.keys(m.mean)).toEqual(
+        expect.arrayContaining(['wall_ms', 'req_per_sec', 'p50_ms', 'p95_ms', 'cpu_ms', 'rss_bytes', 'helpers_rss_bytes', 'startup_ms']),
+      );
+      for (const key of Object.keys(m.mean)) expect(key in m.runs[0]!, key).toBe(true);
+      const walls = m.runs.map((r) => r.wall_ms);
+      expect(m.mean.wall_ms!.mean).toBeCloseTo((walls[0]! + walls[1]!) / 2, 6);
+      expect(m.mean.wall_ms!.sd).toBeCloseTo(Math.abs(walls[0]! - walls[1]!) / Math.SQRT2, 6);
     }
+    expect(Object.keys(x.options)).toEqual(expect.arrayContaining(['timeout_ms', 'retry_max_wait_ms', 'max_size_bytes', 'per_host']));
+    expect(JSON.stringify(x)).not.toMatch(/wall \(fetch\)|CPU \(incl|wallMs|peakInFlight/);
     const [inline, threads, async] = x.modes;
     // inline blocks the loop for at least a request; never more than one in flight
     for (const run of inline!.runs) {
-      expect(run.loopStallMs).toBeGreaterThanOrEqual(300);
-      expect(run.peakInFlight).toBe(1);
+      expect(run.loop_stall_ms).toBeGreaterThanOrEqual(300);
+      expect(run.peak_in_flight).toBe(1);
     }
-    for (const run of [...threads!.runs, ...async!.runs]) expect(run.peakInFlight).toBe(4);
-    expect(threads!.runs.every((s) => s.startupMs > 0 && s.helpers === 4)).toBe(true);
+    for (const run of [...threads!.runs, ...async!.runs]) expect(run.peak_in_flight).toBe(4);
+    expect(threads!.runs.every((s) => s.startup_ms > 0 && s.helpers === 4)).toBe(true);
+    expect(threads!.runs.every((s) => s.helpers_rss_bytes > 0)).toBe(true);
     // inline takes four latencies, the others one: the verdict must not name inline fastest
     expect(x.verdict.map((v) => v.other)).toContain('inline');
     expect(x.verdict[0]!.fastest).not.toBe('inline');

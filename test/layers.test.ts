@@ -19,19 +19,16 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['render/', 2],
   ['input.ts', 2],
   ['options.ts', 2],
+  // How a run is stopped (signals, a closed pipe): what sinks report and commands act on.
+  ['signals.ts', 2],
   ['sync/', 3],
   ['engines/', 4],
   ['scheduler/', 5],
-  ['run.ts', 5],
   // The Sink contract is what the scheduler emits to: it sits at the scheduler's layer, and the sinks implement it.
   ['sinks/types.ts', 5],
   ['sinks/', 6],
   ['commands/', 7],
   ['server/', 7],
-  ['fetch.ts', 7],
-  ['compare.ts', 7],
-  ['demo.ts', 7],
-  ['signals.ts', 7],
   ['exit.ts', 7],
   ['cli.ts', 8],
 ];

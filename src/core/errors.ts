@@ -95,12 +95,39 @@ export function mapError(err: unknown): FetchError {
   return fetchError('REQUEST_FAILED', message);
 }
 
-/** A mistake by the user: printed as one line, never with a stack trace. */
+/** What a usage error is about, as data: the CLI shows `reason` beside commander's own naming of flag and value. */
+export interface UsageProblem {
+  /** The flag at fault ('--concurrency'), or null when it is not a flag (a file, the input, a port in use). */
+  flag: string | null;
+  /** Why, in a phrase that reads after the flag (or after the value, when there is no flag). */
+  reason: string;
+  /**
+   * The value at fault: echoed after the reason ('got …', a string quoted) for a flag, or named
+   * before the reason otherwise (a file). Left out where the reason already quotes it.
+   */
+  value?: string | number | null;
+}
+
+/** A mistake by the user: printed as one line, never with a stack trace (exit 2, see exit.ts). */
 export class UsageError extends Error {
-  readonly exitCode = 2;
+  readonly flag: string | null;
+  readonly reason: string;
+  readonly value: string | number | null;
+
+  constructor(p: UsageProblem) {
+    super(usageMessage(p));
+    this.flag = p.flag;
+    this.reason = p.reason;
+    this.value = p.value ?? null;
+  }
+}
+
+/** '--flag: reason, got 'value'' · 'value: reason' · 'reason'. */
+function usageMessage({ flag, reason, value = null }: UsageProblem): string {
+  if (flag === null) return value === null ? reason : `${value}: ${reason}`;
+  if (value === null) return `${flag}: ${reason}`;
+  return `${flag}: ${reason}, got ${typeof value === 'string' ? `'${value}'` : value}`;
 }
 
 /** Something outside the user's control stopped the run (e.g. the pool could not start): one line, exit 1. */
-export class FatalError extends Error {
-  readonly exitCode = 1;
-}
+export class FatalError extends Error {}

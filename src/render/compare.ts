@@ -23,22 +23,105 @@ export interface ModeRuns {
   runs: RunSummary[];
 }
 
-/** The figures the table shows, each from the same summaries the JSON export carries. */
-export const METRICS: { label: string; get: (s: RunSummary) => number; show: (v: number) => string }[] = [
-  { label: 'wall (fetch)', get: (s) => s.wallMs, show: duration },
-  { label: 'req/s', get: (s) => s.reqPerSec, show: (v) => fixed(v, 1) },
-  { label: 'p50', get: (s) => s.latency?.p50 ?? Number.NaN, show: duration },
-  { label: 'p95', get: (s) => s.latency?.p95 ?? Number.NaN, show: duration },
-  { label: 'achieved conc.', get: (s) => s.achievedConcurrency, show: (v) => fixed(v, 2) },
-  { label: 'peak in flight', get: (s) => s.peakInFlight, show: (v) => fixed(v, 0) },
-  { label: 'loop stall', get: (s) => s.loopStallMs, show: duration },
-  { label: 'CPU (incl. helpers)', get: (s) => s.cpu.totalMs, show: duration },
-  { label: 'memory (self)', get: (s) => s.memory.selfPeakBytes, show: bytes },
-  { label: 'memory (helpers)', get: (s) => s.memory.helpersPeakBytes, show: bytes },
-  { label: 'threads', get: (s) => s.threads, show: (v) => fixed(v, 0) },
-  { label: 'helper processes', get: (s) => s.helpers, show: (v) => fixed(v, 0) },
-  { label: 'start-up', get: (s) => s.startupMs, show: duration },
-  { label: 'failed', get: (s) => s.failed, show: (v) => fixed(v, 0) },
+/**
+ * One run's figures as exported by `compare --json`: stable snake_case keys, each carrying its
+ * unit (_ms, _bytes, per_sec; a bare name is a count). The README documents them as a schema.
+ */
+export interface RunFigures {
+  mode: string;
+  /** When the run started, in ms since the Unix epoch. */
+  started_at_ms: number;
+  wall_ms: number;
+  startup_ms: number;
+  total: number;
+  ok: number;
+  failed: number;
+  bad_input: number;
+  retries: number;
+  bytes: number;
+  req_per_sec: number;
+  min_ms: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  max_ms: number | null;
+  achieved_concurrency: number;
+  peak_in_flight: number;
+  loop_stall_ms: number;
+  cpu_ms: number;
+  cpu_self_ms: number;
+  cpu_helpers_ms: number;
+  rss_bytes: number;
+  helpers_rss_bytes: number;
+  threads: number;
+  helpers: number;
+  interrupted: string | null;
+  not_started: { count: number; more: boolean } | null;
+}
+
+export function runFigures(s: RunSummary): RunFigures {
+  return {
+    mode: s.mode,
+    started_at_ms: s.startedAt,
+    wall_ms: s.wallMs,
+    startup_ms: s.startupMs,
+    total: s.total,
+    ok: s.ok,
+    failed: s.failed,
+    bad_input: s.badInput,
+    retries: s.retries,
+    bytes: s.bytes,
+    req_per_sec: s.reqPerSec,
+    min_ms: s.latency?.min ?? null,
+    p50_ms: s.latency?.p50 ?? null,
+    p95_ms: s.latency?.p95 ?? null,
+    max_ms: s.latency?.max ?? null,
+    achieved_concurrency: s.achievedConcurrency,
+    peak_in_flight: s.peakInFlight,
+    loop_stall_ms: s.loopStallMs,
+    cpu_ms: s.cpu.totalMs,
+    cpu_self_ms: s.cpu.selfMs,
+    cpu_helpers_ms: s.cpu.helpersMs,
+    rss_bytes: s.memory.selfPeakBytes,
+    helpers_rss_bytes: s.memory.helpersPeakBytes,
+    threads: s.threads,
+    helpers: s.helpers,
+    interrupted: s.interrupted,
+    not_started: s.notStarted ?? null,
+  };
+}
+
+type Figure = { [K in keyof RunFigures]: RunFigures[K] extends number | null ? K : never }[keyof RunFigures];
+
+export interface Metric {
+  /** The export's key, for this figure and for its mean. */
+  key: Figure;
+  /** The text table's row label: display only, never a key. */
+  label: string;
+  get: (s: RunSummary) => number;
+  show: (v: number) => string;
+}
+
+/** A row of the table, read from the figure the JSON export carries under `key`. */
+function metric(key: Figure, label: string, show: (v: number) => string): Metric {
+  return { key, label, show, get: (s) => runFigures(s)[key] ?? Number.NaN };
+}
+
+/** The figures the table shows (and the export averages), each from the same summaries the export carries. */
+export const METRICS: Metric[] = [
+  metric('wall_ms', 'wall (fetch)', duration),
+  metric('req_per_sec', 'req/s', (v) => fixed(v, 1)),
+  metric('p50_ms', 'p50', duration),
+  metric('p95_ms', 'p95', duration),
+  metric('achieved_concurrency', 'achieved conc.', (v) => fixed(v, 2)),
+  metric('peak_in_flight', 'peak in flight', (v) => fixed(v, 0)),
+  metric('loop_stall_ms', 'loop stall', duration),
+  metric('cpu_ms', 'CPU (incl. helpers)', duration),
+  metric('rss_bytes', 'memory (self)', bytes),
+  metric('helpers_rss_bytes', 'memory (helpers)', bytes),
+  metric('threads', 'threads', (v) => fixed(v, 0)),
+  metric('helpers', 'helper processes', (v) => fixed(v, 0)),
+  metric('startup_ms', 'start-up', duration),
+  metric('failed', 'failed', (v) => fixed(v, 0)),
 ];
 
 function cell(m: MeanSd, show: (v: number) => string): string {

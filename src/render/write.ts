@@ -44,6 +44,13 @@ export class Out {
     }
   }
 
+  /** Text with no newline, written at once after anything batched: a line redrawn in place, or its clearing. */
+  partial(s: string): void {
+    if (this.closed) return;
+    this.flush();
+    this.write(s);
+  }
+
   flush(): void {
     this.scheduled = false;
     if (this.buf.length === 0 || this.closed) return;

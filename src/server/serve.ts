@@ -12,7 +12,6 @@ function untilSignal(server: TestServer): Promise<void> {
       process.off('SIGTERM', stop);
       void server.close().then(() => {
         process.stderr.write('fetchall serve: stopped\n');
-        process.exitCode = 0;
         resolve();
       });
     };
@@ -27,7 +26,7 @@ export async function serveCommand(opts: { host: string; port: number }): Promis
     server = await startServer(opts);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new UsageError(`serve: cannot listen on ${opts.host}:${opts.port}: ${code}`);
+    throw new UsageError({ flag: null, reason: `serve: cannot listen on ${opts.host}:${opts.port}: ${code}` });
   }
   // Callers (the demo, scripts) read the first stdout line to find the server, so the URL comes first.
   process.stdout.write(`${server.url}\n${routeList()}`);

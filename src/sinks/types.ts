@@ -2,8 +2,15 @@
 
 import type { RunEvent } from '../core/types.js';
 import type { RunSummary } from '../measure/stats.js';
+import type { Paint } from '../render/paint.js';
+import type { Out } from '../render/write.js';
 
 export interface Sink {
+  /**
+   * Once the engine is ready, before the first event (commands/run-mode.ts calls it: the
+   * scheduler knows no engine start-up). `origin` is the run's start on the one clock.
+   */
+  onStart?(origin: number): void;
   /**
    * Every start/done/fail event as it happens. A bad input line is a 'fail' record with
    * error.code 'BAD_INPUT' and the message 'FILE:LINE: reason'.
@@ -11,4 +18,14 @@ export interface Sink {
   onEvent(e: RunEvent): void;
   /** Once, after the run (also after a stop). */
   onEnd?(summary: RunSummary): void;
+  /** Once, however the run ended (an error too): stop timers, clear a live line. Called by run-mode.ts. */
+  close?(): void;
+}
+
+/** Where sinks write, and the colours each stream takes: decided once, by the session. */
+export interface Outputs {
+  out: Out;
+  err: Out;
+  paint: Paint;
+  errPaint: Paint;
 }

@@ -1,0 +1,101 @@
+// One mode over one list: the engine started (with a notice for a slow pool), the sinks told
+// when the run starts and ends, and the run itself. Used by fetch, and per mode and run by compare.
+
+import { FatalError } from '../core/errors.js';
+import type { Engine, EngineInfo, Mode } from '../core/types.js';
+import { newSaveClaims } from '../engines/save.js';
+import type { InputItem } from '../input.js';
+import { now } from '../measure/clock.js';
+import type { RunSummary } from '../measure/stats.js';
+import type { RunOptions } from '../options.js';
+import { CLEAR_LINE } from '../render/progress.js';
+import { createEngine } from '../scheduler/engines.js';
+import { type RunConfig, runJobs } from '../scheduler/run.js';
+import type { StopReason } from '../signals.js';
+import { LinesSink } from '../sinks/lines.js';
+import { RecordsSink } from '../sinks/records.js';
+import type { Sink } from '../sinks/types.js';
+import type { Session, Terminal } from './session.js';
+
+export interface ModeRun {
+  items: AsyncIterable<InputItem>;
+  options: RunOptions;
+  mode: Mode;
+  session: Session;
+  sinks: Sink[];
+}
+
+export interface RunOutcome {
+  /** null when stopped before the engine was ready. */
+  summary: RunSummary | null;
+  stop: StopReason | null;
+}
+
+export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
+  return {
+    mode,
+    // inline runs one request at a time whatever -c says: that is its lesson. Queuing more
+    // would only make them wait inside the blocked loop.
+    concurrency: mode === 'inline' ? 1 : o.concurrency,
+    perHost: o.perHost,
+    retries: o.retries,
+    retryMaxWaitMs: o.retryMaxWaitMs,
+    request: {
+      method: o.method,
+      headers: o.headers,
+      userAgent: o.userAgent,
+      timeoutMs: o.timeoutMs,
+      maxRedirects: o.maxRedirects,
+      maxSize: o.maxSize,
+      outputDir: o.outputDir,
+      saveClaims: o.outputDir === null ? null : newSaveClaims(),
+    },
+  };
+}
+
+/** Run one mode; the session's controller is shared, so one Ctrl-C stops a whole comparison. */
+export async function runMode(r: ModeRun): Promise<RunOutcome> {
+  const { session: s, sinks } = r;
+  const config = toRunConfig(r.options, r.mode);
+  const engine = await createEngine(config);
+  try {
+    const info = await startEngine(engine, r);
+    if (info === null || s.ctl.signal.aborted) return { summary: null, stop: s.stopped() };
+    const origin = now();
+    for (const sink of sinks) sink.onStart?.(origin);
+    const setup = { startupMs: info.startupMs, threads: info.threads };
+    const summary = await runJobs({ items: r.items, engine, config, sinks, signal: s.ctl.signal, setup });
+    return { summary, stop: s.stopped() };
+  } finally {
+    for (const sink of sinks) sink.close?.();
+    await engine.close();
+  }
+}
+
+/** The engine ready, or null when stopped first. A pool takes seconds: say so on a terminal, and let Ctrl-C cut it short. */
+async function startEngine(engine: Engine, r: ModeRun): Promise<EngineInfo | null> {
+  const { err, ctl, term } = r.session;
+  const starting = r.mode === 'threads' && term.stderrIsTTY && !r.options.quiet;
+  if (starting) err.partial(`starting ${r.options.concurrency} worker threads and their sync-request helpers…`);
+  const init = engine.init();
+  init.catch(() => {});
+  const stopped = new Promise<null>((resolve) => ctl.signal.addEventListener('abort', () => resolve(null), { once: true }));
+  try {
+    return await Promise.race([init, stopped]);
+  } catch (e) {
+    throw new FatalError(`cannot start ${r.mode} mode: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+  } finally {
+    if (starting) err.partial(CLEAR_LINE);
+  }
+}
+
+/** What shows the run as it goes on stdout: records for a machine format, else text lines (none with -q). */
+export function outputSink(o: RunOptions, s: Session, header: boolean): Sink | null {
+  if (o.format !== 'text') return new RecordsSink(s.out, o.format, header);
+  return o.quiet ? null : new LinesSink(s.out, s.paint);
+}
+
+/** A live progress line only for a person watching stderr while stdout goes elsewhere. */
+export function progressWanted(o: RunOptions, term: Terminal): boolean {
+  return !term.stdoutIsTTY && term.stderrIsTTY && !term.ci && !o.quiet;
+}

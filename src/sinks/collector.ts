@@ -1,0 +1,30 @@
+// compare's collector: every run's summary, by mode, for the table, the verdict and the export.
+
+import type { Mode } from '../core/types.js';
+import type { RunSummary } from '../measure/stats.js';
+import type { ModeRuns } from '../render/compare.js';
+import type { Sink } from './types.js';
+
+export class Collector {
+  readonly modes: ModeRuns[];
+
+  constructor(modes: Mode[]) {
+    this.modes = modes.map((mode) => ({ mode, runs: [] }));
+  }
+
+  /** The sink for one run of `mode`: keeps its summary (a stopped run's too: the table shows it as partial). */
+  sinkFor(mode: Mode): Sink {
+    const entry = this.modes.find((m) => m.mode === mode)!;
+    return {
+      onEvent() {},
+      onEnd: (summary: RunSummary) => {
+        entry.runs.push(summary);
+      },
+    };
+  }
+
+  /** URLs failed over every run. */
+  failed(): number {
+    return this.modes.reduce((n, m) => n + m.runs.reduce((k, s) => k + s.failed, 0), 0);
+  }
+}
