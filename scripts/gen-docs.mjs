@@ -316,5 +316,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
   }
-  process.stdout.write(`gen-docs: wrote ${Object.keys(files).length} files under ${outDir}\n`);
+  // stderr: `npm pack --json` shares stdout with this script
+  process.stderr.write(`gen-docs: wrote ${Object.keys(files).length} files under ${outDir}\n`);
 }
