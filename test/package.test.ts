@@ -182,6 +182,17 @@ describe('npm pack', () => {
     expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 the fetchall authors\n/);
   });
 
+  it('installs globally into a prefix: bin/fetchall on PATH and the man page under share/man', async () => {
+    // the installed folder, not the tarball: npm links a folder without resolving its dependencies (see beforeAll),
+    // and what a global install adds over a local one is the linking, which this checks
+    const global = join(tmp, 'global');
+    const args = ['install', '-g', '--prefix', global, '--offline', '--no-audit', '--no-fund', installed];
+    ok(await exec('npm', args, { cwd: home, deadlineMs: 30_000 }), 'npm install -g');
+    expect(existsSync(join(global, 'share', 'man', 'man1', 'fetchall.1'))).toBe(true);
+    const v = ok(await exec(join(global, 'bin', 'fetchall'), ['--version'], { cwd: home, deadlineMs: 20_000 }), 'global fetchall');
+    expect(v.stdout.trim()).toBe(PKG.version);
+  });
+
   it('imports nothing at run time beyond Node built-ins and the declared dependencies', () => {
     const allowed = new Set(Object.keys(PKG.dependencies));
     const builtins = new Set(builtinModules);
