@@ -2,6 +2,7 @@
 // runs the bars binned into rows × pixels. Pure: summaries in, SVG text out.
 
 import type { RunSummary, Span } from '../measure/stats.js';
+import { escapeControls } from './escape.js';
 import { bytes, clipStart, duration, fixed } from './format.js';
 import { esc, px, type TimeFrame, timeGrid, xOf } from './svg.js';
 
@@ -57,7 +58,7 @@ export function barTitle(s: BarSpan, t0: number): string {
   facts.push(duration(s.end - s.start));
   if (s.attempts !== undefined) facts.push(`${s.attempts} attempt${s.attempts === 1 ? '' : 's'}`);
   if (s.worker !== null) facts.push(`worker ${s.worker}`);
-  return `#${s.index} ${s.url}\n${facts.join(' · ')}\nfrom +${duration(s.start - t0)} to +${duration(s.end - t0)}`;
+  return `#${s.index} ${escapeControls(s.url)}\n${escapeControls(facts.join(' · '))}\nfrom +${duration(s.start - t0)} to +${duration(s.end - t0)}`;
 }
 
 function shortLabel(url: string): string {
@@ -81,12 +82,12 @@ function bars(lane: Lane, f: TimeFrame, top: number): string {
       const t0 = x.start - s.startedAt;
       const t1 = x.end - s.startedAt;
       const x0 = xOf(f, t0);
-      const w = Math.max(1, xOf(f, t1) - x0);
+      const w = Math.max(2, xOf(f, t1) - x0);
       const y = top + i * rowH + (rowH - h) / 2;
       const label = labels
         ? `<text class="row" x="${px(f.left - 8)}" y="${px(y + h / 2 + 3.5)}" text-anchor="end">${esc(shortLabel(x.url))}</text>`
         : '';
-      return `${label}<rect class="bar ${outcomeClass(x)}" data-index="${x.index}" data-t0="${px(t0)}" data-t1="${px(t1)}" x="${px(x0)}" y="${px(y)}" width="${px(w)}" height="${px(h)}"><title>${esc(barTitle(x, s.startedAt))}</title></rect>`;
+      return `${label}<rect class="bar ${outcomeClass(x)}" data-index="${x.index}" data-t0="${px(t0)}" data-t1="${px(t1)}" x="${px(x0)}" y="${px(y)}" width="${px(w)}" height="${px(h)}"><title>${esc(barTitle(x, s.startedAt), true)}</title></rect>`;
     })
     .join('');
 }
@@ -162,7 +163,7 @@ function binned(lane: Lane, f: TimeFrame, top: number): string {
   const rows: string[] = [];
   for (let r = 0; r < b.rows; r++) {
     const g = b.sorted[r * b.per]!;
-    const title = esc(binRowTitle(b, r, lane.run.startedAt));
+    const title = esc(binRowTitle(b, r, lane.run.startedAt), true);
     rows.push(`<g class="bin-row" data-first="${g.index}"><title>${title}</title>${binRow(b, r, max, f, top + r * 2)}</g>`);
   }
   return rows.join('');

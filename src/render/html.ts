@@ -93,14 +93,14 @@ function summarySection(modes: readonly ReportMode[]): string {
   });
   const full = modes.map((m) => {
     const texts = m.runs.map((s) => summaryKnownText(s, plain, m.unknown));
-    return `<details${modes.length === 1 ? ' open' : ''}><summary>${esc(m.mode)}: the full summary</summary><pre>${esc(texts.join('\n\n'))}</pre></details>`;
+    return `<details${modes.length === 1 ? ' open' : ''}><summary>${esc(m.mode)}: the full summary</summary><pre>${esc(texts.join('\n\n'), true)}</pre></details>`;
   });
   return `<section id="summary"><h2>Summary</h2><table class="glance">${head}${rows.join('')}</table>${full.join('')}</section>`;
 }
 
 function compareSection(c: NonNullable<ReportInput['compare']>): string {
   const verdicts = c.verdicts.map((v) => `<p class="verdict">${esc(v)}</p>`).join('');
-  return `<section id="compare"><h2>Comparison</h2><pre class="table">${esc(c.table)}</pre>${verdicts}</section>`;
+  return `<section id="compare"><h2>Comparison</h2><pre class="table">${esc(c.table, true)}</pre>${verdicts}</section>`;
 }
 
 function paramRows(p: ReportParams): [string, string][] {

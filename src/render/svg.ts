@@ -8,9 +8,10 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 /**
  * Text from the network or the input, safe in HTML text and in a quoted attribute: control
  * characters shown as `\xNN` (as on the terminal), then the five markup characters as entities.
+ * `keepNewlines` for text made of lines (a <pre>, a hover title) whose data was escaped line by line.
  */
-export function esc(s: string): string {
-  return escapeControls(s).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+export function esc(s: string, keepNewlines = false): string {
+  return escapeControls(s, keepNewlines ? '\n' : '').replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
 /** A coordinate for an attribute: at most two decimals, so the file stays small. */

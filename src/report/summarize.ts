@@ -11,6 +11,8 @@ import type { SavedRecord } from './records.js';
 export const UNKNOWN_FROM_RECORDS: readonly Figure[] = ['loopStall', 'cpu', 'memory', 'threads'];
 
 const SLICES = 512;
+/** Records time to the ms: slices finer than a few ms would draw that rounding as spikes. */
+const MIN_SLICE_MS = 5;
 /** As the live meter: a bar's URL is cut here so a report of long URLs stays small. */
 const MAX_URL = 200;
 
@@ -39,12 +41,13 @@ export function peakInFlight(spans: { start: number; end: number }[]): number {
 
 /** Average in flight per slice over the run, as the live meter's series. */
 export function inFlightSeries(spans: { start: number; end: number }[], t0: number, wallMs: number): RunSummary['inFlight'] {
-  const sliceMs = Math.max(wallMs, 1) / SLICES;
-  const sums = new Float64Array(SLICES);
+  const sliceMs = Math.max(wallMs / SLICES, MIN_SLICE_MS);
+  const n = Math.max(1, Math.min(SLICES, Math.ceil(wallMs / sliceMs)));
+  const sums = new Float64Array(n);
   for (const s of spans) {
     const a = s.start - t0;
     const b = s.end - t0;
-    for (let i = Math.max(0, Math.floor(a / sliceMs)); i < SLICES && i * sliceMs < b; i++) {
+    for (let i = Math.max(0, Math.floor(a / sliceMs)); i < n && i * sliceMs < b; i++) {
       const hi = Math.min(b, (i + 1) * sliceMs);
       const lo = Math.max(a, i * sliceMs);
       if (hi > lo) sums[i]! += hi - lo;
