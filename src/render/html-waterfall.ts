@@ -23,8 +23,8 @@ export interface Lane {
 export const BIN_ABOVE = 2000;
 /** Rows of a binned waterfall; each row is a run of consecutive URLs. */
 export const BIN_ROWS = 200;
-const ROW_PX = 12;
-const BODY_MAX = 320;
+const ROW_PX = 11;
+const BODY_MAX = 250;
 const HEAD = 34;
 const GAP = 18;
 
@@ -174,7 +174,8 @@ function laneHeading(lane: Lane, f: TimeFrame, top: number): string {
   const drawn = s.spans.length + s.spansDropped;
   const facts = [
     `${drawn} URL${drawn === 1 ? '' : 's'} in ${duration(s.wallMs)}`,
-    `peak ${s.peakInFlight} in flight`,
+    // In words first, for a learner: the staircase and the overlap, named.
+    s.peakInFlight <= 1 ? 'one at a time' : `up to ${s.peakInFlight} at once`,
     `achieved concurrency ${fixed(s.achievedConcurrency, 2)}`,
   ];
   if (s.failed > 0) facts.push(`${s.failed} failed`);
