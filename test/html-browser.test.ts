@@ -104,7 +104,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
         );
         expect(titles).toHaveLength(list.length);
         const byIndex = [...m.runs[0]!.spans].sort((a, b) => a.index - b.index);
-        titles.forEach((t, i) => expect(t.split('\n')[0]).toBe(`#${byIndex[i]!.index} ${byIndex[i]!.url}`));
+        expect(titles.map((t) => t.split('\n')[0])).toEqual(byIndex.map((s) => `#${s.index} ${s.url}`));
       }
       // The real pointer over a bar hovers that bar (nothing covers it), so its title is what a hover shows.
       const bar = (await page.$('svg.waterfall g.lane[data-mode="async"] rect.bar'))!;
