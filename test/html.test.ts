@@ -2,10 +2,12 @@
 // runs, the size at 100,000 URLs, and hostile text from the input shown as text, never markup.
 
 import { describe, expect, it } from 'vitest';
+import type { UrlRecord } from '../src/engines/types.js';
 import type { RunSummary } from '../src/measure/stats.js';
 import { htmlReport, type ReportInput, type ReportMode, timeFrame } from '../src/render/html.js';
 import { BIN_ABOVE, BIN_ROWS } from '../src/render/html-waterfall.js';
 import { esc } from '../src/render/svg.js';
+import { SpanCollector } from '../src/sinks/spans.js';
 import { fakeRun } from './helpers/report-runs.js';
 
 const PARAMS: ReportInput['params'] = {
@@ -140,5 +142,72 @@ describe('htmlReport', () => {
     const runs = [120, 100, 140].map((ms) => fakeRun({ mode: 'async', n: 4, conc: 2, ms }));
     const html = report([{ mode: 'async', runs }]);
     expect(html).toContain('run 1 of 3 (median wall)');
+  });
+});
+
+describe('SpanCollector', () => {
+  const record = (index: number, over: Partial<UrlRecord> = {}): UrlRecord => ({
+    index,
+    url: `http://127.0.0.1:1/x?i=${index}`,
+    mode: 'async',
+    ok: true,
+    status: 200,
+    bytes: 10,
+    start: 1000 + index,
+    end: 1010 + index,
+    ms: 10,
+    attempts: 1,
+    worker: null,
+    error: null,
+    file: null,
+    ...over,
+  });
+
+  it('keeps every requested URL’s bar, with its facts, and no bar for a bad input line', () => {
+    const c = new SpanCollector();
+    c.onEvent({ kind: 'start', index: 0, url: 'x', t: 1000, worker: null, attempt: 1 });
+    c.onEvent({ kind: 'done', record: record(0, { attempts: 2 }) });
+    c.onEvent({ kind: 'fail', record: record(1, { attempts: 0, ok: false, error: { code: 'BAD_INPUT', message: 'f:1: bad' } }) });
+    c.onEvent({ kind: 'fail', record: record(2, { ok: false, status: 503, error: { code: 'HTTP_STATUS', message: 'HTTP 503' } }) });
+    expect(c.spans()).toEqual([
+      {
+        index: 0,
+        url: 'http://127.0.0.1:1/x?i=0',
+        start: 1000,
+        end: 1010,
+        ok: true,
+        status: 200,
+        code: null,
+        worker: null,
+        bytes: 10,
+        attempts: 2,
+      },
+      {
+        index: 2,
+        url: 'http://127.0.0.1:1/x?i=2',
+        start: 1002,
+        end: 1012,
+        ok: false,
+        status: 503,
+        code: 'HTTP_STATUS',
+        worker: null,
+        bytes: 10,
+        attempts: 1,
+      },
+    ]);
+  });
+
+  it('gives the report all of a big run, past the live meter’s 1,000, so all of it is binned', () => {
+    const c = new SpanCollector();
+    const n = BIN_ABOVE * 3;
+    for (let i = 0; i < n; i++) c.add(record(i, { ok: i % 10 !== 0 }));
+    const capped: RunSummary = { ...fakeRun({ mode: 'async', n: 1000, conc: 10, ms: 10 }), spansDropped: n - 1000 };
+    const whole = c.applyTo(capped);
+    expect(whole.spansDropped).toBe(0);
+    expect(whole.spans).toHaveLength(n);
+    expect(whole.spans.filter((x) => !x.ok)).toHaveLength(n / 10);
+    const html = report([{ mode: 'async', runs: [{ ...whole, startedAt: 1000, wallMs: n + 10 }] }]);
+    const counts = [...html.matchAll(/<title>URLs #\d+–#\d+ \((\d+)\)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    expect(counts).toBe(n);
   });
 });

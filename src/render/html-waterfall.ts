@@ -12,6 +12,25 @@ export interface BarSpan extends Span {
   attempts?: number;
 }
 
+/** As the live meter: a bar's URL is cut here, so a report of long URLs stays small. */
+const MAX_URL = 200;
+
+/** A bar from a record (live or read back from ndjson). */
+export function barOf(r: Omit<BarSpan, 'code'> & { error: { code: string } | null }): BarSpan {
+  return {
+    index: r.index,
+    url: r.url.length > MAX_URL ? `${r.url.slice(0, MAX_URL - 1)}…` : r.url,
+    start: r.start,
+    end: r.end,
+    ok: r.ok,
+    status: r.status,
+    code: r.error?.code ?? null,
+    worker: r.worker,
+    bytes: r.bytes,
+    attempts: r.attempts,
+  };
+}
+
 /** One mode's drawn run. `note`: which run it is, when a mode ran several times. */
 export interface Lane {
   mode: string;

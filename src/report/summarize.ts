@@ -3,7 +3,7 @@
 // listed as unknown, never invented.
 
 import type { RunSummary } from '../measure/stats.js';
-import type { BarSpan } from '../render/html-waterfall.js';
+import { barOf } from '../render/html-waterfall.js';
 import type { Figure } from '../render/known.js';
 import type { SavedRecord } from './records.js';
 
@@ -13,8 +13,6 @@ export const UNKNOWN_FROM_RECORDS: readonly Figure[] = ['loopStall', 'cpu', 'mem
 const SLICES = 512;
 /** Records time to the ms: slices finer than a few ms would draw that rounding as spikes. */
 const MIN_SLICE_MS = 5;
-/** As the live meter: a bar's URL is cut here so a report of long URLs stays small. */
-const MAX_URL = 200;
 
 /** The value at rank ⌈p·n⌉ of sorted values (nearest rank). */
 export function percentile(sorted: number[], p: number): number {
@@ -56,21 +54,6 @@ export function inFlightSeries(spans: { start: number; end: number }[], t0: numb
   return { origin: t0, sliceMs, values: Array.from(sums, (v) => v / sliceMs) };
 }
 
-function toSpan(r: SavedRecord): BarSpan {
-  return {
-    index: r.index,
-    url: r.url.length > MAX_URL ? `${r.url.slice(0, MAX_URL - 1)}…` : r.url,
-    start: r.start,
-    end: r.end,
-    ok: r.ok,
-    status: r.status,
-    code: r.error?.code ?? null,
-    worker: r.worker,
-    bytes: r.bytes,
-    attempts: r.attempts,
-  };
-}
-
 function latency(requested: SavedRecord[]): RunSummary['latency'] {
   if (requested.length === 0) return null;
   const ms = requested.map((r) => r.ms).sort((a, b) => a - b);
@@ -110,7 +93,7 @@ export function summarizeRecords(mode: string, records: SavedRecord[]): RunSumma
     retries: requested.reduce((a, r) => a + r.attempts - 1, 0),
     interrupted: null,
     notStarted: null,
-    spans: requested.map(toSpan),
+    spans: requested.map(barOf),
     spansDropped: 0,
     inFlight: inFlightSeries(requested, startedAt, wallMs),
   };
