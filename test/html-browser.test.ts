@@ -100,7 +100,9 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
       expect(problems).toEqual([]);
       for (const m of modes) {
         const titles = await page.$$eval(`svg.waterfall g.lane[data-mode="${m.mode}"] rect.bar`, (rs) =>
-          rs.map((r) => r.querySelector('title')?.textContent ?? ''),
+          rs
+            .map((r) => r.querySelector('title')?.textContent ?? '')
+            .sort((a, b) => Number(a.slice(1, a.indexOf(' '))) - Number(b.slice(1, b.indexOf(' ')))),
         );
         expect(titles).toHaveLength(list.length);
         const byIndex = [...m.runs[0]!.spans].sort((a, b) => a.index - b.index);

@@ -158,7 +158,7 @@ describe('reportCommand', () => {
       const t0 = Math.min(...mine.map((x) => Date.parse(x.start)));
       const lane = page.slice(page.indexOf(`<g class="lane" data-mode="${mode}">`));
       const bars = [...lane.slice(0, lane.indexOf('</g>')).matchAll(/data-index="(\d+)" data-t0="([\d.]+)" data-t1="([\d.]+)"/g)];
-      expect(bars.map((b) => [Number(b[1]), Number(b[2]), Number(b[3])])).toEqual(
+      expect(bars.map((b) => [Number(b[1]), Number(b[2]), Number(b[3])]).sort((a, b) => a[0]! - b[0]!)).toEqual(
         mine.sort((a, b) => a.index - b.index).map((x) => [x.index, Date.parse(x.start) - t0, Date.parse(x.end) - t0]),
       );
     }

@@ -96,19 +96,21 @@ function bars(lane: Lane, f: TimeFrame, top: number): string {
   const rowH = bodyHeight(s) / Math.max(1, spans.length);
   const h = rowH >= 4 ? rowH - 2 : rowH;
   const labels = rowH >= 9;
-  return spans
-    .map((x, i) => {
-      const t0 = x.start - s.startedAt;
-      const t1 = x.end - s.startedAt;
-      const x0 = xOf(f, t0);
-      const w = Math.max(2, xOf(f, t1) - x0);
-      const y = top + i * rowH + (rowH - h) / 2;
-      const label = labels
-        ? `<text class="row" x="${px(f.left - 8)}" y="${px(y + h / 2 + 3.5)}" text-anchor="end">${esc(shortLabel(x.url))}</text>`
-        : '';
-      return `${label}<rect class="bar ${outcomeClass(x)}" data-index="${x.index}" data-t0="${px(t0)}" data-t1="${px(t1)}" x="${px(x0)}" y="${px(y)}" width="${px(w)}" height="${px(h)}"><title>${esc(barTitle(x, s.startedAt), true)}</title></rect>`;
-    })
-    .join('');
+  const drawn = spans.map((x, i) => {
+    const t0 = x.start - s.startedAt;
+    const t1 = x.end - s.startedAt;
+    const x0 = xOf(f, t0);
+    const w = Math.max(2, xOf(f, t1) - x0);
+    // A failure keeps 2 px however thin the rows, so it is not lost among hundreds of bars.
+    const hh = x.ok ? h : Math.max(h, 2);
+    const y = top + i * rowH + (rowH - hh) / 2;
+    const label = labels
+      ? `<text class="row" x="${px(f.left - 8)}" y="${px(y + h / 2 + 3.5)}" text-anchor="end">${esc(shortLabel(x.url))}</text>`
+      : '';
+    return `${label}<rect class="bar ${outcomeClass(x)}" data-index="${x.index}" data-t0="${px(t0)}" data-t1="${px(t1)}" x="${px(x0)}" y="${px(y)}" width="${px(w)}" height="${px(hh)}"><title>${esc(barTitle(x, s.startedAt), true)}</title></rect>`;
+  });
+  // Failures last, so they are drawn over their neighbours rather than under them.
+  return [...drawn.filter((_, i) => spans[i]!.ok), ...drawn.filter((_, i) => !spans[i]!.ok)].join('');
 }
 
 interface Bins {
