@@ -76,7 +76,7 @@ export function checkUrl(text: string): string | null {
 }
 
 /** Lines of a byte stream, with a cap on line length; yields [lineNo, text|null] (null = too long). */
-async function* lines(stream: Readable): AsyncGenerator<[number, string | null]> {
+export async function* lines(stream: Readable, maxLine = MAX_LINE): AsyncGenerator<[number, string | null]> {
   const decoder = new TextDecoder('utf-8', { fatal: false });
   let partial = '';
   let tooLong = false;
@@ -88,7 +88,7 @@ async function* lines(stream: Readable): AsyncGenerator<[number, string | null]>
       const nl = text.indexOf('\n', from);
       if (nl === -1) break;
       lineNo++;
-      if (tooLong || partial.length + nl - from > MAX_LINE) yield [lineNo, null];
+      if (tooLong || partial.length + nl - from > maxLine) yield [lineNo, null];
       else yield [lineNo, partial + text.slice(from, nl)];
       partial = '';
       tooLong = false;
@@ -96,7 +96,7 @@ async function* lines(stream: Readable): AsyncGenerator<[number, string | null]>
     }
     if (!tooLong) {
       partial += text.slice(from);
-      if (partial.length > MAX_LINE) {
+      if (partial.length > maxLine) {
         tooLong = true;
         partial = '';
       }
@@ -117,7 +117,7 @@ function excerpt(text: string): string {
  * idle one blocks a libuv pool thread, and even process.exit() waits for it, so a stop could not
  * end the run.
  */
-function openFile(path: string, stdin: Readable): Readable {
+export function openFile(path: string, stdin: Readable): Readable {
   if (isOurStdin(path)) return stdin;
   let st: ReturnType<typeof statSync> | null = null;
   try {

@@ -22,6 +22,8 @@ const LAYERS: [prefix: string, layer: number][] = [
   // How a run is stopped (signals, a closed pipe): what sinks report and commands act on.
   ['signals.ts', 2],
   ['sync/', 3],
+  // Saved records read back and summarized (fetchall report): input and measure, nothing live.
+  ['report/', 3],
   ['engines/', 4],
   ['scheduler/', 5],
   // The Sink contract is what the scheduler emits to: it sits at the scheduler's layer, and the sinks implement it.
