@@ -1,8 +1,5 @@
 // `fetchall compare`: the same list, the same options, each mode in turn; then the table and verdict.
 
-import { randomBytes } from 'node:crypto';
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Mode } from '../core/types.js';
 import type { Outcome } from '../exit.js';
@@ -18,6 +15,7 @@ import { Collector } from '../sinks/collector.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { printComparison, ReportSink } from '../sinks/report.js';
 import type { Sink } from '../sinks/types.js';
+import { checkWritable, writeAtomically } from './files.js';
 import { outputSink, progressWanted, runMode } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
@@ -178,45 +176,5 @@ function exportJson(s: Session, path: string, value: unknown): boolean {
   } catch (e) {
     s.err.line(`fetchall: cannot write --json file '${escapeControls(path)}': ${reason(e as NodeJS.ErrnoException)}`);
     return false;
-  }
-}
-
-/** Why `path` cannot be written (its directory missing or read-only), or null when it looks writable. */
-function checkWritable(path: string): NodeJS.ErrnoException | null {
-  try {
-    const st = statSync(path, { throwIfNoEntry: false });
-    if (st && !st.isFile()) {
-      if (st.isDirectory()) return Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      accessSync(path, constants.W_OK);
-      return null;
-    }
-    const dir = dirname(path);
-    if (!statSync(dir).isDirectory()) return Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    // The export is a new file renamed over the target, so it is the directory that must be writable.
-    accessSync(dir, constants.W_OK);
-    return null;
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-}
-
-/**
- * A regular file (or a new one) gets a temp file in its directory renamed over it, so a reader
- * never sees half an export and a failure leaves the old file whole. Anything else (/dev/stdout,
- * a FIFO, /dev/full) cannot be renamed over: written directly, and a failure is reported.
- */
-function writeAtomically(path: string, text: string): void {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (st && !st.isFile()) {
-    writeFileSync(path, text);
-    return;
-  }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
   }
 }
