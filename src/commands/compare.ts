@@ -14,8 +14,10 @@ import { BadLinesSink } from '../sinks/bad-lines.js';
 import { Collector } from '../sinks/collector.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { printComparison, ReportSink } from '../sinks/report.js';
+import { SpanCollector } from '../sinks/spans.js';
 import type { Sink } from '../sinks/types.js';
 import { checkWritable, writeAtomically } from './files.js';
+import { comparisonReport, writeReport } from './html-report.js';
 import { outputSink, progressWanted, runMode } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
@@ -23,6 +25,8 @@ export interface CompareOptions {
   modes: Mode[];
   runs: number;
   json: string | null;
+  /** Write the HTML report here (checked writable by the CLI before the run); null = none. */
+  report: string | null;
 }
 
 /** What demo adds around each run: reset its server before, read the server's view after. */
@@ -47,7 +51,9 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
     if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop);
     await s.out.drain();
     const exported = c.json === null || exportJson(s, c.json, comparisonJson(collector.modes, stop, o, c, items.length));
-    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported });
+    const title = `fetchall compare: ${items.length} URLs, modes ${c.modes.join(', ')}`;
+    const reported = c.report === null || writeReport(c.report, comparisonReport(title, o, collector.modes, stop), s.err);
+    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported || !reported });
   } finally {
     s.unhook();
   }
@@ -133,7 +139,7 @@ async function* replay(items: InputItem[]): AsyncGenerator<InputItem> {
 export async function runComparison(
   items: InputItem[],
   o: RunOptions,
-  c: Pick<CompareOptions, 'modes' | 'runs'>,
+  c: Pick<CompareOptions, 'modes' | 'runs' | 'report'>,
   s: Session,
   collector: Collector,
   hooks: CompareHooks = {},
@@ -145,7 +151,8 @@ export async function runComparison(
       const title = `── ${mode}${c.runs > 1 ? ` (run ${round}/${c.runs})` : ''} ──`;
       if (o.format === 'text') s.out.line(`${first ? '' : '\n'}${s.paint.bold(title)}`);
       await hooks.before?.();
-      const sinks = runSinks(o, s, first, items.length, collector.sinkFor(mode));
+      const bars = c.report === null ? null : new SpanCollector();
+      const sinks = runSinks(o, s, first, items.length, collector.sinkFor(mode, bars));
       first = false;
       const { summary, stop } = await runMode({ items: replay(items), options: o, mode, session: s, sinks });
       if (summary && stop === null) await hooks.after?.(mode, summary);

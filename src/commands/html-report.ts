@@ -2,7 +2,6 @@
 // options, Node, this machine), the modes that ran, and the page written atomically where asked.
 
 import { arch, cpus, platform, totalmem } from 'node:os';
-import { UsageError } from '../core/errors.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { RunOptions } from '../options.js';
 import { compareTable, type ModeRuns, verdicts } from '../render/compare.js';
@@ -12,7 +11,7 @@ import { htmlReport, type ReportInput, type ReportParams } from '../render/html.
 import { plain } from '../render/paint.js';
 import { type Out, reason } from '../render/write.js';
 import type { StopReason } from '../signals.js';
-import { checkWritable, writeAtomically } from './files.js';
+import { writeAtomically } from './files.js';
 
 /** 'linux x64, 2 × AMD EPYC 7B13, 8.3 GB memory': what a reader needs to weigh the figures. */
 export function machine(): string {
@@ -65,12 +64,6 @@ export function comparisonReport(
     compare: done.length > 0 ? { table: compareTable(done, plain), verdicts: verdicts(done).map((v) => v.text) } : null,
     notes: stopNote(stop),
   };
-}
-
-/** A report target that cannot be written is a usage error, said before any request is made. */
-export function checkReportTarget(flag: string, path: string): void {
-  const why = checkWritable(path);
-  if (why) throw new UsageError({ flag, reason: `cannot write the report to '${path}': ${reason(why)}` });
 }
 
 /** The page to `path`, saying where it went; false after one line on stderr when it cannot be written. */
