@@ -241,14 +241,15 @@ type Report = (outcome: Outcome) => void;
 
 const HELP_AFTER = `
 Exit status: 0 all ok, 1 one or more failed, 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed,
-74 output could not be written (full disk, /dev/full).
+74 output could not be written (full disk, /dev/full, the --json or --report file).
 
 Examples:
   fetchall urls.txt
   fetchall -m threads -c 8 urls.txt
   cat urls.txt | fetchall -f ndjson -q > results.ndjson
-  fetchall compare --modes inline,threads,async urls.txt
-  fetchall demo`;
+  fetchall compare --modes inline,threads,async --report compare.html urls.txt
+  fetchall report results.ndjson --html results.html
+  fetchall demo                      (writes fetchall-demo.html: open it in a browser)`;
 
 /** `fetchall [options] [source...]`, with compare, serve and demo as subcommands. */
 export function buildProgram(report: Report): Command {
