@@ -40,7 +40,9 @@ describe('--report on fetch', () => {
     expect(lanes(html)).toEqual([mode]);
     expect(laneBars(html, mode).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
     expect(html).toMatch(/<rect class="bar http"[^>]*data-index="5"/);
-    expect(html).toContain(`<td>${process.version}</td>`);
+    expect(html).toContain(`<th>Node</th><td>${process.version}</td>`);
+    expect(html).toContain('<th>-c (concurrency)</th><td>3</td>');
+    expect(html).toContain('<th>per host</th><td>no limit</td>');
   });
 });
 

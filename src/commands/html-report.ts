@@ -25,7 +25,7 @@ export function runParams(o: RunOptions, modes: readonly string[]): ReportParams
   return {
     modes,
     concurrency: o.concurrency,
-    perHost: o.perHost,
+    perHost: o.perHost ?? 'no limit',
     timeoutMs: o.timeoutMs,
     retries: o.retries,
     node: process.version,
