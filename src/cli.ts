@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Chalk } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { fetchCommand } from './commands/fetch.js';
+import { checkWritable } from './commands/files.js';
 import type { Terminal } from './commands/session.js';
 import { FatalError, UsageError } from './core/errors.js';
 import { MODES } from './core/types.js';
@@ -17,6 +18,7 @@ import {
   DEFAULTS,
   FORMATS,
   type Format,
+  parseBaseUrl,
   parseDuration,
   parseHeader,
   parseIntFlag,
@@ -25,10 +27,11 @@ import {
   parseModes,
   parseSize,
   type RunOptions,
+  SERVE_PORT,
 } from './options.js';
 import { escapeControls } from './render/escape.js';
 import { type Paint, plain } from './render/paint.js';
-import { describeStream, isHandled, writeFailure } from './render/write.js';
+import { describeStream, isHandled, reason, writeFailure } from './render/write.js';
 
 // undici's HTTP parser is WebAssembly; V8's optimising tier recompiles it in the background and
 // the process waits for that at exit (~0.3 s and ~35 MB on a 1-URL run). The baseline tier is
@@ -72,6 +75,7 @@ interface RawOptions {
   quiet?: boolean;
   timeline: boolean;
   color: boolean;
+  report?: string;
 }
 
 /** The options `fetchall` and `fetchall compare` share. */
@@ -147,7 +151,16 @@ function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))
     .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr')
     .option('--no-timeline', 'text: skip the timeline chart')
-    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)');
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('--report <file.html>', 'also write a self-contained HTML report (waterfall, in-flight chart, summary) to FILE');
+}
+
+/** A report file's path once its directory is known writable, so a bad one fails before any request (exit 2). */
+function reportTarget(flag: string, path: string | false | undefined): string | null {
+  if (path === undefined || path === false) return null;
+  const why = checkWritable(path);
+  if (why) throw new UsageError({ flag, reason: `cannot write the report to '${path}': ${reason(why)}` });
+  return path;
 }
 
 function colorLevel(wanted: boolean, isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
@@ -228,14 +241,15 @@ type Report = (outcome: Outcome) => void;
 
 const HELP_AFTER = `
 Exit status: 0 all ok, 1 one or more failed, 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed,
-74 output could not be written (full disk, /dev/full).
+74 output could not be written (full disk, /dev/full, the --json or --report file).
 
 Examples:
   fetchall urls.txt
   fetchall -m threads -c 8 urls.txt
   cat urls.txt | fetchall -f ndjson -q > results.ndjson
-  fetchall compare --modes inline,threads,async urls.txt
-  fetchall demo`;
+  fetchall compare --modes inline,threads,async --report compare.html urls.txt
+  fetchall report results.ndjson --html results.html
+  fetchall demo                      (writes fetchall-demo.html: open it in a browser)`;
 
 /** `fetchall [options] [source...]`, with compare, serve and demo as subcommands. */
 export function buildProgram(report: Report): Command {
@@ -249,13 +263,15 @@ export function buildProgram(report: Report): Command {
     .addHelpText('after', HELP_AFTER);
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
     checkPoolSize([raw.mode], raw.concurrency);
+    const html = reportTarget('--report', raw.report);
     const o = await toRunOptions(raw);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
-    report(await fetchCommand(sources, o, terminal(o.color)));
+    report(await fetchCommand(sources, o, terminal(o.color), html));
   });
   program.addCommand(compareProgram(report));
   program.addCommand(serveProgram());
   program.addCommand(demoProgram(report));
+  program.addCommand(reportProgram(report));
   for (const cmd of [program, ...program.commands]) configureOutput(cmd);
   return program;
 }
@@ -281,9 +297,10 @@ function compareProgram(report: Report): Command {
     async (args: string[], raw: RawOptions & { modes: RunOptions['mode'][]; runs: number; json?: string }) => {
       checkPoolSize(raw.modes, raw.concurrency);
       const { compareCommand } = await import('./commands/compare.js');
+      const c = { modes: raw.modes, runs: raw.runs, json: raw.json ?? null, report: reportTarget('--report', raw.report) };
       const o = await toRunOptions(raw);
       const sources = resolveSources(args, Boolean(process.stdin.isTTY));
-      report(await compareCommand(sources, o, { modes: raw.modes, runs: raw.runs, json: raw.json ?? null }, terminal(o.color)));
+      report(await compareCommand(sources, o, c, terminal(o.color)));
     },
   );
 }
@@ -296,7 +313,7 @@ function serveProgram(): Command {
       '--port <n>',
       'port (0 = any free port)',
       arg('--port', (f, v) => parseIntFlag(f, v, 0, 65535)),
-      8080,
+      SERVE_PORT,
     )
     .action(async (opts: { host: string; port: number }) => {
       const { serveCommand } = await import('./server/serve.js');
@@ -304,9 +321,18 @@ function serveProgram(): Command {
     });
 }
 
+interface DemoRaw {
+  modes: RunOptions['mode'][];
+  concurrency: number;
+  runs: number;
+  color: boolean;
+  report: string | false;
+  printList?: string | true;
+}
+
 function demoProgram(report: Report): Command {
   return new Command('demo')
-    .description('start the built-in server on a free port and compare the modes on a seed-like list (offline)')
+    .description('start the built-in server on a free port and compare the modes on a seed-like list (offline); writes fetchall-demo.html')
     .option('--modes <list>', 'comma-separated modes', arg('--modes', parseModes), parseModes('--modes', 'inline,threads,async'))
     .option(
       '-c, --concurrency <n>',
@@ -320,11 +346,38 @@ function demoProgram(report: Report): Command {
       arg('--runs', (f, v) => parseIntFlag(f, v, 1, 100)),
       1,
     )
+    .option('--report <file.html>', 'write the HTML report to FILE', 'fetchall-demo.html')
+    .option('--no-report', 'write no HTML report')
+    .option(
+      '--print-list [base]',
+      `print the demo's list of URLs on a server at BASE (default http://127.0.0.1:${SERVE_PORT}, where fetchall serve listens) and exit`,
+      arg('--print-list', parseBaseUrl),
+    )
     .option('--no-color', 'no colour')
-    .action(async (opts: { modes: RunOptions['mode'][]; concurrency: number; runs: number; color: boolean }) => {
+    .action(async (opts: DemoRaw) => {
+      const { demoCommand, printDemoList } = await import('./commands/demo.js');
+      if (opts.printList !== undefined) {
+        report(await printDemoList(opts.printList === true ? null : opts.printList, terminal(opts.color)));
+        return;
+      }
       checkPoolSize(opts.modes, opts.concurrency);
-      const { demoCommand } = await import('./commands/demo.js');
-      report(await demoCommand({ ...opts, userAgent: USER_AGENT }, terminal(opts.color)));
+      const html = reportTarget('--report', opts.report);
+      report(await demoCommand({ ...opts, report: html, userAgent: USER_AGENT }, terminal(opts.color)));
+    });
+}
+
+function reportProgram(report: Report): Command {
+  return new Command('report')
+    .description('read records saved with -f ndjson (files, shards, stdin; merged), print the summary and timeline, write the HTML report')
+    .argument('[records...]', 'files of ndjson records, - for stdin (read when no file is given and stdin is piped)')
+    .option('--html <file.html>', 'write the HTML report to FILE')
+    .option('--no-timeline', 'skip the timeline chart')
+    .option('--no-color', 'no colour')
+    .action(async (files: string[], opts: { html?: string; timeline: boolean; color: boolean }) => {
+      const html = reportTarget('--html', opts.html);
+      const { reportCommand } = await import('./commands/report.js');
+      const term = { ...terminal(opts.color), stdinIsTTY: Boolean(process.stdin.isTTY) };
+      report(await reportCommand(files, { html, timeline: opts.timeline }, term));
     });
 }
 

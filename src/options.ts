@@ -38,6 +38,22 @@ export const DEFAULTS = {
   maxSize: 100 * 1024 * 1024,
 } as const;
 
+/** `fetchall serve`'s port unless --port says otherwise: `demo --print-list` points its URLs there. */
+export const SERVE_PORT = 8080;
+
+/** A server's base URL (`demo --print-list BASE`): http or https, no query or fragment; without a trailing '/'. */
+export function parseBaseUrl(flag: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new UsageError({ flag, reason: 'expected a base URL such as http://127.0.0.1:8080', value });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError({ flag, reason: 'expected an http or https URL', value });
+  if (url.search || url.hash) throw new UsageError({ flag, reason: 'a base URL takes no query or fragment', value });
+  return url.href.replace(/\/+$/, '');
+}
+
 export function parseIntFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = value.trim();
   if (!/^\d+$/.test(text)) throw new UsageError({ flag, reason: 'expected a whole number', value });

@@ -110,7 +110,7 @@ describe('compare', () => {
 
 describe('demo', () => {
   it('runs offline on its own server and shows the server agreeing with each mode', async () => {
-    const r = await run(['demo', '--modes', 'inline,async', '-c', '6']);
+    const r = await run(['demo', '--modes', 'inline,async', '-c', '6', '--no-report']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/fetchall demo: 12 URLs on the built-in server at http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toMatch(/inline: peak in flight claimed 1, seen by the server 1 {2}✓/);

@@ -2,7 +2,7 @@
 // without errors, one bar per URL (or the binned form), hover titles name URLs, 100,000 URLs draw
 // in seconds, and a hostile URL stays text. Skipped, saying so, where Chromium is not installed.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,31 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
       const hit = await bar.evaluate((r) => (r.matches(':hover') ? r.querySelector('title')?.textContent : null));
       expect(hit).toMatch(new RegExp(`^#0 ${h.server.url}/delay/60\\?i=0\n`));
       await page.screenshot({ path: join(OUTPUT, 'report-3-modes.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('draws the report `fetchall demo` writes, all three modes, each bar titled with its URL', async () => {
+    const path = join(OUTPUT, 'demo-3-modes.html');
+    const r = await run(['demo', '--modes', 'inline,threads,async', '-c', '4', '--report', path]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`fetchall: wrote the report to ${path} (open it in a browser)\n`);
+    const base = /built-in server at (http:\/\/127\.0\.0\.1:\d+)/.exec(r.stdout)![1]!;
+    const { page, problems } = await open('demo-3-modes.html', readFileSync(path, 'utf8'));
+    try {
+      expect(problems).toEqual([]);
+      for (const mode of ['inline', 'threads', 'async']) {
+        const titles = await page.$$eval(`svg.waterfall g.lane[data-mode="${mode}"] rect.bar title`, (ts) => ts.map((t) => t.textContent));
+        expect(titles).toHaveLength(12);
+        for (const t of titles) expect(t).toMatch(new RegExp(`^#\\d+ ${base}/(delay|status)/\\d+\\?i=\\d+\n`));
+      }
+      expect(await page.$$eval('svg.inflight text.server-label', (ts) => ts.map((t) => t.textContent))).toEqual([
+        "server's peak 1",
+        "server's peak 4",
+        "server's peak 4",
+      ]);
+      await page.screenshot({ path: join(OUTPUT, 'demo-3-modes.png'), fullPage: true });
     } finally {
       await page.close();
     }

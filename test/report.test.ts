@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPORT_EXIT, reportCommand } from '../src/commands/report.js';
+import { reportCommand } from '../src/commands/report.js';
 import type { UrlRecord } from '../src/core/types.js';
+import { EXIT, getExitCode } from '../src/exit.js';
 import { summaryKnownText } from '../src/render/known.js';
 import { plain } from '../src/render/paint.js';
 import { ndjson } from '../src/render/records.js';
@@ -145,11 +146,12 @@ describe('reportCommand', () => {
     const two = file('shard-2.ndjson', ['not json', ...lines.slice(13)]);
     const html = join(dir, 'report.html');
     const t = terminal();
-    const code = await reportCommand([one, two], { html }, t.term, new PassThrough());
+    const code = getExitCode(await reportCommand([one, two], { html }, t.term, new PassThrough()));
     expect(t.err()).toContain(`${two}:1: not JSON`);
     expect(t.err()).toContain('1 duplicate record by URL in');
     expect(t.err()).toContain(`wrote the report to ${html}`);
-    expect(code).toBe(REPORT_EXIT.skipped);
+    // A skipped line fails the report as a bad input line fails a fetch.
+    expect(code).toBe(EXIT.FAILED);
     for (const mode of ['inline', 'threads', 'async']) expect(t.out()).toMatch(new RegExp(`^${mode}: 9 URLs in `, 'm'));
     expect(t.out()).toContain('Comparison');
     const page = readFileSync(html, 'utf8');
@@ -166,24 +168,23 @@ describe('reportCommand', () => {
 
   it('says what is wrong with the arguments in one line, exit 2', async () => {
     const t = terminal();
-    expect(await reportCommand([join(dir, 'missing.ndjson')], { html: null }, t.term, new PassThrough())).toBe(REPORT_EXIT.usage);
+    expect(getExitCode(await reportCommand([join(dir, 'missing.ndjson')], { html: null }, t.term, new PassThrough()))).toBe(EXIT.USAGE);
     expect(t.err()).toBe(`fetchall: ${join(dir, 'missing.ndjson')}: cannot read: no such file or directory (ENOENT)\n`);
     const empty = terminal();
-    expect(await reportCommand([file('empty.ndjson', ['# nothing'])], { html: null }, empty.term, new PassThrough())).toBe(
-      REPORT_EXIT.usage,
-    );
+    const none = await reportCommand([file('empty.ndjson', ['# nothing'])], { html: null }, empty.term, new PassThrough());
+    expect(getExitCode(none)).toBe(EXIT.USAGE);
     expect(empty.err()).toMatch(/empty\.ndjson:1: not JSON\nfetchall: nothing to report: no records in the input\n$/);
   });
 
   it('exits 74 with one line when the HTML cannot be written', async () => {
     const t = terminal();
-    const code = await reportCommand(
+    const outcome = await reportCommand(
       [file('ok.ndjson', [ndjson(rec(0, 0, 5))])],
       { html: join(dir, 'no', 'such', 'dir.html') },
       t.term,
       new PassThrough(),
     );
-    expect(code).toBe(REPORT_EXIT.write);
+    expect(getExitCode(outcome)).toBe(EXIT.OUTPUT);
     expect(t.err()).toMatch(/^fetchall: cannot write the report '.*dir\.html': no such file or directory \(ENOENT\)$/m);
   });
 });

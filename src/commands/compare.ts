@@ -1,8 +1,5 @@
 // `fetchall compare`: the same list, the same options, each mode in turn; then the table and verdict.
 
-import { randomBytes } from 'node:crypto';
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Mode } from '../core/types.js';
 import type { Outcome } from '../exit.js';
@@ -17,7 +14,10 @@ import { BadLinesSink } from '../sinks/bad-lines.js';
 import { Collector } from '../sinks/collector.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { printComparison, ReportSink } from '../sinks/report.js';
+import { SpanCollector } from '../sinks/spans.js';
 import type { Sink } from '../sinks/types.js';
+import { checkWritable, writeAtomically } from './files.js';
+import { comparisonReport, writeReport } from './html-report.js';
 import { outputSink, progressWanted, runMode } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
@@ -25,6 +25,8 @@ export interface CompareOptions {
   modes: Mode[];
   runs: number;
   json: string | null;
+  /** Write the HTML report here (checked writable by the CLI before the run); null = none. */
+  report: string | null;
 }
 
 /** What demo adds around each run: reset its server before, read the server's view after. */
@@ -49,7 +51,9 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
     if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop);
     await s.out.drain();
     const exported = c.json === null || exportJson(s, c.json, comparisonJson(collector.modes, stop, o, c, items.length));
-    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported });
+    const title = `fetchall compare: ${items.length} URLs, modes ${c.modes.join(', ')}`;
+    const reported = c.report === null || writeReport(c.report, comparisonReport(title, o, collector.modes, stop), s.err);
+    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported || !reported });
   } finally {
     s.unhook();
   }
@@ -135,7 +139,7 @@ async function* replay(items: InputItem[]): AsyncGenerator<InputItem> {
 export async function runComparison(
   items: InputItem[],
   o: RunOptions,
-  c: Pick<CompareOptions, 'modes' | 'runs'>,
+  c: Pick<CompareOptions, 'modes' | 'runs' | 'report'>,
   s: Session,
   collector: Collector,
   hooks: CompareHooks = {},
@@ -147,7 +151,8 @@ export async function runComparison(
       const title = `── ${mode}${c.runs > 1 ? ` (run ${round}/${c.runs})` : ''} ──`;
       if (o.format === 'text') s.out.line(`${first ? '' : '\n'}${s.paint.bold(title)}`);
       await hooks.before?.();
-      const sinks = runSinks(o, s, first, items.length, collector.sinkFor(mode));
+      const bars = c.report === null ? null : new SpanCollector();
+      const sinks = runSinks(o, s, first, items.length, collector.sinkFor(mode, bars));
       first = false;
       const { summary, stop } = await runMode({ items: replay(items), options: o, mode, session: s, sinks });
       if (summary && stop === null) await hooks.after?.(mode, summary);
@@ -178,45 +183,5 @@ function exportJson(s: Session, path: string, value: unknown): boolean {
   } catch (e) {
     s.err.line(`fetchall: cannot write --json file '${escapeControls(path)}': ${reason(e as NodeJS.ErrnoException)}`);
     return false;
-  }
-}
-
-/** Why `path` cannot be written (its directory missing or read-only), or null when it looks writable. */
-function checkWritable(path: string): NodeJS.ErrnoException | null {
-  try {
-    const st = statSync(path, { throwIfNoEntry: false });
-    if (st && !st.isFile()) {
-      if (st.isDirectory()) return Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      accessSync(path, constants.W_OK);
-      return null;
-    }
-    const dir = dirname(path);
-    if (!statSync(dir).isDirectory()) return Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    // The export is a new file renamed over the target, so it is the directory that must be writable.
-    accessSync(dir, constants.W_OK);
-    return null;
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-}
-
-/**
- * A regular file (or a new one) gets a temp file in its directory renamed over it, so a reader
- * never sees half an export and a failure leaves the old file whole. Anything else (/dev/stdout,
- * a FIFO, /dev/full) cannot be renamed over: written directly, and a failure is reported.
- */
-function writeAtomically(path: string, text: string): void {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (st && !st.isFile()) {
-    writeFileSync(path, text);
-    return;
-  }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
   }
 }

@@ -6,11 +6,12 @@ import type { Mode } from '../core/types.js';
 import type { Outcome } from '../exit.js';
 import type { InputItem } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
-import { DEFAULTS, type RunOptions } from '../options.js';
-import { type ServerProcess, spawnServer } from '../server/process.js';
+import { DEFAULTS, type RunOptions, SERVE_PORT } from '../options.js';
+import { spawnServer } from '../server/process.js';
 import { Collector } from '../sinks/collector.js';
 import { printComparison } from '../sinks/report.js';
 import { runComparison } from './compare.js';
+import { comparisonReport, writeReport } from './html-report.js';
 import { type Session, session, type Terminal } from './session.js';
 
 /** The demo list: paths on the built-in server. */
@@ -34,6 +35,13 @@ export interface DemoOptions {
   concurrency: number;
   runs: number;
   userAgent: string;
+  /** Write the HTML report here (fetchall-demo.html unless --no-report); null = none. */
+  report: string | null;
+}
+
+/** The demo's URLs on a server at `base`; `?i=` keeps them distinct. */
+export function demoUrls(base: string): string[] {
+  return DEMO_PATHS.map((p, index) => `${base}${p}?i=${index}`);
 }
 
 export async function demoCommand(opts: DemoOptions, term: Terminal): Promise<Outcome> {
@@ -42,29 +50,46 @@ export async function demoCommand(opts: DemoOptions, term: Terminal): Promise<Ou
   const server = await spawnServer();
   const s = session(term, true);
   try {
-    const items: InputItem[] = DEMO_PATHS.map((p, index) => ({ kind: 'job', job: { index, url: `${server.url}${p}?i=${index}` } }));
+    const items: InputItem[] = demoUrls(server.url).map((url, index) => ({ kind: 'job', job: { index, url } }));
     const o = demoOptions(opts, term);
     intro(s, opts, items.length, server.url);
-    const witness: string[] = [];
+    const witness = new Witness();
     const collector = new Collector(opts.modes);
     const stop = await runComparison(items, o, opts, s, collector, {
       before: () => server.reset(),
-      after: async (mode, summary) => {
-        witness.push(await serverView(s, server, mode, summary));
-      },
+      after: async (mode, summary) => witness.add(s, mode, summary, (await server.stats()).peak),
     });
     printComparison(s, o, collector.modes, stop);
-    if (stop === null) {
-      s.out.line('');
-      s.out.line(s.paint.bold("The server's own view of concurrency (its /stats):"));
-      for (const line of witness) s.out.line(`  ${line}`);
-    }
+    if (stop === null) witness.print(s);
     await s.out.drain();
+    const title = `fetchall demo: ${items.length} URLs on the built-in server, -c ${opts.concurrency}`;
+    const report = comparisonReport(title, o, collector.modes, stop, witness.peaks);
+    const reported = opts.report === null || writeReport(opts.report, report, s.err);
     // The 404 is part of the lesson, not a failure of the demo: only a stop changes its status.
-    return s.finish({ stop });
+    return s.finish({ stop, writeFailed: !reported });
   } finally {
     s.unhook();
     await server.close();
+  }
+}
+
+/**
+ * `demo --print-list [BASE]`: the demo's list as a URL file (its comment lines are skipped as
+ * input), for a user's own runs against `fetchall serve` at BASE, by default serve's own default.
+ */
+export async function printDemoList(base: string | null, term: Terminal): Promise<Outcome> {
+  const s = session(term, false);
+  try {
+    const at = base ?? `http://127.0.0.1:${SERVE_PORT}`;
+    s.out.line(`# fetchall demo's list: ${DEMO_PATHS.length} URLs on the built-in server at ${at}.`);
+    if (base === null)
+      s.out.line(`# Start that server first (fetchall serve --port ${SERVE_PORT}), or give its URL: demo --print-list URL.`);
+    s.out.line('# Save it (> demo.txt), then e.g.: fetchall compare --modes inline,threads,async demo.txt');
+    for (const url of demoUrls(at)) s.out.line(url);
+    await s.out.drain();
+    return s.finish({ stop: s.out.closed && !s.out.error ? 'EPIPE' : null });
+  } finally {
+    s.unhook();
   }
 }
 
@@ -93,10 +118,22 @@ function intro(s: Session, opts: DemoOptions, urls: number, url: string): void {
   s.out.line('');
 }
 
-/** The server's peak of concurrent requests beside the mode's claim, printed now and kept for the end. */
-async function serverView(s: Session, server: ServerProcess, mode: Mode, summary: RunSummary): Promise<string> {
-  const seen = (await server.stats()).peak;
-  const line = `${mode}: peak in flight claimed ${summary.peakInFlight}, seen by the server ${seen}${seen === summary.peakInFlight ? '  ✓' : '  ✗ MISMATCH'}`;
-  s.out.line(s.paint.dim(`server's view: ${line}`));
-  return line;
+/** The server's own view: its peak of concurrent requests beside each mode's claim, said as each run ends and again at the end. */
+class Witness {
+  private readonly lines: string[] = [];
+  /** The most the server saw at once in any run of each mode, for the report. */
+  readonly peaks = new Map<string, number>();
+
+  add(s: Session, mode: Mode, summary: RunSummary, seen: number): void {
+    const line = `${mode}: peak in flight claimed ${summary.peakInFlight}, seen by the server ${seen}${seen === summary.peakInFlight ? '  ✓' : '  ✗ MISMATCH'}`;
+    s.out.line(s.paint.dim(`server's view: ${line}`));
+    this.lines.push(line);
+    this.peaks.set(mode, Math.max(seen, this.peaks.get(mode) ?? 0));
+  }
+
+  print(s: Session): void {
+    s.out.line('');
+    s.out.line(s.paint.bold("The server's own view of concurrency (its /stats):"));
+    for (const line of this.lines) s.out.line(`  ${line}`);
+  }
 }

@@ -4,19 +4,23 @@ import type { Outcome } from '../exit.js';
 import { countable, countJobs, readJobs, type Source } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { RunOptions } from '../options.js';
+import type { StopReason } from '../signals.js';
 import { BadLinesSink } from '../sinks/bad-lines.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { ReportSink } from '../sinks/report.js';
+import { SpanCollector } from '../sinks/spans.js';
 import type { Sink } from '../sinks/types.js';
 import { outputSink, progressWanted, runMode } from './run-mode.js';
-import { session, type Terminal } from './session.js';
+import { type Session, session, type Terminal } from './session.js';
 
-export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal): Promise<Outcome> {
+/** `report`: also write the HTML report there (checked writable by the CLI before the run). */
+export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal, report: string | null = null): Promise<Outcome> {
   const s = session(term, o.format === 'text' || o.mode === 'inline');
   try {
     const progress = progressWanted(o, term) ? new ProgressSink(s.err) : null;
     const given = countGiven(sources, progress);
-    const sinks = [new BadLinesSink(s.err), progress, outputSink(o, s, true)].filter((x): x is Sink => x !== null);
+    const bars = report === null ? null : new SpanCollector();
+    const sinks = [new BadLinesSink(s.err), progress, outputSink(o, s, true), bars].filter((x): x is Sink => x !== null);
     const { summary, ...run } = await runMode({
       items: readJobs(sources, process.stdin, s.ctl.signal),
       options: o,
@@ -36,7 +40,8 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     await s.out.drain();
     if (summary && stop !== 'EPIPE' && !s.out.error) new ReportSink(s, o, term).onEnd(summary, stop);
     await s.out.drain();
-    return s.finish({ failed: summary?.failed ?? 0, stop });
+    const reported = summary && bars && report !== null ? await writeRunReport(report, o, bars.applyTo(summary), stop, s) : true;
+    return s.finish({ failed: summary?.failed ?? 0, stop, writeFailed: !reported });
   } finally {
     s.unhook();
   }
@@ -65,4 +70,10 @@ function countGiven(sources: Source[], progress: ProgressSink | null): () => num
 async function countNotStarted(summary: RunSummary, sources: Source[], known: number | null): Promise<void> {
   const given = known ?? (await countJobs(sources, 64 * 1024 * 1024).catch(() => null));
   if (given !== null) summary.notStarted = { count: Math.max(0, given - summary.total), more: false };
+}
+
+/** The HTML report, its renderer loaded only when asked for (most runs want none). */
+async function writeRunReport(path: string, o: RunOptions, summary: RunSummary, stop: StopReason | null, s: Session): Promise<boolean> {
+  const { runReport, writeReport } = await import('./html-report.js');
+  return writeReport(path, runReport(o, summary, stop), s.err);
 }

@@ -1,8 +1,9 @@
 // `fetchall report RECORDS… [--html FILE]`: saved ndjson records → summary and timeline per mode,
 // the comparison when there are several, and the HTML report.
 
-import { statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { CLEAN, type Outcome } from '../exit.js';
 import type { RunSummary } from '../measure/stats.js';
 import { compareTable, verdicts } from '../render/compare.js';
 import { escapeControls } from '../render/escape.js';
@@ -11,8 +12,9 @@ import { summaryKnownText } from '../render/known.js';
 import { type Paint, plain } from '../render/paint.js';
 import { timeline } from '../render/timeline.js';
 import { describeStream, Out, reason, writeFailure } from '../render/write.js';
-import { type RecordSource, readRecords } from '../report/records.js';
+import { type ReadResult, type RecordSource, readRecords } from '../report/records.js';
 import { summarizeRecords, UNKNOWN_FROM_RECORDS } from '../report/summarize.js';
+import { writeHtml } from './html-report.js';
 
 /** What the command needs of the terminal (the CLI's Terminal has all of it). */
 export interface ReportTerminal {
@@ -31,9 +33,6 @@ export interface ReportOptions {
   /** Print the terminal timeline (default on). */
   timeline?: boolean;
 }
-
-/** The statuses: records read cleanly, some lines skipped, unusable arguments or no records, a failed write. */
-export const REPORT_EXIT = { ok: 0, skipped: 1, usage: 2, write: 74 } as const;
 
 /** Arguments → sources; a missing or unreadable file is one line now, before anything is read. */
 export function recordSources(files: string[], stdinIsTTY: boolean): RecordSource[] | string {
@@ -99,31 +98,24 @@ export function recordsReport(files: string[], summaries: RunSummary[], notes: s
   };
 }
 
-/** Exit status for the run: see REPORT_EXIT. */
+/**
+ * How it ended (exit.ts decides the status): 0 records read cleanly; 1 some lines were skipped
+ * (as a bad input line fails a fetch); 2 unusable arguments or no records; 74 a failed write.
+ */
 export async function reportCommand(
   files: string[],
   o: ReportOptions,
   term: ReportTerminal,
   stdin: Readable = process.stdin,
-): Promise<number> {
+): Promise<Outcome> {
   const out = new Out(term.stdout, false, 'stdout');
   const err = new Out(term.stderr, true, 'stderr');
-  const sources = recordSources(files, term.stdinIsTTY ?? Boolean((stdin as { isTTY?: boolean }).isTTY));
-  if (typeof sources === 'string') {
-    err.line(`fetchall: ${sources}`);
-    return REPORT_EXIT.usage;
-  }
-  let read: Awaited<ReturnType<typeof readRecords>>;
-  try {
-    read = await readRecords(sources, stdin, (line) => err.line(line));
-  } catch (e) {
-    err.line(`fetchall: cannot read the records: ${reason(e as NodeJS.ErrnoException)}`);
-    return REPORT_EXIT.usage;
-  }
+  const read = await readAll(files, term, stdin, err);
+  if (read === null) return { ...CLEAN, usage: true, writeFailed: Boolean(err.error) };
   const summaries = read.merger.modes().map(({ mode, records }) => summarizeRecords(mode, records));
   if (summaries.length === 0) {
     err.line('fetchall: nothing to report: no records in the input');
-    return REPORT_EXIT.usage;
+    return { ...CLEAN, usage: true, writeFailed: Boolean(err.error) };
   }
   const notes = mergeNotes(read.merger.duplicates, read.bad);
   for (const n of notes) err.line(`fetchall: ${n}`);
@@ -132,8 +124,23 @@ export async function reportCommand(
   const wrote = o.html === null ? true : writeHtml(o.html, htmlReport(recordsReport(files, summaries, notes)), err);
   await out.drain();
   if (out.error) err.line(writeFailure(describeStream('stdout', term.stdout), out.error));
-  if (!wrote || out.error || err.error) return REPORT_EXIT.write;
-  return read.bad > 0 ? REPORT_EXIT.skipped : REPORT_EXIT.ok;
+  const stop = out.closed && !out.error ? 'EPIPE' : null;
+  return { ...CLEAN, failed: read.bad, stop, writeFailed: !wrote || Boolean(out.error || err.error) };
+}
+
+/** Every record of the sources, or null after one line on stderr when they cannot be read. */
+async function readAll(files: string[], term: ReportTerminal, stdin: Readable, err: Out): Promise<ReadResult | null> {
+  const sources = recordSources(files, term.stdinIsTTY ?? Boolean((stdin as { isTTY?: boolean }).isTTY));
+  if (typeof sources === 'string') {
+    err.line(`fetchall: ${sources}`);
+    return null;
+  }
+  try {
+    return await readRecords(sources, stdin, (line) => err.line(line));
+  } catch (e) {
+    err.line(`fetchall: cannot read the records: ${reason(e as NodeJS.ErrnoException)}`);
+    return null;
+  }
 }
 
 /** What merging did, in words: duplicates dropped per mode, bad lines skipped. */
@@ -144,16 +151,4 @@ export function mergeNotes(duplicates: Map<string, number>, bad: number): string
   );
   if (bad > 0) notes.push(`${bad} bad line${bad === 1 ? '' : 's'} skipped`);
   return notes;
-}
-
-/** The report to `path`; false after one line on stderr when it cannot be written. */
-export function writeHtml(path: string, html: string, err: Out): boolean {
-  try {
-    writeFileSync(path, html);
-  } catch (e) {
-    err.line(`fetchall: cannot write the report '${escapeControls(path)}': ${reason(e as NodeJS.ErrnoException)}`);
-    return false;
-  }
-  err.line(`fetchall: wrote the report to ${escapeControls(path)} (open it in a browser)`);
-  return true;
 }

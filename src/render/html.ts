@@ -15,7 +15,8 @@ export interface ReportParams {
   modes: readonly string[];
   /** -c; null when unknown (records do not carry it). */
   concurrency: number | null;
-  perHost: number | null;
+  /** --per-host; 'no limit' when a live run had none; null when unknown. */
+  perHost: number | 'no limit' | null;
   timeoutMs: number | null;
   retries: number | null;
   /** process.version of the run, e.g. 'v20.18.1'. */

@@ -3,6 +3,7 @@
 import type { Mode } from '../core/types.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { ModeRuns } from '../render/compare.js';
+import type { SpanCollector } from './spans.js';
 import type { Sink } from './types.js';
 
 export class Collector {
@@ -12,13 +13,16 @@ export class Collector {
     this.modes = modes.map((mode) => ({ mode, runs: [] }));
   }
 
-  /** The sink for one run of `mode`: keeps its summary (a stopped run's too: the table shows it as partial). */
-  sinkFor(mode: Mode): Sink {
+  /**
+   * The sink for one run of `mode`: keeps its summary (a stopped run's too: the table shows it as
+   * partial). With `bars` (the HTML report wants them), the summary keeps every URL's bar.
+   */
+  sinkFor(mode: Mode, bars: SpanCollector | null = null): Sink {
     const entry = this.modes.find((m) => m.mode === mode)!;
     return {
-      onEvent() {},
+      onEvent: (e) => bars?.onEvent(e),
       onEnd: (summary: RunSummary) => {
-        entry.runs.push(summary);
+        entry.runs.push(bars ? bars.applyTo(summary) : summary);
       },
     };
   }

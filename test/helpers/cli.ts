@@ -25,11 +25,15 @@ export interface Running {
   done: Promise<CliResult>;
 }
 
-export function start(args: string[], opts: { input?: string; env?: Record<string, string>; stdin?: 'pipe' | 'ignore' } = {}): Running {
+export function start(
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; stdin?: 'pipe' | 'ignore'; cwd?: string } = {},
+): Running {
   const tag = `fetchall-test-${randomUUID()}`;
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, CI: 'true', FETCHALL_TEST_TAG: tag, ...opts.env } as NodeJS.ProcessEnv,
     stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
+    cwd: opts.cwd,
   });
   let out = '';
   let err = '';
@@ -78,7 +82,7 @@ export function start(args: string[], opts: { input?: string; env?: Record<strin
 }
 
 /** Run to completion. */
-export function run(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function run(args: string[], opts: { input?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
   return start(args, { ...opts, stdin: opts.input === undefined ? 'ignore' : 'pipe' }).done;
 }
 
