@@ -25,6 +25,8 @@ import {
   parseModes,
   parseSize,
   type RunOptions,
+  SORT_ORDERS,
+  type SortOrder,
 } from './options.js';
 import { escapeControls } from './render/escape.js';
 import { type Paint, plain } from './render/paint.js';
@@ -69,9 +71,27 @@ interface RawOptions {
   maxSize: number;
   outputDir?: string;
   format: Format;
+  /** --no-header: false when given (its own name: `header` is -H's). */
+  headerRow?: boolean;
+  sort: SortOrder;
   quiet?: boolean;
   timeline: boolean;
   color: boolean;
+}
+
+/** An option stored under a name of our choosing: --no-header would otherwise share -H's `header`. */
+class NamedOption extends Option {
+  constructor(
+    flags: string,
+    description: string,
+    private readonly attribute: string,
+  ) {
+    super(flags, description);
+  }
+
+  override attributeName(): string {
+    return this.attribute;
+  }
 }
 
 /** The options `fetchall` and `fetchall compare` share. */
@@ -145,6 +165,15 @@ function addOutputOptions(cmd: Command): Command {
   return cmd
     .option('-o, --output-dir <dir>', 'save each body in DIR under a safe name derived from its URL')
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))
+    .addOption(new NamedOption('--no-header', 'csv/tsv: no header row', 'headerRow'))
+    .addOption(
+      new Option(
+        '--sort <order>',
+        'records in completion order, or in input order (index: a slow URL holds back up to 10,000 records; text lines stay live)',
+      )
+        .choices(SORT_ORDERS)
+        .default('completion'),
+    )
     .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr')
     .option('--no-timeline', 'text: skip the timeline chart')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)');
@@ -195,6 +224,8 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     maxSize: raw.maxSize,
     outputDir: raw.outputDir ?? null,
     format: raw.format,
+    header: raw.headerRow !== false,
+    sort: raw.sort ?? 'completion',
     quiet: Boolean(raw.quiet),
     timeline: raw.timeline,
     color: raw.color,
