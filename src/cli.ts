@@ -167,10 +167,7 @@ function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))
     .addOption(new NamedOption('--no-header', 'csv/tsv: no header row', 'headerRow'))
     .addOption(
-      new Option(
-        '--sort <order>',
-        'records in completion order, or in input order (index: a slow URL holds back up to 10,000 records; text lines stay live)',
-      )
+      new Option('--sort <order>', 'records as they finish, or in input order (index: a bounded window); text lines stay live')
         .choices(SORT_ORDERS)
         .default('completion'),
     )
