@@ -28,6 +28,8 @@ import {
   parseSize,
   type RunOptions,
   SERVE_PORT,
+  SORT_ORDERS,
+  type SortOrder,
 } from './options.js';
 import { escapeControls } from './render/escape.js';
 import { type Paint, plain } from './render/paint.js';
@@ -72,10 +74,28 @@ interface RawOptions {
   maxSize: number;
   outputDir?: string;
   format: Format;
+  /** --no-header: false when given (its own name: `header` is -H's). */
+  headerRow?: boolean;
+  sort: SortOrder;
   quiet?: boolean;
   timeline: boolean;
   color: boolean;
   report?: string;
+}
+
+/** An option stored under a name of our choosing: --no-header would otherwise share -H's `header`. */
+class NamedOption extends Option {
+  constructor(
+    flags: string,
+    description: string,
+    private readonly attribute: string,
+  ) {
+    super(flags, description);
+  }
+
+  override attributeName(): string {
+    return this.attribute;
+  }
 }
 
 /** The options `fetchall` and `fetchall compare` share. */
@@ -149,6 +169,12 @@ function addOutputOptions(cmd: Command): Command {
   return cmd
     .option('-o, --output-dir <dir>', 'save each body in DIR under a safe name derived from its URL')
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))
+    .addOption(new NamedOption('--no-header', 'csv/tsv: no header row', 'headerRow'))
+    .addOption(
+      new Option('--sort <order>', 'records as they finish, or in input order (index: a bounded window); text lines stay live')
+        .choices(SORT_ORDERS)
+        .default('completion'),
+    )
     .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr')
     .option('--no-timeline', 'text: skip the timeline chart')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
@@ -208,6 +234,8 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     maxSize: raw.maxSize,
     outputDir: raw.outputDir ?? null,
     format: raw.format,
+    header: raw.headerRow !== false,
+    sort: raw.sort ?? 'completion',
     quiet: Boolean(raw.quiet),
     timeline: raw.timeline,
     color: raw.color,

@@ -22,10 +22,17 @@ export interface RunOptions {
   maxSize: number;
   outputDir: string | null;
   format: Format;
+  /** csv/tsv: write the header row (--no-header: not). */
+  header: boolean;
+  /** Records in completion order, or in input order (--sort index; records only, text lines stay live). */
+  sort: SortOrder;
   quiet: boolean;
   timeline: boolean;
   color: boolean;
 }
+
+export const SORT_ORDERS = ['completion', 'index'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
 
 /** The defaults of the run options, shared by the flags and the demo. */
 export const DEFAULTS = {

@@ -197,6 +197,12 @@ describe('formats', () => {
       'worker',
       'error',
       'file',
+      'start_ms',
+      'end_ms',
+      'final_url',
+      'redirects',
+      'ttfb_ms',
+      'content_type',
     ]);
     expect(rec).toMatchObject({
       index: 0,
@@ -216,7 +222,9 @@ describe('formats', () => {
     const { server } = ctx;
     const r = await run(['-f', 'csv', `${server.url}/delay/1?x=a,b`]);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toBe('index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file');
+    expect(lines[0]).toBe(
+      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type',
+    );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`"${server.url}/delay/1?x=a,b"`);
     expect(r.stderr).toMatch(/async: 1 URL in/);

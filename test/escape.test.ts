@@ -57,6 +57,10 @@ describe('renderers', () => {
     worker: null,
     error: { code: 'BAD_REDIRECT', message: 'unusable Location: "http://[\u009b\u001b]"' },
     file: null,
+    finalUrl: null,
+    redirects: 0,
+    ttfbMs: null,
+    contentType: 'text/html\u001b[2J',
   };
 
   it('text fail line escapes the URL and the error message', () => {
@@ -67,19 +71,22 @@ describe('renderers', () => {
   });
 
   it('csv and tsv cells escape controls (csv keeps its quoted LF and tab)', () => {
-    const c = csv({ ...record, error: { code: 'X', message: 'a,b\r\nc' } });
+    const c = csv({ ...record, error: { code: 'X', message: 'a,b\r\nc' } }, record.start);
     expect(c).not.toMatch(RAW_CONTROL);
     expect(c.split(',')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
     // LF stays, quoted (RFC 4180); CR, which would overwrite the line on a terminal, does not.
     expect(c).toContain('"X: a,b\\x0d\nc"');
-    const t = tsv({ ...record, error: { code: 'X', message: 'a\tb\\c\u009b' } });
+    const t = tsv({ ...record, error: { code: 'X', message: 'a\tb\\c\u009b' } }, record.start);
     expect(t).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/);
     expect(t.split('\t')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
     expect(t.split('\t')[11]).toBe('X: a\\tb\\\\c\\x9b');
+    // A header value is text from the network too: content_type goes through the same escape.
+    expect(c.split(',').at(-1)).toBe('text/html\\x1b[2J');
+    expect(t.split('\t').at(-1)).toBe('text/html\\x1b[2J');
   });
 
   it('ndjson escapes C1 controls and keeps the exact value', () => {
-    const line = ndjson(record);
+    const line = ndjson(record, record.start);
     expect(line).not.toMatch(RAW_CONTROL);
     const back = JSON.parse(line);
     expect(back.url).toBe(hostile);

@@ -160,6 +160,10 @@ describe('SpanCollector', () => {
     worker: null,
     error: null,
     file: null,
+    finalUrl: null,
+    redirects: 0,
+    ttfbMs: null,
+    contentType: null,
     ...over,
   });
 

@@ -11,7 +11,7 @@ import type { UrlRecord } from '../src/core/types.js';
 import { EXIT, getExitCode } from '../src/exit.js';
 import { summaryKnownText } from '../src/render/known.js';
 import { plain } from '../src/render/paint.js';
-import { ndjson } from '../src/render/records.js';
+import { ndjson as ndjsonAt } from '../src/render/records.js';
 import { parseRecord, readRecords, type SavedRecord } from '../src/report/records.js';
 import { peakInFlight, summarizeRecords, UNKNOWN_FROM_RECORDS } from '../src/report/summarize.js';
 import { run } from './helpers/cli.js';
@@ -36,9 +36,15 @@ function rec(index: number, startMs: number, ms: number, over: Partial<UrlRecord
     worker: null,
     error: null,
     file: null,
+    finalUrl: null,
+    redirects: 0,
+    ttfbMs: null,
+    contentType: null,
     ...over,
   };
 }
+
+const ndjson = (r: UrlRecord) => ndjsonAt(r, T0);
 
 function file(name: string, lines: string[]): string {
   const path = join(dir, name);

@@ -83,6 +83,10 @@ describe('the summary', () => {
       worker: null,
       error: null,
       file: null,
+      finalUrl: 'http://127.0.0.1/',
+      redirects: 0,
+      ttfbMs: 1,
+      contentType: null,
     });
     return summaryText(meter.finish({ startupMs: 0, threads: 1, helpers: 0, interrupted: null, notStarted: null, blockedMs: 0 }), plain);
   };

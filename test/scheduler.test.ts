@@ -317,9 +317,16 @@ describe('the record', () => {
     const [u] = many(1);
     const engine = new FakeEngine({
       [u!]: [
-        { status: 503, ms: 20, worker: 1 },
+        { status: 503, ms: 20, worker: 1, reached: { finalUrl: 'http://a.test/503', redirects: 1, ttfbMs: 5, contentType: 'text/html' } },
         { code: 'ECONNREFUSED', starts: false },
-        { status: 200, ms: 30, worker: 7, bytes: 123, file: '/tmp/p0' },
+        {
+          status: 200,
+          ms: 30,
+          worker: 7,
+          bytes: 123,
+          file: '/tmp/p0',
+          reached: { finalUrl: 'http://a.test/ok', redirects: 2, ttfbMs: 12.5, contentType: 'application/json' },
+        },
       ],
     });
     const { byIndex, summary } = await run(engine, jobs([u!]), { retries: 3 });
@@ -340,6 +347,11 @@ describe('the record', () => {
       worker: 7,
       error: null,
       file: '/tmp/p0',
+      // Where the last attempt went and what answered it: its time to first byte is its own.
+      finalUrl: 'http://a.test/ok',
+      redirects: 2,
+      ttfbMs: 12.5,
+      contentType: 'application/json',
     });
     // The waits count: longer than the two attempts alone.
     expect(r.ms).toBeGreaterThan(20 + 30 + 50);
@@ -383,6 +395,11 @@ describe('the record', () => {
       worker: null,
       file: null,
       error: { code: 'BAD_INPUT', message: "list.txt:2: unsupported scheme 'ftp:'" },
+      // Nothing was requested: no final URL, no hops, no response.
+      finalUrl: null,
+      redirects: 0,
+      ttfbMs: null,
+      contentType: null,
     });
     expect(bad.end).toBe(bad.start);
     expect(events.filter((e) => e.kind === 'fail')).toHaveLength(1);

@@ -52,6 +52,10 @@ function record(index: number, over: Partial<UrlRecord> = {}): UrlRecord {
     worker: null,
     error: null,
     file: null,
+    finalUrl: null,
+    redirects: 0,
+    ttfbMs: null,
+    contentType: null,
     ...over,
   };
 }
@@ -102,12 +106,14 @@ describe('records sink', () => {
   it('writes the header when the run starts, then one row per finished URL, never one per start', () => {
     const io = outputs();
     const sink = new RecordsSink(io.out, 'csv', true);
-    sink.onStart();
+    sink.onStart(T0);
     sink.onEvent(start(0));
     sink.onEvent({ kind: 'done', record: record(0) });
     sink.onEvent(bad('list.txt:2: not a URL'));
     const lines = io.stdout().trimEnd().split('\n');
-    expect(lines[0]).toBe('index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file');
+    expect(lines[0]).toBe(
+      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type',
+    );
     expect(lines).toHaveLength(3);
     expect(lines[2]).toMatch(/^9,.*BAD_INPUT/);
     expect(io.stderr()).toBe('');
@@ -116,7 +122,7 @@ describe('records sink', () => {
   it('writes no header for ndjson, or when told not to (compare after its first run)', () => {
     for (const sink of [(o: Out) => new RecordsSink(o, 'ndjson', true), (o: Out) => new RecordsSink(o, 'tsv', false)]) {
       const io = outputs();
-      sink(io.out).onStart();
+      sink(io.out).onStart(T0);
       expect(io.stdout()).toBe('');
     }
   });

@@ -103,6 +103,8 @@ function demoOptions(opts: DemoOptions, term: Terminal): RunOptions {
     userAgent: opts.userAgent,
     outputDir: null,
     format: 'text',
+    header: true,
+    sort: 'completion',
     quiet: false,
     timeline: true,
     color: term.paint.enabled,

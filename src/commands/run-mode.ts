@@ -91,7 +91,7 @@ async function startEngine(engine: Engine, r: ModeRun): Promise<EngineInfo | nul
 
 /** What shows the run as it goes on stdout: records for a machine format, else text lines (none with -q). */
 export function outputSink(o: RunOptions, s: Session, header: boolean): Sink | null {
-  if (o.format !== 'text') return new RecordsSink(s.out, o.format, header);
+  if (o.format !== 'text') return new RecordsSink(s.out, o.format, header && o.header, o.sort === 'index');
   return o.quiet ? null : new LinesSink(s.out, s.paint);
 }
 

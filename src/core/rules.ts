@@ -96,7 +96,33 @@ export function withoutCredentials(u: URL): string {
 
 /** The outcome of an attempt that got no response: cancelled, timed out by a watchdog, a lost worker. */
 export function noResponse(start: number, error: FetchError, worker: number | null = null): AttemptResult {
-  return { status: null, bytes: 0, start, end: now(), worker, error, file: null, retryAfterMs: null };
+  return { ...NO_RESPONSE, start, end: now(), worker, error };
+}
+
+/** What an attempt reports before (or without) any response: no status, no body, nothing requested. */
+export const NO_RESPONSE = {
+  status: null,
+  bytes: 0,
+  file: null,
+  retryAfterMs: null,
+  finalUrl: null,
+  redirects: 0,
+  ttfbMs: null,
+  contentType: null,
+} as const satisfies Partial<AttemptResult>;
+
+/**
+ * A URL as a record's `final_url` shows it, the same in every mode: as requested on the wire,
+ * WHATWG-normalised, without its fragment (never sent) or its credentials (sent as a header, and
+ * a record is often shared). `u` is the hop's parsed URL; a plain one costs nothing more.
+ */
+export function requestedUrl(u: URL): string {
+  if (!u.username && !u.password && !u.href.includes('#')) return u.href;
+  const bare = new URL(u.href);
+  bare.hash = '';
+  bare.username = '';
+  bare.password = '';
+  return bare.href;
 }
 
 /**

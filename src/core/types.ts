@@ -45,6 +45,14 @@ export interface AttemptResult {
   file: string | null;
   /** ms to wait before a retry, from a Retry-After header. */
   retryAfterMs: number | null;
+  /** The last URL requested, as sent (core/rules.ts requestedUrl); null when no request went out. */
+  finalUrl: string | null;
+  /** Redirect hops followed. */
+  redirects: number;
+  /** ms from this attempt's start to the head of the last response received; null when none came. */
+  ttfbMs: number | null;
+  /** That response's Content-Type (the first, if repeated); null when none. */
+  contentType: string | null;
 }
 
 /** The record of one URL after all attempts: the ndjson/csv row. */
@@ -63,6 +71,11 @@ export interface UrlRecord {
   worker: number | null;
   error: FetchError | null;
   file: string | null;
+  /** From the last attempt (see AttemptResult); finalUrl is null only for a bad input line. */
+  finalUrl: string | null;
+  redirects: number;
+  ttfbMs: number | null;
+  contentType: string | null;
 }
 
 export type RunEvent =

@@ -21,6 +21,7 @@ import {
   parseRetryAfter,
   redirectKey,
   redirectStep,
+  requestedUrl,
   requestHeaders,
   statusError,
 } from '../core/rules.js';
@@ -160,6 +161,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   private ended = false;
   /** This hop's response head is in: a failure from here on keeps the status and bytes. */
   private headIn = false;
+  /** The last hop requested, its URL made into final_url only at the end (it costs a parse with a fragment). */
+  private lastHop: URL | null = null;
+  private redirects = 0;
+  /** When the last response's head came (the shared clock), and its Content-Type. */
+  private headAt: number | null = null;
+  private contentType: string | null = null;
 
   constructor(
     private readonly engine: AsyncEngine,
@@ -189,6 +196,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // guards (straight from fetch()), where a throw would end the whole run.
     try {
       const headers = hopHeaders(this.engine.headers, this.first, u, this.left);
+      this.lastHop = u;
       this.engine.dispatch({ origin: u.origin, path: wirePath(u), method: method as Dispatcher.HttpMethod, headers }, this);
     } catch (err) {
       this.fail(mapError(err));
@@ -216,6 +224,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR')));
     this.status = statusCode;
     this.headIn = true;
+    this.headAt = now();
+    this.contentType = firstValue(headers['content-type']) ?? null;
     const opts = this.engine.opts;
     if (statusCode >= 300 && statusCode < 400 && opts.maxRedirects > 0) {
       this.visited ??= new Set([redirectKey(this.job.url)]);
@@ -261,6 +271,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.following) {
       this.following = false;
       this.controller = null;
+      this.redirects++;
       this.hop(this.url, this.method);
       return;
     }
@@ -316,6 +327,10 @@ class Exchange implements Dispatcher.DispatchHandler {
       error,
       file,
       retryAfterMs: this.retryAfterMs,
+      finalUrl: this.lastHop && requestedUrl(this.lastHop),
+      redirects: this.redirects,
+      ttfbMs: this.headAt === null ? null : this.headAt - this.start,
+      contentType: this.contentType,
     });
   }
 }

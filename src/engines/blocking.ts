@@ -8,6 +8,7 @@ import {
   parseRetryAfter,
   redirectKey,
   redirectStep,
+  requestedUrl,
   requestHeaders,
   statusError,
   withoutCredentials,
@@ -35,6 +36,10 @@ export function syncFetch(
   let file: string | null = null;
   let retryAfterMs: number | null = null;
   let error: FetchError | null = null;
+  let lastHop: URL | null = null;
+  let redirects = 0;
+  let headAt: number | null = null;
+  let contentType: string | null = null;
   const headers = requestHeaders(opts);
   try {
     // Send what async sends: the WHATWG-normalised URL (percent-encoded, dot segments resolved,
@@ -50,16 +55,24 @@ export function syncFetch(
       left ||= hop.origin !== first.origin;
       // URL credentials go as hopHeaders decides, never through sync-request (it would send them
       // to any origin, and throws on userinfo that is not valid percent-encoding).
+      lastHop = hop;
       const res = syncHop(request, method, withoutCredentials(hop), hopHeaders(headers, first, hop, left), until, tmp);
+      const back = now();
       const body = res.body;
       // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
       if (res.status < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });
       status = res.status;
+      // The helper's clock is not ours: it says how long ago the head came, counted back from the
+      // reply's arrival here. Late by the reply's trip back through the relay (well under 1 ms on
+      // an idle machine), as async's time is late by its event loop's turn.
+      headAt = back - Math.max(0, Math.min(body.sinceHeadMs ?? 0, back - start));
+      contentType = firstValue(res.headers['content-type']) ?? null;
       const step = redirectStep(status, firstValue(res.headers.location), url, method, visited, opts.maxRedirects);
       if (step.kind === 'follow' && !body.error) {
         if (tmp) discardSync(tmp);
         url = step.url;
         method = step.method;
+        redirects++;
         continue;
       }
       if (step.kind === 'fail') {
@@ -77,7 +90,21 @@ export function syncFetch(
   } finally {
     if (tmp && file === null) discardSync(tmp);
   }
-  return { status, bytes, start, end: now(), worker, error, file, retryAfterMs };
+  const ttfbMs = headAt === null ? null : headAt - start;
+  return {
+    status,
+    bytes,
+    start,
+    end: now(),
+    worker,
+    error,
+    file,
+    retryAfterMs,
+    finalUrl: lastHop && requestedUrl(lastHop),
+    redirects,
+    ttfbMs,
+    contentType,
+  };
 }
 
 /** A hop that threw: its helper gone, a deadline, or the client's own error. */

@@ -18,11 +18,22 @@ export const FIELDS = [
   'worker',
   'error',
   'file',
+  // Appended, so a reader of the fields above (by position in csv/tsv) keeps working.
+  'start_ms',
+  'end_ms',
+  'final_url',
+  'redirects',
+  'ttfb_ms',
+  'content_type',
 ] as const;
 
+/** Durations (ms, ttfb_ms) to 0.1 ms. */
 const ms = (n: number) => Math.round(n * 10) / 10;
+/** Offsets from the run's start (start_ms, end_ms) to 0.001 ms, so end_ms - start_ms matches ms to its 0.1. */
+const offset = (t: number, origin: number) => Math.round((t - origin) * 1000) / 1000;
 
-export function ndjson(r: UrlRecord): string {
+/** `origin`: the run's start (Sink.onStart), which start_ms and end_ms count from. */
+export function ndjson(r: UrlRecord, origin: number): string {
   return jsonText({
     index: r.index,
     url: r.url,
@@ -37,10 +48,16 @@ export function ndjson(r: UrlRecord): string {
     worker: r.worker,
     error: r.error,
     file: r.file,
+    start_ms: offset(r.start, origin),
+    end_ms: offset(r.end, origin),
+    final_url: r.finalUrl,
+    redirects: r.redirects,
+    ttfb_ms: r.ttfbMs === null ? null : ms(r.ttfbMs),
+    content_type: r.contentType,
   });
 }
 
-function cells(r: UrlRecord): string[] {
+function cells(r: UrlRecord, origin: number): string[] {
   return [
     String(r.index),
     r.url,
@@ -55,6 +72,12 @@ function cells(r: UrlRecord): string[] {
     r.worker === null ? '' : String(r.worker),
     r.error ? `${r.error.code}: ${r.error.message}` : '',
     r.file ?? '',
+    String(offset(r.start, origin)),
+    String(offset(r.end, origin)),
+    r.finalUrl ?? '',
+    String(r.redirects),
+    r.ttfbMs === null ? '' : String(ms(r.ttfbMs)),
+    r.contentType ?? '',
   ];
 }
 
@@ -78,5 +101,5 @@ function tsvCell(s: string): string {
 
 export const csvHeader = FIELDS.join(',');
 export const tsvHeader = FIELDS.join('\t');
-export const csv = (r: UrlRecord) => cells(r).map(csvCell).join(',');
-export const tsv = (r: UrlRecord) => cells(r).map(tsvCell).join('\t');
+export const csv = (r: UrlRecord, origin: number) => cells(r, origin).map(csvCell).join(',');
+export const tsv = (r: UrlRecord, origin: number) => cells(r, origin).map(tsvCell).join('\t');

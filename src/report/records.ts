@@ -20,6 +20,11 @@ export interface SavedRecord {
   worker: number | null;
   error: { code: string; message: string } | null;
   file: string | null;
+  /** Fields added later (start_ms … content_type): null when a record predates them or has none. */
+  finalUrl: string | null;
+  redirects: number | null;
+  ttfbMs: number | null;
+  contentType: string | null;
 }
 
 export type RecordSource = { kind: 'file'; path: string } | { kind: 'stdin' };
@@ -52,6 +57,16 @@ function badField(r: Row): string | null {
     if (!(name in r)) return `no '${name}' field`;
     if (!ok(r[name])) return `bad '${name}' field`;
   }
+  // Later fields: a record from an older fetchall has none of them, and that is fine.
+  const later: [string, (v: unknown) => boolean][] = [
+    ['start_ms', (v) => typeof v === 'number' && Number.isFinite(v)],
+    ['end_ms', (v) => typeof v === 'number' && Number.isFinite(v)],
+    ['final_url', (v) => orNull(v, (s) => typeof s === 'string')],
+    ['redirects', (v) => orNull(v, isInt)],
+    ['ttfb_ms', (v) => orNull(v, isNum)],
+    ['content_type', (v) => orNull(v, (s) => typeof s === 'string')],
+  ];
+  for (const [name, ok] of later) if (name in r && !ok(r[name])) return `bad '${name}' field`;
   return null;
 }
 
@@ -85,6 +100,10 @@ export function parseRecord(text: string): SavedRecord | string {
     worker: row.worker as number | null,
     error: error ? { code: error.code, message: typeof error.message === 'string' ? error.message : '' } : null,
     file: typeof row.file === 'string' ? row.file : null,
+    finalUrl: (row.final_url as string | null | undefined) ?? null,
+    redirects: (row.redirects as number | null | undefined) ?? null,
+    ttfbMs: (row.ttfb_ms as number | null | undefined) ?? null,
+    contentType: (row.content_type as string | null | undefined) ?? null,
   };
 }
 

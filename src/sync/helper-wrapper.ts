@@ -8,6 +8,7 @@ import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeader
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import { fetchError, sizeError, writeError } from '../core/errors.js';
 import { bodyError, declaredTooLarge, limitedBytes } from '../core/rules.js';
@@ -40,6 +41,8 @@ type Callback = (res: IncomingMessage) => void;
  * deadline) still reports its status and the bytes that came, as undici does.
  */
 function consume(req: ClientRequest, res: IncomingMessage, save: string | null, deadline: number, callback: Callback): void {
+  // The head is in now: this callback is node:http's response event.
+  const headAt = performance.now();
   let bytes = 0;
   let error: FetchError | null = null;
   let out: WriteStream | null = null;
@@ -50,7 +53,7 @@ function consume(req: ClientRequest, res: IncomingMessage, save: string | null, 
     clearTimeout(timer);
     res.removeAllListeners('data');
     if (error) res.destroy();
-    const report: BodyReport = { bytes, saved: out !== null && error === null, error };
+    const report: BodyReport = { bytes, saved: out !== null && error === null, error, sinceHeadMs: performance.now() - headAt };
     const empty = new PassThrough();
     empty.end();
     const headers = { ...res.headers, [PRIVATE.body]: JSON.stringify(report) };

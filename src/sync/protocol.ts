@@ -53,4 +53,9 @@ export interface BodyReport {
   /** The body went to the `save` file, complete and closed. */
   saved: boolean;
   error: { code: string; message: string } | null;
+  /**
+   * ms from the response head's arrival here to this report: the helper and its client run on
+   * different clocks, so the client dates the head by counting back from when the reply reached it.
+   */
+  sinceHeadMs?: number;
 }

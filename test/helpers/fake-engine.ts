@@ -17,6 +17,8 @@ export interface Step {
   worker?: number;
   bytes?: number;
   file?: string;
+  /** What the attempt says it reached (AttemptResult's finalUrl … contentType); null/0 if not given. */
+  reached?: Pick<AttemptResult, 'finalUrl' | 'redirects' | 'ttfbMs' | 'contentType'>;
 }
 
 export interface LogEntry {
@@ -106,7 +108,21 @@ function outcome(step: Step, start: number, end: number, worker: number | null):
       : status !== null && status >= 400
         ? { code: 'HTTP_STATUS', message: `HTTP ${status}` }
         : null;
-  return { status, bytes: step.bytes ?? 0, start, end, worker, error, file: step.file ?? null, retryAfterMs: step.retryAfterMs ?? null };
+  return {
+    status,
+    bytes: step.bytes ?? 0,
+    start,
+    end,
+    worker,
+    error,
+    file: step.file ?? null,
+    retryAfterMs: step.retryAfterMs ?? null,
+    finalUrl: null,
+    redirects: 0,
+    ttfbMs: null,
+    contentType: null,
+    ...step.reached,
+  };
 }
 
 /** Wait `ms`, or less if `signal` aborts; true when it did. */
