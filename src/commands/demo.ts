@@ -7,6 +7,7 @@ import type { Outcome } from '../exit.js';
 import type { InputItem } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import { DEFAULTS, type RunOptions } from '../options.js';
+import { fold, plainWords } from '../render/compare.js';
 import { type ServerProcess, spawnServer } from '../server/process.js';
 import { Collector } from '../sinks/collector.js';
 import { printComparison } from '../sinks/report.js';
@@ -55,6 +56,11 @@ export async function demoCommand(opts: DemoOptions, term: Terminal): Promise<Ou
     });
     printComparison(s, o, collector.modes, stop);
     if (stop === null) {
+      // The verdicts again in plain words: what start-up costs is the lesson a learner must not miss.
+      const words = plainWords(collector.modes);
+      if (words.length > 0) s.out.line(`\n${s.paint.bold('In plain words:')}`);
+      for (const text of words) for (const line of fold(text, Math.max(40, s.term.columns - 1))) s.out.line(line);
+
       s.out.line('');
       s.out.line(s.paint.bold("The server's own view of concurrency (its /stats):"));
       for (const line of witness) s.out.line(`  ${line}`);
