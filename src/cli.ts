@@ -304,33 +304,74 @@ export function buildProgram(report: Report): Command {
   return program;
 }
 
+interface RawCompare extends RawOptions {
+  modes: RunOptions['mode'][];
+  runs: number;
+  warmup: number;
+  json?: string;
+  exportMarkdown?: string;
+  exportCsv?: string;
+}
+
+const COMPARE_HELP_AFTER = `
+Each mode runs with the same options; the verdicts judge the fetch alone (first start to last
+finish) and end to end (start-up + fetch + shut-down, what a user waits for).
+
+Example:
+  fetchall compare --modes threads,async -c 8 --runs 5 --warmup 1 urls.txt
+  fetchall compare -q --json - urls.txt | jq '.verdict[].text'
+  fetchall compare --runs 3 --export-markdown cmp.md --export-csv cmp.csv urls.txt`;
+
 function compareProgram(report: Report): Command {
   const compare = new Command('compare')
     .description('fetch the same list in several modes and compare them side by side')
     .argument('[source...]', 'files of URLs, - for stdin, or URLs')
-    .option(
-      '--modes <list>',
-      `comma-separated modes (${MODES.join(', ')})`,
-      arg('--modes', parseModes),
-      parseModes('--modes', 'threads,async'),
+    .addOption(
+      new Option('--modes <list>', `comma-separated modes (${MODES.join(', ')})`)
+        .argParser(arg('--modes', parseModes))
+        .default(parseModes('--modes', 'threads,async'), 'threads,async'),
     )
     .option(
       '--runs <n>',
-      'runs of each mode (with more than one, mean ± σ)',
+      'counted runs of each mode (with more than one, mean ± σ)',
       arg('--runs', (f, v) => parseIntFlag(f, v, 1, 100)),
       1,
     )
-    .option('--json <file>', 'export every figure of every run to FILE');
-  return addRunOptions(compare).action(
-    async (args: string[], raw: RawOptions & { modes: RunOptions['mode'][]; runs: number; json?: string }) => {
-      checkPoolSize(raw.modes, raw.concurrency);
-      const { compareCommand } = await import('./commands/compare.js');
-      const c = { modes: raw.modes, runs: raw.runs, json: raw.json ?? null, report: reportTarget('--report', raw.report) };
-      const o = await toRunOptions(raw);
-      const sources = resolveSources(args, Boolean(process.stdin.isTTY));
-      report(await compareCommand(sources, o, c, terminal(o.color)));
-    },
+    .option(
+      '--warmup <n>',
+      'uncounted runs of each mode first',
+      arg('--warmup', (f, v) => parseIntFlag(f, v, 0, 100)),
+      0,
+    )
+    .option('--json <file>', 'export every figure of every run as JSON; - for stdout')
+    .option('--export-markdown <file>', "the timing table as hyperfine's Markdown; - for stdout")
+    .option('--export-csv <file>', "the timings as hyperfine's CSV (seconds); - for stdout")
+    .addHelpText('after', COMPARE_HELP_AFTER);
+  addRunOptions(compare);
+  // compare runs every mode of --modes: fetch's -m would be ignored, so it is not offered.
+  const options = compare.options as Option[];
+  options.splice(
+    options.findIndex((x) => x.long === '--mode'),
+    1,
   );
+  const quiet = options.find((x) => x.long === '--quiet');
+  if (quiet) quiet.description = 'text: the table and verdicts only; machine formats: records only';
+  return compare.action(async (args: string[], raw: RawCompare) => {
+    checkPoolSize(raw.modes, raw.concurrency);
+    const { compareCommand } = await import('./commands/compare.js');
+    const o = await toRunOptions(raw);
+    const sources = resolveSources(args, Boolean(process.stdin.isTTY));
+    const c = {
+      modes: raw.modes,
+      runs: raw.runs,
+      warmup: raw.warmup,
+      json: raw.json ?? null,
+      exportMarkdown: raw.exportMarkdown ?? null,
+      exportCsv: raw.exportCsv ?? null,
+      report: reportTarget('--report', raw.report),
+    };
+    report(await compareCommand(sources, o, c, terminal(o.color)));
+  });
 }
 
 function serveProgram(): Command {

@@ -273,7 +273,8 @@ describe('the generated docs', () => {
       'async threads inline',
       'demo',
       'ndjson',
-      '--modes --mode',
+      // compare runs every mode of --modes: it offers no -m/--mode
+      '--modes',
       '--port',
       'complete -F _fetchall fetchall',
       '',

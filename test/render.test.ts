@@ -110,14 +110,14 @@ describe('compare', () => {
         { mode: 'inline', runs: [slow] },
         { mode: 'async', runs: [fast] },
       ]).map((v) => v.text),
-    ).toEqual(['async ran 10.00 times faster than inline']);
+    ).toEqual(['fetch: async ran 10.00 times faster than inline']);
     const a = [600, 610, 590].map((w) => ({ ...fast, wallMs: w }));
     const t = [1200, 1230, 1170].map((w) => ({ ...fast, mode: 'threads', wallMs: w }));
     const [v] = verdicts([
       { mode: 'threads', runs: t },
       { mode: 'async', runs: a },
     ]);
-    expect(v!.text).toBe('async ran 2.00 ± 0.06 times faster than threads');
+    expect(v!.text).toBe('fetch: async ran 2.00 ± 0.06 times faster than threads');
     // σ by error propagation: r·sqrt((σa/a)² + (σb/b)²)
     expect(v!.sigma).toBeCloseTo(2 * Math.sqrt((30 / 1200) ** 2 + (10 / 600) ** 2), 6);
   });
@@ -129,7 +129,7 @@ describe('compare', () => {
         { mode: 'async', runs: [x] },
         { mode: 'threads', runs: [{ ...x, mode: 'threads' }] },
       ])[0]!.text,
-    ).toBe('async ran as fast as threads');
+    ).toBe('fetch: async ran as fast as threads');
     const zero = { ...x, wallMs: 0 };
     expect(
       verdicts([

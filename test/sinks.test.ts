@@ -220,7 +220,7 @@ describe('collector and comparison', () => {
     const io = outputs();
     printComparison(io, { format: 'text', quiet: false, timeline: true }, c.modes, null);
     expect(io.stdout()).toMatch(/^\nComparison\n/);
-    expect(io.stdout()).toMatch(/async ran 2\.00 times faster than inline\n$/);
+    expect(io.stdout()).toMatch(/\nfetch: async ran 2\.00 times faster than inline\n$/);
     const stopped = outputs();
     printComparison(stopped, { format: 'text', quiet: true, timeline: true }, c.modes, 'SIGINT');
     expect(stopped.stdout() + stopped.stderr()).toBe('');

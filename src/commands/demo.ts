@@ -7,6 +7,7 @@ import type { Outcome } from '../exit.js';
 import type { InputItem } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import { DEFAULTS, type RunOptions, SERVE_PORT } from '../options.js';
+import { fold, plainWords } from '../render/compare.js';
 import { spawnServer } from '../server/process.js';
 import { Collector } from '../sinks/collector.js';
 import { printComparison } from '../sinks/report.js';
@@ -60,7 +61,13 @@ export async function demoCommand(opts: DemoOptions, term: Terminal): Promise<Ou
       after: async (mode, summary) => witness.add(s, mode, summary, (await server.stats()).peak),
     });
     printComparison(s, o, collector.modes, stop);
-    if (stop === null) witness.print(s);
+    if (stop === null) {
+      // The verdicts again in plain words: what start-up costs is the lesson a learner must not miss.
+      const words = plainWords(collector.modes);
+      if (words.length > 0) s.out.line(`\n${s.paint.bold('In plain words:')}`);
+      for (const text of words) for (const line of fold(text, Math.max(40, s.term.columns - 1))) s.out.line(line);
+      witness.print(s);
+    }
     await s.out.drain();
     const title = `fetchall demo: ${items.length} URLs on the built-in server, -c ${opts.concurrency}`;
     const report = comparisonReport(title, o, collector.modes, stop, witness.peaks);

@@ -58,17 +58,21 @@ export async function runMode(r: ModeRun): Promise<RunOutcome> {
   const { session: s, sinks } = r;
   const config = toRunConfig(r.options, r.mode);
   const engine = await createEngine(config);
+  let summary: RunSummary | null = null;
   try {
     const info = await startEngine(engine, r);
     if (info === null || s.ctl.signal.aborted) return { summary: null, stop: s.stopped() };
     const origin = now();
     for (const sink of sinks) sink.onStart?.(origin);
     const setup = { startupMs: info.startupMs, threads: info.threads };
-    const summary = await runJobs({ items: r.items, engine, config, sinks, signal: s.ctl.signal, setup });
+    summary = await runJobs({ items: r.items, engine, config, sinks, signal: s.ctl.signal, setup });
     return { summary, stop: s.stopped() };
   } finally {
     for (const sink of sinks) sink.close?.();
+    // Stopping a pool and its helper processes is part of what a user waits for (compare's end to end).
+    const t0 = now();
     await engine.close();
+    if (summary) summary.shutdownMs = now() - t0;
   }
 }
 

@@ -15,6 +15,26 @@ export function procCpuMs(pid: number | 'self'): number {
   }
 }
 
+/** System-mode CPU ms (stime) of a live process, or 0: with procCpuMs, splits user from sys. */
+export function procSysMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** System-mode CPU ms of our reaped children (cstime). */
+export function reapedChildrenSysMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[14]) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU ms of our children that have exited and been reaped (cutime + cstime). */
 export function reapedChildrenCpuMs(): number {
   try {

@@ -5,7 +5,7 @@
 import { createHistogram, type IntervalHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
 import type { UrlRecord } from '../core/types.js';
 import { now } from './clock.js';
-import { procCpuMs, procPeakRss, reapedChildrenCpuMs } from './procs.js';
+import { procCpuMs, procPeakRss, procSysMs, reapedChildrenCpuMs, reapedChildrenSysMs } from './procs.js';
 
 /** One bar of the waterfall. */
 export interface Span {
@@ -32,6 +32,8 @@ export interface RunSummary {
   startedAt: number;
   wallMs: number;
   startupMs: number;
+  /** How long closing the engine took (threads and helpers stopped); set after the run by run-mode. */
+  shutdownMs?: number;
   total: number;
   ok: number;
   failed: number;
@@ -42,7 +44,8 @@ export interface RunSummary {
   achievedConcurrency: number;
   peakInFlight: number;
   loopStallMs: number;
-  cpu: { selfMs: number; helpersMs: number; totalMs: number };
+  /** `systemMs`: the sys part of `totalMs` (compare's csv export splits user from sys, as hyperfine). */
+  cpu: { selfMs: number; helpersMs: number; totalMs: number; systemMs?: number };
   memory: { selfPeakBytes: number; helpersPeakBytes: number };
   threads: number;
   helpers: number;
@@ -72,6 +75,8 @@ export class RunMeter {
   private readonly rssTimer = setInterval(() => this.sampleRss(), 50);
   private readonly cpu0 = process.cpuUsage();
   private readonly children0 = reapedChildrenCpuMs();
+  private readonly childrenSys0 = reapedChildrenSysMs();
+  private helpersSys0 = 0;
   private helpers0 = 0;
   private inflight = 0;
   private peak = 0;
@@ -94,6 +99,7 @@ export class RunMeter {
     private readonly helperPids: () => number[],
   ) {
     this.helpers0 = helperPids().reduce((s, p) => s + procCpuMs(p), 0);
+    this.helpersSys0 = helperPids().reduce((s, p) => s + procSysMs(p), 0);
     this.rssTimer.unref();
   }
 
@@ -177,6 +183,8 @@ export class RunMeter {
     const selfMs = (cpu.user + cpu.system) / 1000;
     const pids = this.helperPids();
     const helpersMs = Math.max(0, pids.reduce((s, p) => s + procCpuMs(p), 0) - this.helpers0 + (reapedChildrenCpuMs() - this.children0));
+    const helpersSys = pids.reduce((s, p) => s + procSysMs(p), 0) - this.helpersSys0 + (reapedChildrenSysMs() - this.childrenSys0);
+    const systemMs = cpu.system / 1000 + Math.min(helpersMs, Math.max(0, helpersSys));
     const h = this.hist;
     const used = Math.ceil(wallMs / this.sliceMs);
     return {
@@ -203,7 +211,7 @@ export class RunMeter {
       achievedConcurrency: wallMs > 0 ? this.busyMs / wallMs : 0,
       peakInFlight: this.peak,
       loopStallMs: Math.max(loopStallMs, opts.blockedMs),
-      cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs },
+      cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs, systemMs },
       memory: {
         selfPeakBytes: this.rssPeak,
         helpersPeakBytes: pids.reduce((s, p) => s + procPeakRss(p), 0),

@@ -4,7 +4,7 @@
 import type { RunEvent } from '../core/types.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { Format, RunOptions } from '../options.js';
-import { compareTable, type ModeRuns, verdicts } from '../render/compare.js';
+import { compareTable, type ModeRuns, outliers, timingTable, verdictLines } from '../render/compare.js';
 import type { Paint } from '../render/paint.js';
 import { summaryText } from '../render/summary.js';
 import { timeline } from '../render/timeline.js';
@@ -60,15 +60,47 @@ export class ReportSink implements Sink {
   }
 }
 
-/** The comparison: the side-by-side table of the modes that ran, then the verdict. */
-export function printComparison(io: Outputs, o: ReportOptions, modes: ModeRuns[], stop: StopReason | null): void {
+/** How the runs were made, for the comparison's heading. */
+export interface ComparisonNote {
+  /** Uncounted runs of each mode before the counted ones. */
+  warmup?: number;
+}
+
+/**
+ * The comparison: the timing block (fetch and end to end: mean ± σ, min, max, relative), the
+ * side-by-side table of every figure, any outlier run, then the verdicts.
+ */
+export function printComparison(
+  io: Outputs,
+  o: ReportOptions,
+  modes: ModeRuns[],
+  stop: StopReason | null,
+  note: ComparisonNote = {},
+): void {
   const { out, paint, toStdout } = reportTarget(io, o.format, stop);
   if (!toStdout && o.quiet) return;
   const done = modes.filter((m) => m.runs.length > 0);
   if (done.length === 0) return;
-  out.line(`\n${paint.bold('Comparison')}${stop ? paint.yellow(`  (interrupted by ${stop}: partial)`) : ''}`);
+  const runs = Math.max(...done.map((m) => m.runs.length));
+  const how = [
+    runs > 1 ? `${runs} runs of each mode` : '',
+    note.warmup ? `after ${note.warmup} warm-up run${note.warmup > 1 ? 's' : ''} each` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  out.line(
+    `\n${paint.bold('Comparison')}${how ? paint.dim(` (${how})`) : ''}${stop ? paint.yellow(`  (interrupted by ${stop}: partial)`) : ''}`,
+  );
+  out.line(timingTable(done, paint));
+  out.line('');
   out.line(compareTable(done, paint));
-  const v = verdicts(done);
+  const odd = outliers(done);
+  if (odd.length > 0) {
+    out.line('');
+    for (const x of odd) out.line(paint.yellow(`warning: ${x.text}`));
+    out.line(paint.dim('  A busy machine, or a cold first run? --warmup N runs each mode N times first, uncounted.'));
+  }
+  const v = verdictLines(done);
   if (v.length > 0) out.line('');
-  for (const line of v) out.line(paint.bold(line.text));
+  for (const line of v) out.line(paint.bold(line));
 }
