@@ -150,7 +150,8 @@ describe('shards as separate processes against one server', () => {
     const modes = ['async', 'threads', 'inline'];
     const children = modes.map((mode, k) => start(['-m', mode, '-c', '4', '-f', 'ndjson', '--shard', `${k + 1}/3`, file]));
     const results = await Promise.all(children.map((c) => c.done));
-    const records = results.flatMap((r, k) => ndjson(r.stdout).map((rec) => ({ ...rec, shard: k })));
+    type Rec = { index: number; url: string; error: { code: string } | null; shard: number };
+    const records = results.flatMap((r, k) => ndjson(r.stdout).map((rec) => ({ ...rec, shard: k }) as Rec));
     // Exit 1 where a shard got a bad line, else 0.
     for (const r of results) expect([0, 1], r.stderr).toContain(r.code);
     // Every mode had a part of the list.
@@ -161,12 +162,11 @@ describe('shards as separate processes against one server', () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
 
     // The shards' records are disjoint and cover the list; each keeps its input index.
-    expect(records.map((r) => r.index).sort((a, b) => Number(a) - Number(b))).toEqual(lines.map((_, i) => i));
-    for (const r of records) expect(r.url).toBe(lines[r.index as number]);
+    expect(records.map((r) => r.index).sort((a, b) => a - b)).toEqual(lines.map((_, i) => i));
+    for (const r of records) expect(r.url).toBe(lines[r.index]);
     // The split follows the documented hash of the origin; bad lines go by index.
     for (const r of records) {
-      const bad = (r.error as { code: string } | null)?.code === 'BAD_INPUT';
-      const want = bad ? (r.index as number) % 3 : documentedShard(r.url as string, 3);
+      const want = r.error?.code === 'BAD_INPUT' ? r.index % 3 : documentedShard(r.url, 3);
       expect(r.shard, String(r.url)).toBe(want);
     }
     // Each bad line is reported once, by the shard that owns it.
@@ -180,8 +180,8 @@ describe('shards as separate processes against one server', () => {
     const files = [1, 2, 3].map((k) => join(dir, `shard-${k}.ndjson`));
     const children = [1, 2, 3].map((k) => start(['-c', '4', '-f', 'ndjson', '--shard', `${k}/3`, '--shard-by', 'index', file]));
     const results = await Promise.all(children.map((c) => c.done));
-    results.forEach((r, i) => writeFileSync(files[i]!, r.stdout));
     for (const [k, r] of results.entries()) {
+      writeFileSync(files[k]!, r.stdout);
       const idx = ndjson(r.stdout).map((rec) => rec.index as number);
       expect(idx.length).toBeGreaterThan(0);
       expect(idx.every((i) => i % 3 === k)).toBe(true);
