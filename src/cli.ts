@@ -90,7 +90,11 @@ function addRunOptions(cmd: Command): Command {
 /** Runs bigger than one process, and polite ones: shards, resuming, rate limits. */
 function addSplitOptions(cmd: Command): Command {
   return cmd
-    .option('--shard <k/n>', 'fetch only shard K of N (1-based); auto/N reads JOB_COMPLETION_INDEX (0-based)', arg('--shard', parseShard))
+    .option(
+      '--shard <k/n>',
+      'fetch only shard K of N (1-based); auto/N reads FETCHALL_SHARD_INDEX or JOB_COMPLETION_INDEX (0-based)',
+      arg('--shard', parseShard),
+    )
     .addOption(new Option('--shard-by <key>', 'split by a hash of the origin, or by input index mod N').choices(SHARD_BY).default('origin'))
     .option('--resume <file.ndjson>', 'skip URLs that already have an ok record in FILE (append with >> FILE)')
     .option('--rate <n[/s|/m]>', 'start at most n requests per second (or minute), retries included', arg('--rate', parseRate))
