@@ -25,6 +25,8 @@ import {
   parseMethod,
   parseMode,
   parseModes,
+  parseRate,
+  parseShard,
   parseSize,
   type RunOptions,
   SERVE_PORT,
@@ -34,6 +36,7 @@ import {
 import { escapeControls } from './render/escape.js';
 import { type Paint, plain } from './render/paint.js';
 import { describeStream, isHandled, reason, writeFailure } from './render/write.js';
+import { SHARD_BY, type Shard, type ShardBy } from './shard.js';
 
 // undici's HTTP parser is WebAssembly; V8's optimising tier recompiles it in the background and
 // the process waits for that at exit (~0.3 s and ~35 MB on a 1-URL run). The baseline tier is
@@ -81,6 +84,11 @@ interface RawOptions {
   timeline: boolean;
   color: boolean;
   report?: string;
+  shard?: Omit<Shard, 'by'>;
+  shardBy: ShardBy;
+  resume?: string;
+  rate?: number;
+  perHostRate?: number;
 }
 
 /** An option stored under a name of our choosing: --no-header would otherwise share -H's `header`. */
@@ -100,7 +108,21 @@ class NamedOption extends Option {
 
 /** The options `fetchall` and `fetchall compare` share. */
 function addRunOptions(cmd: Command): Command {
-  return addOutputOptions(addRequestOptions(addSchedulingOptions(cmd)));
+  return addOutputOptions(addSplitOptions(addRequestOptions(addSchedulingOptions(cmd))));
+}
+
+/** Runs bigger than one process, and polite ones: shards, resuming, rate limits. */
+function addSplitOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--shard <k/n>',
+      'fetch only shard K of N (1-based); auto/N reads FETCHALL_SHARD_INDEX or JOB_COMPLETION_INDEX (0-based)',
+      arg('--shard', parseShard),
+    )
+    .addOption(new Option('--shard-by <key>', 'split by a hash of the origin, or by input index mod N').choices(SHARD_BY).default('origin'))
+    .option('--resume <file.ndjson>', 'skip URLs that already have an ok record in FILE (append with >> FILE)')
+    .option('--rate <n[/s|/m]>', 'start at most n requests per second (or minute), retries included', arg('--rate', parseRate))
+    .option('--per-host-rate <n[/s|/m]>', 'the same, per origin', arg('--per-host-rate', parseRate));
 }
 
 /** How many run at once, and how long and how often each may be tried. */
@@ -239,6 +261,10 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     quiet: Boolean(raw.quiet),
     timeline: raw.timeline,
     color: raw.color,
+    shard: raw.shard ? { ...raw.shard, by: raw.shardBy } : null,
+    resume: raw.resume ?? null,
+    rate: raw.rate ?? null,
+    perHostRate: raw.perHostRate ?? null,
   };
 }
 
@@ -358,6 +384,8 @@ function compareProgram(report: Report): Command {
   if (quiet) quiet.description = 'text: the table and verdicts only; machine formats: records only';
   return compare.action(async (args: string[], raw: RawCompare) => {
     checkPoolSize(raw.modes, raw.concurrency);
+    if (raw.resume !== undefined)
+      throw new UsageError({ flag: '--resume', reason: 'not for compare, which runs the whole list in every mode' });
     const { compareCommand } = await import('./commands/compare.js');
     const o = await toRunOptions(raw);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));

@@ -205,28 +205,50 @@ export function countable(sources: Source[]): boolean {
 
 /**
  * How many jobs (URLs and bad lines) the sources hold, by a second streaming pass; null when
- * they are not countable or their files hold more than `maxBytes` between them.
+ * they are not countable or their files hold more than `maxBytes` between them. `keep`: count
+ * only these (a shard, URLs not skipped by --resume).
  */
-export async function countJobs(sources: Source[], maxBytes = Number.POSITIVE_INFINITY): Promise<number | null> {
+export async function countJobs(
+  sources: Source[],
+  maxBytes = Number.POSITIVE_INFINITY,
+  keep: (item: InputItem) => boolean = () => true,
+): Promise<number | null> {
   if (!countable(sources)) return null;
   let size = 0;
   for (const s of sources) if (s.kind === 'file') size += statSync(s.path).size;
   if (size > maxBytes) return null;
   let n = 0;
+  // Each pass below numbers from 0; `base` makes the indexes the run's own, which a shard by index needs.
+  let base = 0;
   for (const source of sources) {
-    if (source.kind === 'url') {
-      n++;
-      continue;
-    }
     if (source.kind === 'stdin') return null;
-    // Checked again on the open file, in case the path was replaced by a FIFO meanwhile.
-    const fd = openSync(source.path, constants.O_RDONLY | constants.O_NONBLOCK);
-    if (!fstatSync(fd).isFile()) {
-      closeSync(fd);
-      return null;
+    let stream: Readable | undefined;
+    if (source.kind === 'file') {
+      // Checked again on the open file, in case the path was replaced by a FIFO meanwhile.
+      const fd = openSync(source.path, constants.O_RDONLY | constants.O_NONBLOCK);
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        return null;
+      }
+      // The opened file, read as a stream of lines as stdin is.
+      stream = createReadStream('', { fd });
     }
-    // The opened file, read as a stream of lines as stdin is.
-    for await (const _ of readJobs([{ kind: 'stdin' }], createReadStream('', { fd }))) n++;
+    let read = 0;
+    for await (const item of readJobs(source.kind === 'url' ? [source] : [{ kind: 'stdin' }], stream)) {
+      read++;
+      if (keep(rebase(item, base))) n++;
+    }
+    base += read;
   }
   return n;
+}
+
+function rebase(item: InputItem, base: number): InputItem {
+  if (base === 0) return item;
+  return item.kind === 'job' ? { kind: 'job', job: { ...item.job, index: item.job.index + base } } : { ...item, index: item.index + base };
+}
+
+/** The items `keep` keeps, in order, with their input index unchanged (so records sort back). */
+export async function* filterItems(items: AsyncIterable<InputItem>, keep: (item: InputItem) => boolean): AsyncGenerator<InputItem> {
+  for await (const item of items) if (keep(item)) yield item;
 }

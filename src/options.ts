@@ -3,6 +3,7 @@
 import { UsageError } from './core/errors.js';
 import { MANAGED_HEADERS } from './core/rules.js';
 import { MODES, type Mode } from './core/types.js';
+import { SHARD_ENV, type Shard } from './shard.js';
 
 export const FORMATS = ['text', 'ndjson', 'csv', 'tsv'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -29,6 +30,13 @@ export interface RunOptions {
   quiet: boolean;
   timeline: boolean;
   color: boolean;
+  /** Keep only this shard of the input (--shard, --shard-by); null or absent = all of it. */
+  shard?: Shard | null;
+  /** Skip URLs with an ok record in this ndjson file (--resume). */
+  resume?: string | null;
+  /** Attempt starts per second, over the whole run (--rate) and per origin (--per-host-rate). */
+  rate?: number | null;
+  perHostRate?: number | null;
 }
 
 export const SORT_ORDERS = ['completion', 'index'] as const;
@@ -159,4 +167,40 @@ export function checkPoolSize(modes: Mode[], concurrency: number): void {
       value: concurrency,
     });
   }
+}
+
+/** 'K/N' (1-based K) or 'auto/N' (K from SHARD_ENV, 0-based there) → shard; `by` is set apart by --shard-by. */
+export function parseShard(flag: string, value: string, env: NodeJS.ProcessEnv = process.env): Omit<Shard, 'by'> {
+  const m = /^\s*(\d+|auto)\s*\/\s*(\d+)\s*$/i.exec(value);
+  if (!m) throw new UsageError({ flag, reason: 'expected K/N (shard K of N, 1-based) or auto/N', value });
+  const n = Number(m[2]);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError({ flag, reason: 'N must be at least 1', value });
+  if (m[1]!.toLowerCase() !== 'auto') {
+    const k = Number(m[1]);
+    if (k < 1 || k > n) throw new UsageError({ flag, reason: `K must be 1..${n} (shards are numbered from 1)`, value });
+    return { k, n };
+  }
+  const name = SHARD_ENV.find((v) => env[v] !== undefined && env[v] !== '');
+  if (name === undefined) {
+    throw new UsageError({ flag, reason: `auto needs ${SHARD_ENV.join(' or ')} in the environment (0-based)`, value });
+  }
+  const text = env[name]!.trim();
+  const index = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(index >= 0 && index < n)) {
+    throw new UsageError({ flag, reason: `${name}=${text} is not a shard index 0..${n - 1} (it is 0-based)`, value });
+  }
+  return { k: index + 1, n };
+}
+
+const RATE_UNITS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60 };
+
+/** '20', '20/s', '90/m', '0.5/s' → starts per second; a bare number is per second. */
+export function parseRate(flag: string, value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([a-z]+))?\s*$/i.exec(value);
+  const per = m ? (m[2] === undefined ? 1 : RATE_UNITS[m[2].toLowerCase()]) : undefined;
+  if (!m || per === undefined) throw new UsageError({ flag, reason: 'expected a rate like 20, 20/s or 90/m', value });
+  const perSec = Number(m[1]) / per;
+  // Below one a day, the wait would outlast Node's timers; it is surely a typo.
+  if (!(perSec * 86_400 >= 1)) throw new UsageError({ flag, reason: 'must be more than 0 (at least 1 a day)', value });
+  return perSec;
 }

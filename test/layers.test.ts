@@ -19,6 +19,9 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['render/', 2],
   ['input.ts', 2],
   ['options.ts', 2],
+  // Input-level filters: which items a shard keeps, which URLs --resume skips.
+  ['shard.ts', 2],
+  ['resume.ts', 2],
   // How a run is stopped (signals, a closed pipe): what sinks report and commands act on.
   ['signals.ts', 2],
   ['sync/', 3],

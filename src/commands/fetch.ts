@@ -1,9 +1,13 @@
 // `fetchall [options] [source...]`: sources → one mode → live lines or records → timeline and summary.
 
 import type { Outcome } from '../exit.js';
-import { countable, countJobs, readJobs, type Source } from '../input.js';
+import { countable, countJobs, filterItems, type InputItem, readJobs, type Source } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { RunOptions } from '../options.js';
+import { escapeControls } from '../render/escape.js';
+import type { Out } from '../render/write.js';
+import { loadResume, type ResumeState, sameFile } from '../resume.js';
+import { inShard } from '../shard.js';
 import type { StopReason } from '../signals.js';
 import { BadLinesSink } from '../sinks/bad-lines.js';
 import { ProgressSink } from '../sinks/progress.js';
@@ -17,12 +21,23 @@ import { type Session, session, type Terminal } from './session.js';
 export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal, report: string | null = null): Promise<Outcome> {
   const s = session(term, o.format === 'text' || o.mode === 'inline');
   try {
+    const resume = o.resume ? await startResume(o.resume, term, s.err, s.out) : null;
     const progress = progressWanted(o, term) ? new ProgressSink(s.err) : null;
-    const given = countGiven(sources, progress);
+    const given = countGiven(sources, progress, keeper(o, resume));
     const bars = report === null ? null : new SpanCollector();
     const sinks = [new BadLinesSink(s.err), progress, outputSink(o, s, true), bars].filter((x): x is Sink => x !== null);
+    // What the input held before a shard or --resume took its part: an empty part is no usage error.
+    const input = { read: 0, skipped: 0 };
+    let items: AsyncIterable<InputItem> = counting(readJobs(sources, process.stdin, s.ctl.signal), input);
+    if (resume) {
+      items = filterItems(items, (item) => {
+        const done = isDone(item, resume);
+        if (done) input.skipped++;
+        return !done;
+      });
+    }
     const { summary, ...run } = await runMode({
-      items: readJobs(sources, process.stdin, s.ctl.signal),
+      items,
       options: o,
       mode: o.mode,
       session: s,
@@ -30,7 +45,17 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     });
     // A signal handled only as the engine closed (inline blocks the loop) is still a stop.
     const stop = run.stop ?? s.stopped();
-    if (summary?.notStarted?.more && countable(sources)) await countNotStarted(summary, sources, given());
+    if (summary?.notStarted?.more && countable(sources)) await countNotStarted(summary, sources, given(), keeper(o, resume));
+    if (resume?.exists) s.err.line(resumeNote(resume, input.skipped));
+    if (summary && summary.total === 0 && stop === null && input.read > 0) {
+      // A shard with no URLs of this list, or a list already done: nothing wrong, so exit 0.
+      s.err.line(
+        input.skipped > 0
+          ? 'fetchall: nothing left to fetch: every URL already has an ok record'
+          : `fetchall: nothing to fetch in shard ${o.shard?.k}/${o.shard?.n}: all ${input.read} input lines fall in other shards`,
+      );
+      return s.finish({});
+    }
     if (summary && summary.total === 0 && stop === null) {
       s.err.line('fetchall: nothing to fetch: the input held no URLs');
       return s.finish({ nothingToFetch: true });
@@ -52,10 +77,10 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
  * only over URLs and regular files. A pipe, FIFO or stdin is read once, so its total stays unknown.
  * Returns what the count found so far.
  */
-function countGiven(sources: Source[], progress: ProgressSink | null): () => number | null {
+function countGiven(sources: Source[], progress: ProgressSink | null, keep: (item: InputItem) => boolean): () => number | null {
   let given: number | null = null;
   if (progress && countable(sources)) {
-    countJobs(sources).then(
+    countJobs(sources, Number.POSITIVE_INFINITY, keep).then(
       (n) => {
         given = n;
         progress.total = n;
@@ -67,8 +92,13 @@ function countGiven(sources: Source[], progress: ProgressSink | null): () => num
 }
 
 /** Input left unread after a stop: count what was given, where it can be read again cheaply. */
-async function countNotStarted(summary: RunSummary, sources: Source[], known: number | null): Promise<void> {
-  const given = known ?? (await countJobs(sources, 64 * 1024 * 1024).catch(() => null));
+async function countNotStarted(
+  summary: RunSummary,
+  sources: Source[],
+  known: number | null,
+  keep: (item: InputItem) => boolean,
+): Promise<void> {
+  const given = known ?? (await countJobs(sources, 64 * 1024 * 1024, keep).catch(() => null));
   if (given !== null) summary.notStarted = { count: Math.max(0, given - summary.total), more: false };
 }
 
@@ -76,4 +106,42 @@ async function countNotStarted(summary: RunSummary, sources: Source[], known: nu
 async function writeRunReport(path: string, o: RunOptions, summary: RunSummary, stop: StopReason | null, s: Session): Promise<boolean> {
   const { runReport, writeReport } = await import('./html-report.js');
   return writeReport(path, runReport(o, summary, stop), s.err);
+}
+
+/** Which items this run fetches: its shard's, less those --resume skips. */
+function keeper(o: RunOptions, resume: ResumeState | null): (item: InputItem) => boolean {
+  const { shard } = o;
+  return (item) => (!shard || inShard(item, shard)) && !(resume && isDone(item, resume));
+}
+
+function isDone(item: InputItem, resume: ResumeState): boolean {
+  return item.kind === 'job' && resume.done.has(item.job.url);
+}
+
+async function* counting(items: AsyncIterable<InputItem>, input: { read: number }): AsyncGenerator<InputItem> {
+  for await (const item of items) {
+    input.read++;
+    yield item;
+  }
+}
+
+/**
+ * The --resume file read before the run. When it is also stdout (`>> FILE`), records are appended
+ * to it: a last line cut off (a killed run) is ended first, so the next record is a whole line.
+ */
+async function startResume(file: string, term: Terminal, err: Out, out: Out): Promise<ResumeState> {
+  const output = sameFile(file, (term.stdout as { fd?: number }).fd);
+  const resume = await loadResume(file);
+  const name = escapeControls(file);
+  if (!resume.exists) err.line(`fetchall: --resume ${name}: no such file yet, so nothing to skip`);
+  if (output === 'overwrite') {
+    err.line(`fetchall: --resume ${name} is also stdout, opened with > rather than >>: the shell emptied it before the run`);
+  }
+  if (output !== 'no' && resume.endsMidLine) out.partial('\n');
+  return resume;
+}
+
+function resumeNote(r: ResumeState, skipped: number): string {
+  const unreadable = r.unreadable > 0 ? ` (${r.unreadable} line${r.unreadable === 1 ? '' : 's'} there not records, ignored)` : '';
+  return `fetchall: --resume ${escapeControls(r.file)}: skipped ${skipped} URL${skipped === 1 ? '' : 's'} already ok there${unreadable}`;
 }

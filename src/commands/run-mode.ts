@@ -4,13 +4,14 @@
 import { FatalError } from '../core/errors.js';
 import type { Engine, EngineInfo, Mode } from '../core/types.js';
 import { newSaveClaims } from '../engines/save.js';
-import type { InputItem } from '../input.js';
+import { filterItems, type InputItem } from '../input.js';
 import { now } from '../measure/clock.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { RunOptions } from '../options.js';
 import { CLEAR_LINE } from '../render/progress.js';
 import { createEngine } from '../scheduler/engines.js';
 import { type RunConfig, runJobs } from '../scheduler/run.js';
+import { inShard } from '../shard.js';
 import type { StopReason } from '../signals.js';
 import { LinesSink } from '../sinks/lines.js';
 import { RecordsSink } from '../sinks/records.js';
@@ -40,6 +41,8 @@ export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
     perHost: o.perHost,
     retries: o.retries,
     retryMaxWaitMs: o.retryMaxWaitMs,
+    rate: o.rate ?? null,
+    perHostRate: o.perHostRate ?? null,
     request: {
       method: o.method,
       headers: o.headers,
@@ -65,7 +68,10 @@ export async function runMode(r: ModeRun): Promise<RunOutcome> {
     const origin = now();
     for (const sink of sinks) sink.onStart?.(origin);
     const setup = { startupMs: info.startupMs, threads: info.threads };
-    summary = await runJobs({ items: r.items, engine, config, sinks, signal: s.ctl.signal, setup });
+    const { shard } = r.options;
+    // A shard is a filter on the input: indexes stay the whole list's, so merged shards sort back.
+    const items = shard ? filterItems(r.items, (item) => inShard(item, shard)) : r.items;
+    summary = await runJobs({ items, engine, config, sinks, signal: s.ctl.signal, setup });
     return { summary, stop: s.stopped() };
   } finally {
     for (const sink of sinks) sink.close?.();

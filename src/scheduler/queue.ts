@@ -8,8 +8,11 @@ export interface JobQueue {
   /** Jobs waiting, not yet started. */
   readonly size: number;
   push(job: Job): void;
-  /** The next job allowed to start now, taken off the queue; null when none may start yet. */
-  shift(): Job | null;
+  /**
+   * The next job allowed to start now, taken off the queue; null when none may start yet.
+   * `mayStart` (the rate gate) can hold a job back: a per-origin queue then tries other origins.
+   */
+  shift(mayStart?: (job: Job) => boolean): Job | null;
   /** A job taken by shift() has finished: its place is free again. */
   release(job: Job): void;
 }
@@ -26,8 +29,10 @@ export class FifoQueue implements JobQueue {
     this.jobs.push(job);
   }
 
-  shift(): Job | null {
-    return this.jobs.shift() ?? null;
+  shift(mayStart?: (job: Job) => boolean): Job | null {
+    const head = this.jobs[0];
+    if (head === undefined || (mayStart && !mayStart(head))) return null;
+    return this.jobs.shift()!;
   }
 
   release(_job: Job): void {}
@@ -56,10 +61,11 @@ export class PerHostQueue implements JobQueue {
     this.count++;
   }
 
-  shift(): Job | null {
+  shift(mayStart?: (job: Job) => boolean): Job | null {
     for (const [origin, q] of this.waiting) {
       if ((this.inFlight.get(origin) ?? 0) >= this.limit) continue;
-      const job = q.shift()!;
+      const job = q.shift(mayStart);
+      if (job === null) continue;
       if (q.size === 0) this.waiting.delete(origin);
       this.inFlight.set(origin, (this.inFlight.get(origin) ?? 0) + 1);
       this.count--;
@@ -76,7 +82,11 @@ export class PerHostQueue implements JobQueue {
   }
 }
 
-/** The queue for a run: per origin when --per-host is given. */
-export function createQueue(perHost: number | null): JobQueue {
-  return perHost === null ? new FifoQueue() : new PerHostQueue(perHost);
+/**
+ * The queue for a run: per origin when --per-host is given, or when `byOrigin` (--per-host-rate:
+ * an origin waiting for its token must not hold up the others).
+ */
+export function createQueue(perHost: number | null, byOrigin = false): JobQueue {
+  if (perHost === null && !byOrigin) return new FifoQueue();
+  return new PerHostQueue(perHost ?? Number.POSITIVE_INFINITY);
 }

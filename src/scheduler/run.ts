@@ -8,6 +8,7 @@ import { now, sleep } from '../measure/clock.js';
 import { RunMeter, type RunSummary } from '../measure/stats.js';
 import type { Sink } from '../sinks/types.js';
 import { createQueue, type JobQueue } from './queue.js';
+import { createGate, type RateGate } from './rate.js';
 import { badLineRecord, urlRecord } from './record.js';
 import { backoffMs, refusedError, retryable } from './retry.js';
 
@@ -18,6 +19,9 @@ export interface RunConfig {
   retries: number;
   /** The longest wait before a retry: our backoff is capped at it; a longer Retry-After fails the URL. */
   retryMaxWaitMs: number;
+  /** Attempt starts per second, over the run and per origin (--rate, --per-host-rate); null = no limit. */
+  rate?: number | null;
+  perHostRate?: number | null;
   request: RequestOptions;
 }
 
@@ -53,6 +57,9 @@ class Run {
   private readonly queue: JobQueue;
   /** Jobs read ahead and waiting are bounded, so an endless input is not read ahead of the work. */
   private readonly deferCap: number;
+  private readonly gate: RateGate | null;
+  /** The timer that starts queued jobs when the rate gate next has a token. */
+  private wake: { timer: NodeJS.Timeout; at: number } | null = null;
   private running = 0;
   // Read from the input after a stop, never started (jobs still queued are counted at the end).
   private readAfterStop = 0;
@@ -65,7 +72,8 @@ class Run {
   constructor(private readonly p: RunParams) {
     this.meter = new RunMeter(p.config.mode, () => p.engine.helperPids());
     this.iterator = p.items[Symbol.asyncIterator]();
-    this.queue = createQueue(p.config.perHost);
+    this.gate = createGate(p.config.rate, p.config.perHostRate);
+    this.queue = createQueue(p.config.perHost, this.gate?.perHost);
     this.deferCap = p.config.concurrency * 4;
   }
 
@@ -88,12 +96,38 @@ class Run {
     this.settle();
   }
 
+  /**
+   * A job held back by the rate gate stays queued, holding no slot, and a timer starts it when its
+   * token is there; a retry, already holding its slot, waits for its token in runUrl.
+   */
   private startQueued(): void {
+    const gate = this.gate;
+    let soonest = Number.POSITIVE_INFINITY;
+    const mayStart = gate
+      ? (job: Job) => {
+          const wait = gate.delay(job.url);
+          if (wait > 0) soonest = Math.min(soonest, wait);
+          return wait <= 0;
+        }
+      : undefined;
     while (this.running < this.p.config.concurrency) {
-      const job = this.queue.shift();
-      if (job === null) return;
+      const job = this.queue.shift(mayStart);
+      if (job === null) break;
+      gate?.take(job.url);
       this.launch(job);
     }
+    if (this.running < this.p.config.concurrency && soonest < Number.POSITIVE_INFINITY) this.wakeIn(soonest);
+  }
+
+  private wakeIn(ms: number): void {
+    const at = now() + ms;
+    if (this.wake && this.wake.at <= at) return;
+    if (this.wake) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = null;
+      this.pump();
+    }, Math.ceil(ms));
+    this.wake = { timer, at };
   }
 
   private pull(): void {
@@ -142,6 +176,8 @@ class Run {
         break;
       }
       await sleep(wait, signal);
+      // A retry takes its tokens here (the first attempt took them as it left the queue).
+      if (this.gate && !signal.aborted) await this.gate.acquire(job.url, signal);
       // A stop during a retry wait ends the URL then, not at its last attempt's end.
       if (signal.aborted) {
         stoppedAt = now();
@@ -179,9 +215,11 @@ class Run {
 
   private settle(): void {
     // On a stop, a pull still waiting for input (an endless stdin) is abandoned, not awaited.
-    const over = this.p.signal.aborted || (this.exhausted && !this.pulling);
+    // Jobs held back by the rate gate are still to come.
+    const over = this.p.signal.aborted || (this.exhausted && !this.pulling && this.queue.size === 0);
     if (!this.settled && this.running === 0 && over) {
       this.settled = true;
+      if (this.wake) clearTimeout(this.wake.timer);
       this.resolve();
     }
   }
