@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportCommand } from '../src/commands/report.js';
+import { getExitCode } from '../src/exit.js';
 import type { InputItem } from '../src/input.js';
 import { parseShard } from '../src/options.js';
 import { plain } from '../src/render/paint.js';
@@ -211,7 +212,7 @@ describe('shards as separate processes against one server', () => {
         errPaint: plain,
       },
     );
-    expect(code, out).toBe(0);
+    expect(getExitCode(code), out).toBe(0);
     expect(out).toMatch(/62 URLs/);
     expect(out).toMatch(/60 ok\s+2 failed/);
   }, 60_000);
