@@ -13,17 +13,20 @@ import { VERSION } from './core/version.js';
 import { CLEAN, getExitCode, type Outcome } from './exit.js';
 import { resolveSources } from './input.js';
 import {
+  bareMsWarning,
   checkPoolSize,
   DEFAULTS,
   FORMATS,
   type Format,
   parseDuration,
+  parseFailOn,
   parseHeader,
   parseIntFlag,
   parseMethod,
   parseMode,
   parseModes,
   parseSize,
+  parseTimeout,
   type RunOptions,
 } from './options.js';
 import { escapeControls } from './render/escape.js';
@@ -51,6 +54,14 @@ function arg<T>(flag: string, parse: (flag: string, v: string) => T) {
   };
 }
 
+/** -t: units accepted; a bare number under 100 is ms, said on stderr once, since curl's -m counts seconds. */
+function timeoutArg(value: string): number {
+  const ms = arg('--timeout', parseTimeout)(value);
+  const warning = bareMsWarning('-t/--timeout', value);
+  if (warning !== null) writeOrNote(process.stderr, 'stderr', `${warning}\n`);
+  return ms;
+}
+
 function collectHeader(value: string, previous: [string, string][] = []): [string, string][] {
   return [...previous, arg('--header', parseHeader)(value)];
 }
@@ -72,6 +83,7 @@ interface RawOptions {
   quiet?: boolean;
   timeline: boolean;
   color: boolean;
+  failOn: RunOptions['failOn'];
 }
 
 /** The options `fetchall` and `fetchall compare` share. */
@@ -99,11 +111,10 @@ function addSchedulingOptions(cmd: Command): Command {
       'at most n requests in flight per origin',
       arg('--per-host', (f, v) => parseIntFlag(f, v, 1)),
     )
-    .option(
-      '-t, --timeout <ms>',
-      'deadline for the whole request, body included, in ms',
-      arg('--timeout', (f, v) => parseIntFlag(f, v, 1, 2_147_483_647)),
-      DEFAULTS.timeoutMs,
+    .addOption(
+      new Option('-t, --timeout <dur>', 'deadline for the whole request, body included (500ms, 5s, 2m; a bare number is ms)')
+        .argParser(timeoutArg)
+        .default(DEFAULTS.timeoutMs, '30s'),
     )
     .option(
       '--retries <n>',
@@ -147,7 +158,15 @@ function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))
     .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr')
     .option('--no-timeline', 'text: skip the timeline chart')
-    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)');
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .addOption(
+      new Option(
+        '--fail-on <class>',
+        'failures that make the exit status 1: error (network, timeout, size, bad input), 4xx, 5xx, a comma list, or none',
+      )
+        .argParser(arg('--fail-on', parseFailOn))
+        .default(DEFAULTS.failOn, 'error,4xx,5xx'),
+    );
 }
 
 function colorLevel(wanted: boolean, isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
@@ -198,6 +217,7 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     quiet: Boolean(raw.quiet),
     timeline: raw.timeline,
     color: raw.color,
+    failOn: raw.failOn,
   };
 }
 
@@ -227,7 +247,7 @@ async function makeOutputDir(outputDir: string): Promise<void> {
 type Report = (outcome: Outcome) => void;
 
 const HELP_AFTER = `
-Exit status: 0 all ok, 1 one or more failed, 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed,
+Exit status: 0 all ok, 1 one or more failed (of the --fail-on classes), 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed,
 74 output could not be written (full disk, /dev/full).
 
 Examples:

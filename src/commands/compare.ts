@@ -49,7 +49,7 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
     if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop);
     await s.out.drain();
     const exported = c.json === null || exportJson(s, c.json, comparisonJson(collector.modes, stop, o, c, items.length));
-    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported });
+    return s.finish({ failed: collector.failed(), failedBy: collector.failedBy(), failOn: o.failOn, stop, writeFailed: !exported });
   } finally {
     s.unhook();
   }

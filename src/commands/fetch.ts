@@ -36,7 +36,7 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     await s.out.drain();
     if (summary && stop !== 'EPIPE' && !s.out.error) new ReportSink(s, o, term).onEnd(summary, stop);
     await s.out.drain();
-    return s.finish({ failed: summary?.failed ?? 0, stop });
+    return s.finish({ failed: summary?.failed ?? 0, failedBy: summary?.failedBy ?? null, failOn: o.failOn, stop });
   } finally {
     s.unhook();
   }
