@@ -1,5 +1,6 @@
 // The command line: flags → typed options → a command; errors → exit status. Knows no HTTP.
 
+import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -11,7 +12,7 @@ import { FatalError, UsageError } from './core/errors.js';
 import { MODES } from './core/types.js';
 import { VERSION } from './core/version.js';
 import { CLEAN, getExitCode, type Outcome } from './exit.js';
-import { resolveSources } from './input.js';
+import { resolveSources, suggestCommand } from './input.js';
 import {
   bareMsWarning,
   checkPoolSize,
@@ -191,6 +192,9 @@ export function terminal(color: boolean): Terminal {
     stderrIsTTY: Boolean(process.stderr.isTTY),
     columns: process.stdout.isTTY ? process.stdout.columns || 80 : 80,
     rows: process.stdout.isTTY ? process.stdout.rows || 24 : 40,
+    get errColumns() {
+      return process.stderr.isTTY ? process.stderr.columns || 80 : 80;
+    },
     paint: paintFor(colorLevel(color, Boolean(process.stdout.isTTY), env)),
     errPaint: paintFor(colorLevel(color, Boolean(process.stderr.isTTY), env)),
     ci: Boolean(env.CI) && env.CI !== 'false',
@@ -268,6 +272,7 @@ export function buildProgram(report: Report): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', HELP_AFTER);
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
+    commandWords(program, args);
     checkPoolSize([raw.mode], raw.concurrency);
     const o = await toRunOptions(raw);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
@@ -278,6 +283,32 @@ export function buildProgram(report: Report): Command {
   program.addCommand(demoProgram(report));
   for (const cmd of [program, ...program.commands]) configureOutput(cmd);
   return program;
+}
+
+/**
+ * The first argument is a source, unless it is a bare word that names no file: then `help
+ * [command]` shows help, and a word a command or two away is a typo ('comapre'), said as a usage
+ * error rather than "cannot read". A file of that name is always read.
+ */
+function commandWords(program: Command, args: string[]): void {
+  const [first, second] = args;
+  if (first === undefined || existsSync(first)) return;
+  const names = program.commands.map((c) => c.name());
+  if (first === 'help') {
+    if (second === undefined) program.help();
+    const cmd = program.commands.find((c) => c.name() === second);
+    if (cmd) cmd.help();
+    const meant = suggestCommand(second, names);
+    throw new UsageError({
+      flag: null,
+      reason: meant
+        ? `'${second}' is not a command: did you mean 'fetchall help ${meant}'?`
+        : `'${second}' is not a command (commands: ${names.join(', ')})`,
+    });
+  }
+  const meant = suggestCommand(first, [...names, 'help']);
+  if (meant)
+    throw new UsageError({ flag: null, reason: `'${first}' is not a command, a file or a URL: did you mean 'fetchall ${meant}'?` });
 }
 
 function compareProgram(report: Report): Command {
