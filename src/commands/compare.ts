@@ -161,7 +161,7 @@ export async function runComparison(
 function runSinks(o: RunOptions, s: Session, first: boolean, total: number, collect: Sink): Sink[] {
   const sinks = [
     first ? new BadLinesSink(s.err) : null,
-    progressWanted(o, s.term) ? new ProgressSink(s.err, total) : null,
+    progressWanted(o, s.term) ? new ProgressSink(s.err, total, { columns: () => s.term.errColumns, after: 0 }) : null,
     outputSink(o, s, first),
     collect,
     // Each finished run's timeline and summary in text; a stopped one is shown in the table.

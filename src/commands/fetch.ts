@@ -5,18 +5,25 @@ import { countable, countJobs, readJobs, type Source } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { RunOptions } from '../options.js';
 import { BadLinesSink } from '../sinks/bad-lines.js';
+import { FailuresSink } from '../sinks/failures.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { ReportSink } from '../sinks/report.js';
 import type { Sink } from '../sinks/types.js';
-import { outputSink, progressWanted, runMode } from './run-mode.js';
+import { outputSink, progressPlan, runMode } from './run-mode.js';
 import { session, type Terminal } from './session.js';
 
 export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal): Promise<Outcome> {
   const s = session(term, o.format === 'text' || o.mode === 'inline');
   try {
-    const progress = progressWanted(o, term) ? new ProgressSink(s.err) : null;
+    const plan = progressPlan(o, term);
+    const progress = plan ? new ProgressSink(s.err, null, plan) : null;
     const given = countGiven(sources, progress);
-    const sinks = [new BadLinesSink(s.err), progress, outputSink(o, s, true)].filter((x): x is Sink => x !== null);
+    const sinks = [
+      new BadLinesSink(s.err, progress),
+      progress,
+      o.quiet ? new FailuresSink(s.err, progress) : null,
+      outputSink(o, s, true, progress),
+    ].filter((x): x is Sink => x !== null);
     const { summary, ...run } = await runMode({
       items: readJobs(sources, process.stdin, s.ctl.signal),
       options: o,
