@@ -157,7 +157,7 @@ function addOutputOptions(cmd: Command): Command {
   return cmd
     .option('-o, --output-dir <dir>', 'save each body in DIR under a safe name derived from its URL')
     .addOption(new Option('-f, --format <fmt>', 'output format').choices(FORMATS).default('text'))
-    .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr')
+    .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr; failures still one line each on stderr')
     .option('--no-timeline', 'text: skip the timeline chart')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
     .addOption(
@@ -251,15 +251,21 @@ async function makeOutputDir(outputDir: string): Promise<void> {
 type Report = (outcome: Outcome) => void;
 
 const HELP_AFTER = `
-Exit status: 0 all ok, 1 one or more failed (of the --fail-on classes), 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed,
-74 output could not be written (full disk, /dev/full).
+Exit status: 0 all ok, 1 one or more failed (of the --fail-on classes), 2 usage error,
+130 SIGINT, 143 SIGTERM, 141 output closed, 74 output could not be written (full disk, /dev/full).
+
+Progress: a live line on stderr when it is a terminal (never in a pipe or CI): when stdout is
+redirected, with -q in text, or under text lines once the list is longer than the screen.
+-q still prints each failed URL on stderr, one line each.
 
 Examples:
   fetchall urls.txt
+  fetchall -t 5s --fail-on error,5xx urls.txt   # a 404 is data, not a failure
   fetchall -m threads -c 8 urls.txt
   cat urls.txt | fetchall -f ndjson -q > results.ndjson
   fetchall compare --modes inline,threads,async urls.txt
-  fetchall demo`;
+  fetchall demo
+  fetchall help compare                         # a command's own options`;
 
 /** `fetchall [options] [source...]`, with compare, serve and demo as subcommands. */
 export function buildProgram(report: Report): Command {

@@ -138,6 +138,16 @@ describe('live lines on a terminal', () => {
     }
   });
 
+  it('a narrow terminal: no wall-clock column below 80; a finish line without room for its URL names it by #index', () => {
+    const [start, done] = events as [RunEvent, RunEvent];
+    const at60 = eventLine(start, T0, plain, 60);
+    expect(at60).toBe('+0.000s  start  #3    thread 2  very-long-hostname…ort=desc');
+    expect(eventLine(done, T0, plain, 60)).toBe('+0.501s  done   #3    200  1.0 kB  501 ms  very-lo…ort=desc');
+    expect(eventLine(done, T0, plain, 40)).toBe('+0.501s  done   #3    200  1.0 kB  501 ms');
+    expect(eventLine(done, T0, plain, 80)).toMatch(/^12:00:00\.501 {2}\+0\.501s {2}done /);
+    for (const e of events) for (const w of [60, 80]) expect(eventLine(e, T0, plain, w).length).toBeLessThan(w);
+  });
+
   it('a pipe gets the whole URL', async () => {
     const url = `${ctx.server.url}/delay/1?${'q'.repeat(150)}`;
     const r = await run([url]);
