@@ -1,5 +1,6 @@
 // The command line: flags → typed options → a command; errors → exit status. Knows no HTTP.
 
+import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -12,14 +13,16 @@ import { FatalError, UsageError } from './core/errors.js';
 import { MODES } from './core/types.js';
 import { VERSION } from './core/version.js';
 import { CLEAN, getExitCode, type Outcome } from './exit.js';
-import { resolveSources } from './input.js';
+import { resolveSources, suggestCommand } from './input.js';
 import {
+  bareMsWarning,
   checkPoolSize,
   DEFAULTS,
   FORMATS,
   type Format,
   parseBaseUrl,
   parseDuration,
+  parseFailOn,
   parseHeader,
   parseIntFlag,
   parseMethod,
@@ -28,6 +31,7 @@ import {
   parseRate,
   parseShard,
   parseSize,
+  parseTimeout,
   type RunOptions,
   SERVE_PORT,
   SORT_ORDERS,
@@ -57,6 +61,14 @@ function arg<T>(flag: string, parse: (flag: string, v: string) => T) {
       throw err;
     }
   };
+}
+
+/** -t: units accepted; a bare number under 100 is ms, said on stderr once, since curl's -m counts seconds. */
+function timeoutArg(value: string): number {
+  const ms = arg('--timeout', parseTimeout)(value);
+  const warning = bareMsWarning('-t/--timeout', value);
+  if (warning !== null) writeOrNote(process.stderr, 'stderr', `${warning}\n`);
+  return ms;
 }
 
 function collectHeader(value: string, previous: [string, string][] = []): [string, string][] {
@@ -89,6 +101,7 @@ interface RawOptions {
   resume?: string;
   rate?: number;
   perHostRate?: number;
+  failOn: RunOptions['failOn'];
 }
 
 /** An option stored under a name of our choosing: --no-header would otherwise share -H's `header`. */
@@ -145,11 +158,10 @@ function addSchedulingOptions(cmd: Command): Command {
       'at most n requests in flight per origin',
       arg('--per-host', (f, v) => parseIntFlag(f, v, 1)),
     )
-    .option(
-      '-t, --timeout <ms>',
-      'deadline for the whole request, body included, in ms',
-      arg('--timeout', (f, v) => parseIntFlag(f, v, 1, 2_147_483_647)),
-      DEFAULTS.timeoutMs,
+    .addOption(
+      new Option('-t, --timeout <dur>', 'deadline for the whole request, body included (500ms, 5s, 2m; a bare number is ms)')
+        .argParser(timeoutArg)
+        .default(DEFAULTS.timeoutMs, '30s'),
     )
     .option(
       '--retries <n>',
@@ -197,10 +209,18 @@ function addOutputOptions(cmd: Command): Command {
         .choices(SORT_ORDERS)
         .default('completion'),
     )
-    .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr')
+    .option('-q, --quiet', 'text: summary only; machine formats: no summary on stderr; failures still one line each on stderr')
     .option('--no-timeline', 'text: skip the timeline chart')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-    .option('--report <file.html>', 'also write a self-contained HTML report (waterfall, in-flight chart, summary) to FILE');
+    .option('--report <file.html>', 'also write a self-contained HTML report (waterfall, in-flight chart, summary) to FILE')
+    .addOption(
+      new Option(
+        '--fail-on <class>',
+        'failures that make the exit status 1: error (network, timeout, size, bad input), 4xx, 5xx, a comma list, or none',
+      )
+        .argParser(arg('--fail-on', parseFailOn))
+        .default(DEFAULTS.failOn, 'error,4xx,5xx'),
+    );
 }
 
 /** A report file's path once its directory is known writable, so a bad one fails before any request (exit 2). */
@@ -233,6 +253,9 @@ export function terminal(color: boolean): Terminal {
     stderrIsTTY: Boolean(process.stderr.isTTY),
     columns: process.stdout.isTTY ? process.stdout.columns || 80 : 80,
     rows: process.stdout.isTTY ? process.stdout.rows || 24 : 40,
+    get errColumns() {
+      return process.stderr.isTTY ? process.stderr.columns || 80 : 80;
+    },
     paint: paintFor(colorLevel(color, Boolean(process.stdout.isTTY), env)),
     errPaint: paintFor(colorLevel(color, Boolean(process.stderr.isTTY), env)),
     ci: Boolean(env.CI) && env.CI !== 'false',
@@ -265,6 +288,7 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     resume: raw.resume ?? null,
     rate: raw.rate ?? null,
     perHostRate: raw.perHostRate ?? null,
+    failOn: raw.failOn,
   };
 }
 
@@ -294,16 +318,23 @@ async function makeOutputDir(outputDir: string): Promise<void> {
 type Report = (outcome: Outcome) => void;
 
 const HELP_AFTER = `
-Exit status: 0 all ok, 1 one or more failed, 2 usage error, 130 SIGINT, 143 SIGTERM, 141 output closed,
-74 output could not be written (full disk, /dev/full, the --json or --report file).
+Exit status: 0 all ok, 1 one or more failed (of the --fail-on classes), 2 usage error,
+130 SIGINT, 143 SIGTERM, 141 output closed, 74 output could not be written (full disk, /dev/full,
+the --json or --report file).
+
+Progress: a live line on stderr when it is a terminal (never in a pipe or CI): when stdout is
+redirected, with -q in text, or under text lines once the list is longer than the screen.
+-q still prints each failed URL on stderr, one line each.
 
 Examples:
   fetchall urls.txt
+  fetchall -t 5s --fail-on error,5xx urls.txt   # a 404 is data, not a failure
   fetchall -m threads -c 8 urls.txt
   cat urls.txt | fetchall -f ndjson -q > results.ndjson
   fetchall compare --modes inline,threads,async --report compare.html urls.txt
   fetchall report results.ndjson --html results.html
-  fetchall demo                      (writes fetchall-demo.html: open it in a browser)`;
+  fetchall demo                      (writes fetchall-demo.html: open it in a browser)
+  fetchall help compare              (a command's own options)`;
 
 /** `fetchall [options] [source...]`, with compare, serve and demo as subcommands. */
 export function buildProgram(report: Report): Command {
@@ -316,6 +347,7 @@ export function buildProgram(report: Report): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', HELP_AFTER);
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
+    commandWords(program, args);
     checkPoolSize([raw.mode], raw.concurrency);
     const html = reportTarget('--report', raw.report);
     const o = await toRunOptions(raw);
@@ -347,6 +379,32 @@ Example:
   fetchall compare --modes threads,async -c 8 --runs 5 --warmup 1 urls.txt
   fetchall compare -q --json - urls.txt | jq '.verdict[].text'
   fetchall compare --runs 3 --export-markdown cmp.md --export-csv cmp.csv urls.txt`;
+
+/**
+ * The first argument is a source, unless it is a bare word that names no file: then `help
+ * [command]` shows help, and a word a command or two away is a typo ('comapre'), said as a usage
+ * error rather than "cannot read". A file of that name is always read.
+ */
+function commandWords(program: Command, args: string[]): void {
+  const [first, second] = args;
+  if (first === undefined || existsSync(first)) return;
+  const names = program.commands.map((c) => c.name());
+  if (first === 'help') {
+    if (second === undefined) program.help();
+    const cmd = program.commands.find((c) => c.name() === second);
+    if (cmd) cmd.help();
+    const meant = suggestCommand(second, names);
+    throw new UsageError({
+      flag: null,
+      reason: meant
+        ? `'${second}' is not a command: did you mean 'fetchall help ${meant}'?`
+        : `'${second}' is not a command (commands: ${names.join(', ')})`,
+    });
+  }
+  const meant = suggestCommand(first, [...names, 'help']);
+  if (meant)
+    throw new UsageError({ flag: null, reason: `'${first}' is not a command, a file or a URL: did you mean 'fetchall ${meant}'?` });
+}
 
 function compareProgram(report: Report): Command {
   const compare = new Command('compare')

@@ -1,5 +1,6 @@
 // The exit status, decided in one place: a pure function from how a command ended to its code.
 
+import { FAIL_CLASSES, type FailClass, type FailCounts } from './core/errors.js';
 import type { StopReason } from './signals.js';
 
 /** Every status fetchall exits with (documented in --help and the README). */
@@ -35,6 +36,10 @@ export interface Outcome {
   fatal: boolean;
   /** An error nobody expected. */
   internal: boolean;
+  /** The failed URLs by class (`error`, `4xx`, `5xx`); null when a command did not count them (then every failure counts). */
+  failedBy: FailCounts | null;
+  /** `--fail-on`: the classes whose failures make the status 1 (empty: none does). */
+  failOn: readonly FailClass[];
 }
 
 /** An outcome with nothing wrong; commands spread it and set what happened. */
@@ -46,13 +51,15 @@ export const CLEAN: Outcome = {
   nothingToFetch: false,
   fatal: false,
   internal: false,
+  failedBy: null,
+  failOn: FAIL_CLASSES,
 };
 
 /**
  * The status for an outcome. Precedence: a signal's status always stands (the user asked to
  * stop, and a shell reads 130/143 as that); then a failed write (the output is incomplete, which
  * outweighs everything it would have said); then a closed stdout; then the kinds of error; then
- * failed URLs.
+ * failed URLs of the classes `--fail-on` names.
  */
 export function getExitCode(o: Outcome): number {
   if (o.stop === 'SIGINT' || o.stop === 'SIGTERM') return EXIT[o.stop];
@@ -60,6 +67,12 @@ export function getExitCode(o: Outcome): number {
   if (o.stop === 'EPIPE') return EXIT.EPIPE;
   if (o.internal) return EXIT.INTERNAL;
   if (o.usage || o.nothingToFetch) return EXIT.USAGE;
-  if (o.fatal || o.failed > 0) return EXIT.FAILED;
+  if (o.fatal || failing(o) > 0) return EXIT.FAILED;
   return EXIT.OK;
+}
+
+/** Failed URLs that count against the run: those of the `--fail-on` classes, or all when unclassified. */
+function failing(o: Outcome): number {
+  const by = o.failedBy;
+  return by === null ? o.failed : o.failOn.reduce((n, c) => n + by[c], 0);
 }

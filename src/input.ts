@@ -43,6 +43,35 @@ export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
   });
 }
 
+/**
+ * The command a bare word (no dot, no slash: not a path or host) most likely meant, within two
+ * edits ('comapre' → compare, 'serv' → serve); null when none is that close. The caller asks
+ * only about a word that is not an existing file.
+ */
+export function suggestCommand(word: string, names: readonly string[]): string | null {
+  if (!/^[A-Za-z][A-Za-z-]*$/.test(word) || word.length < 3) return null;
+  let best: { name: string; d: number } | null = null;
+  for (const name of names) {
+    const d = editDistance(word.toLowerCase(), name);
+    if (d <= 2 && (best === null || d < best.d)) best = { name, d };
+  }
+  return best?.name ?? null;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit (Damerau). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
 /** 'example.com' or 'example.com/x' — not 'urls.txt'. */
 function looksLikeHost(arg: string): boolean {
   return (

@@ -1,6 +1,6 @@
 // Parsing and validating flag values in one place; a bad value is a UsageError (exit 2).
 
-import { UsageError } from './core/errors.js';
+import { FAIL_CLASSES, type FailClass, UsageError } from './core/errors.js';
 import { MANAGED_HEADERS } from './core/rules.js';
 import { MODES, type Mode } from './core/types.js';
 import { SHARD_ENV, type Shard } from './shard.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
   /** Attempt starts per second, over the whole run (--rate) and per origin (--per-host-rate). */
   rate?: number | null;
   perHostRate?: number | null;
+  /** The classes of failure that make the exit status 1 (`--fail-on`); empty = none. */
+  failOn: readonly FailClass[];
 }
 
 export const SORT_ORDERS = ['completion', 'index'] as const;
@@ -51,6 +53,7 @@ export const DEFAULTS = {
   maxRedirects: 5,
   method: 'GET',
   maxSize: 100 * 1024 * 1024,
+  failOn: FAIL_CLASSES as readonly FailClass[],
 } as const;
 
 /** `fetchall serve`'s port unless --port says otherwise: `demo --print-list` points its URLs there. */
@@ -119,6 +122,40 @@ export function parseDuration(flag: string, value: string): number {
   const ms = Math.round(Number(m[1]) * unit);
   if (ms > MAX_TIMER_MS) throw new UsageError({ flag, reason: `at most ${MAX_TIMER_MS} ms (about 24 days)`, value });
   return ms;
+}
+
+/** `-t`: a duration of at least 1 ms. */
+export function parseTimeout(flag: string, value: string): number {
+  const ms = parseDuration(flag, value);
+  if (ms < 1) throw new UsageError({ flag, reason: 'must be at least 1 ms', value });
+  return ms;
+}
+
+/**
+ * curl's -m counts seconds; ours a bare number as ms. A bare value under 100 is most likely
+ * seconds meant: the line that says so, or null.
+ */
+export function bareMsWarning(flag: string, value: string): string | null {
+  const text = value.trim();
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) >= 100) return null;
+  return `fetchall: warning: ${flag} ${text} means ${text} ms (a bare number is milliseconds); for seconds write '${text}s'`;
+}
+
+/** `--fail-on`: 'none', or a comma list of error, 4xx, 5xx. */
+export function parseFailOn(flag: string, value: string): FailClass[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.length === 1 && names[0] === 'none') return [];
+  if (names.includes('none')) throw new UsageError({ flag, reason: 'none cannot be combined with a class', value });
+  if (names.length === 0) throw new UsageError({ flag, reason: `name a class (${FAIL_CLASSES.join(', ')}) or none`, value });
+  for (const n of names) {
+    if (!(FAIL_CLASSES as readonly string[]).includes(n)) {
+      throw new UsageError({ flag, reason: `expected ${FAIL_CLASSES.join(', ')}, a comma list of them, or none`, value: n });
+    }
+  }
+  return [...new Set(names as FailClass[])];
 }
 
 export function parseMode(flag: string, value: string): Mode {

@@ -248,7 +248,7 @@ describe('progress', () => {
     const r = { stdout };
     const frames = r.stdout.split('\r\u001b[K').filter((f) => /in flight/.test(f));
     expect(frames.length).toBeGreaterThan(1);
-    expect(frames.some((f) => /^\d+\/12 done · \d+ in flight · [\d.]+ req\/s · /.test(f))).toBe(true);
+    expect(frames.some((f) => /^\d+\/12 done · \d+ failed · \d+ in flight · [\d.]+ req\/s · /.test(f))).toBe(true);
     // cleared before the summary
     expect(r.stdout).toMatch(/\r\u001b\[K[^\r]*async: 12 URLs in/);
   });

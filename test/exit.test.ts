@@ -59,6 +59,29 @@ describe('getExitCode', () => {
       nothingToFetch: false,
       fatal: false,
       internal: false,
+      failedBy: null,
+      failOn: ['error', '4xx', '5xx'],
     });
+  });
+});
+
+describe('--fail-on: which failed URLs count', () => {
+  const by = (error: number, c4: number, c5: number) => ({ error, '4xx': c4, '5xx': c5 });
+
+  it.each<[string, Partial<Outcome>, number]>([
+    ['the default counts every class', { failed: 1, failedBy: by(0, 1, 0) }, 1],
+    ['none: a 404 is data', { failed: 1, failedBy: by(0, 1, 0), failOn: [] }, 0],
+    ['none: even a refused connection', { failed: 2, failedBy: by(1, 0, 1), failOn: [] }, 0],
+    ['5xx: a 404 is data', { failed: 1, failedBy: by(0, 1, 0), failOn: ['5xx'] }, 0],
+    ['5xx: a 500 fails', { failed: 2, failedBy: by(0, 1, 1), failOn: ['5xx'] }, 1],
+    ['error: a refused port fails', { failed: 1, failedBy: by(1, 0, 0), failOn: ['error'] }, 1],
+    ['error: statuses are data', { failed: 2, failedBy: by(0, 1, 1), failOn: ['error'] }, 0],
+    ['4xx,5xx: a network error is data', { failed: 1, failedBy: by(1, 0, 0), failOn: ['4xx', '5xx'] }, 0],
+    ['no classes known: every failure counts', { failed: 1, failedBy: null, failOn: [] }, 1],
+    ['none does not hide a usage error', { usage: true, failed: 1, failedBy: by(0, 1, 0), failOn: [] }, 2],
+    ['none does not hide a fatal start', { fatal: true, failOn: [] }, 1],
+    ['none does not hide a signal', { stop: 'SIGINT', failOn: [] }, 130],
+  ])('%s', (_, o, expected) => {
+    expect(code(o)).toBe(expected);
   });
 });

@@ -162,7 +162,7 @@ describe('progress sink', () => {
     sink.onEvent(bad('x:1: not a URL')); // done, never in flight
     const deadline = Date.now() + 5000;
     while (!io.stderr().includes('in flight') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(io.stderr()).toMatch(/^\r\x1b\[K2\/3 done · 1 in flight · /);
+    expect(io.stderr()).toMatch(/^\r\x1b\[K2\/3 done · 1 failed · 1 in flight · /);
     sink.close();
     sink.close();
     expect(io.stderr().endsWith(CLEAR_LINE)).toBe(true);

@@ -94,7 +94,13 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
     }
     const title = `fetchall compare: ${items.length} URLs, modes ${c.modes.join(', ')}`;
     const reported = c.report === null || writeReport(c.report, comparisonReport(title, o, collector.modes, stop), s.err);
-    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported || !reported });
+    return s.finish({
+      failed: collector.failed(),
+      failedBy: collector.failedBy(),
+      failOn: o.failOn,
+      stop,
+      writeFailed: !exported || !reported,
+    });
   } finally {
     s.unhook();
   }
@@ -260,7 +266,7 @@ export async function runComparison(
 function runSinks(o: RunOptions, s: Session, first: boolean, total: number, collect: Sink): Sink[] {
   const sinks = [
     first ? new BadLinesSink(s.err) : null,
-    progressWanted(o, s.term) ? new ProgressSink(s.err, total) : null,
+    progressWanted(o, s.term) ? new ProgressSink(s.err, total, { columns: () => s.term.errColumns, after: 0 }) : null,
     outputSink(o, s, first),
     collect,
     // Each finished run's timeline and summary in text (not with -q); a stopped one is shown in the table.

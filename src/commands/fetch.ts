@@ -10,11 +10,12 @@ import { loadResume, type ResumeState, sameFile } from '../resume.js';
 import { inShard } from '../shard.js';
 import type { StopReason } from '../signals.js';
 import { BadLinesSink } from '../sinks/bad-lines.js';
+import { FailuresSink } from '../sinks/failures.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { ReportSink } from '../sinks/report.js';
 import { SpanCollector } from '../sinks/spans.js';
 import type { Sink } from '../sinks/types.js';
-import { outputSink, progressWanted, runMode } from './run-mode.js';
+import { outputSink, progressPlan, runMode } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
 /** `report`: also write the HTML report there (checked writable by the CLI before the run). */
@@ -22,10 +23,17 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
   const s = session(term, o.format === 'text' || o.mode === 'inline');
   try {
     const resume = o.resume ? await startResume(o.resume, term, s.err, s.out) : null;
-    const progress = progressWanted(o, term) ? new ProgressSink(s.err) : null;
+    const plan = progressPlan(o, term);
+    const progress = plan ? new ProgressSink(s.err, null, plan) : null;
     const given = countGiven(sources, progress, keeper(o, resume));
     const bars = report === null ? null : new SpanCollector();
-    const sinks = [new BadLinesSink(s.err), progress, outputSink(o, s, true), bars].filter((x): x is Sink => x !== null);
+    const sinks = [
+      new BadLinesSink(s.err, progress),
+      progress,
+      o.quiet ? new FailuresSink(s.err, progress) : null,
+      outputSink(o, s, true, progress),
+      bars,
+    ].filter((x): x is Sink => x !== null);
     // What the input held before a shard or --resume took its part: an empty part is no usage error.
     const input = { read: 0, skipped: 0 };
     let items: AsyncIterable<InputItem> = counting(readJobs(sources, process.stdin, s.ctl.signal), input);
@@ -66,7 +74,7 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     if (summary && stop !== 'EPIPE' && !s.out.error) new ReportSink(s, o, term).onEnd(summary, stop);
     await s.out.drain();
     const reported = summary && bars && report !== null ? await writeRunReport(report, o, bars.applyTo(summary), stop, s) : true;
-    return s.finish({ failed: summary?.failed ?? 0, stop, writeFailed: !reported });
+    return s.finish({ failed: summary?.failed ?? 0, failedBy: summary?.failedBy ?? null, failOn: o.failOn, stop, writeFailed: !reported });
   } finally {
     s.unhook();
   }

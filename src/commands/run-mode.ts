@@ -14,8 +14,9 @@ import { type RunConfig, runJobs } from '../scheduler/run.js';
 import { inShard } from '../shard.js';
 import type { StopReason } from '../signals.js';
 import { LinesSink } from '../sinks/lines.js';
+import type { ProgressPlan } from '../sinks/progress.js';
 import { RecordsSink } from '../sinks/records.js';
-import type { Sink } from '../sinks/types.js';
+import type { Sink, StatusLine } from '../sinks/types.js';
 import type { Session, Terminal } from './session.js';
 
 export interface ModeRun {
@@ -99,13 +100,33 @@ async function startEngine(engine: Engine, r: ModeRun): Promise<EngineInfo | nul
   }
 }
 
-/** What shows the run as it goes on stdout: records for a machine format, else text lines (none with -q). */
-export function outputSink(o: RunOptions, s: Session, header: boolean): Sink | null {
+/**
+ * What shows the run as it goes on stdout: records for a machine format, else text lines (none
+ * with -q), their URLs shortened to the terminal's width when stdout is one. `status`: a
+ * progress line on the same terminal, kept below the lines.
+ */
+export function outputSink(o: RunOptions, s: Session, header: boolean, status: StatusLine | null = null): Sink | null {
   if (o.format !== 'text') return new RecordsSink(s.out, o.format, header && o.header, o.sort === 'index');
-  return o.quiet ? null : new LinesSink(s.out, s.paint);
+  return o.quiet ? null : new LinesSink(s.out, s.paint, { width: s.term.stdoutIsTTY ? s.term.columns : null, status });
 }
 
-/** A live progress line only for a person watching stderr while stdout goes elsewhere. */
+/**
+ * A live progress line only for a person watching a terminal on stderr, never in a pipe or CI:
+ * when stdout goes elsewhere (a file, a pipe), or with -q in text (nothing else moves until the
+ * summary). Records printed on the terminal are their own progress.
+ */
 export function progressWanted(o: RunOptions, term: Terminal): boolean {
-  return !term.stdoutIsTTY && term.stderrIsTTY && !term.ci && !o.quiet;
+  if (!term.stderrIsTTY || term.ci) return false;
+  return !term.stdoutIsTTY || (o.quiet && o.format === 'text');
+}
+
+/**
+ * fetch's rule: progressWanted's cases from the start; and text lines on the terminal once the
+ * run is longer than the terminal has rows (counted, or started so far), drawn below the lines.
+ */
+export function progressPlan(o: RunOptions, term: Terminal): ProgressPlan | null {
+  const columns = () => term.errColumns;
+  if (progressWanted(o, term)) return { columns, after: 0 };
+  const lines = o.format === 'text' && !o.quiet && term.stdoutIsTTY && term.stderrIsTTY && !term.ci;
+  return lines ? { columns, after: term.rows } : null;
 }

@@ -16,6 +16,8 @@ export interface Terminal {
   stderrIsTTY: boolean;
   columns: number;
   rows: number;
+  /** stderr's terminal width now (it follows a resize); 80 when stderr is not a terminal. */
+  readonly errColumns: number;
   paint: Paint;
   errPaint: Paint;
   ci: boolean;

@@ -95,6 +95,20 @@ export function mapError(err: unknown): FetchError {
   return fetchError('REQUEST_FAILED', message);
 }
 
+/**
+ * The classes `--fail-on` chooses from: `4xx` and `5xx` are URLs that failed on their HTTP status
+ * alone; `error` is every other failure (network, timeout, size, redirects, a bad input line).
+ */
+export const FAIL_CLASSES = ['error', '4xx', '5xx'] as const;
+export type FailClass = (typeof FAIL_CLASSES)[number];
+export type FailCounts = Record<FailClass, number>;
+
+/** The class of a failed URL, from its record's status and error. */
+export function failClass(r: { status: number | null; error: FetchError | null }): FailClass {
+  if (r.error?.code !== 'HTTP_STATUS' || r.status === null) return 'error';
+  return r.status < 500 ? '4xx' : '5xx';
+}
+
 /** What a usage error is about, as data: the CLI shows `reason` beside commander's own naming of flag and value. */
 export interface UsageProblem {
   /** The flag at fault ('--concurrency'), or null when it is not a flag (a file, the input, a port in use). */

@@ -3,6 +3,7 @@
 // timeline is drawn from. Nothing here grows with the length of the list.
 
 import { createHistogram, type IntervalHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
+import { type FailCounts, failClass } from '../core/errors.js';
 import type { UrlRecord } from '../core/types.js';
 import { now } from './clock.js';
 import { procCpuMs, procPeakRss, procSysMs, reapedChildrenCpuMs, reapedChildrenSysMs } from './procs.js';
@@ -37,6 +38,8 @@ export interface RunSummary {
   total: number;
   ok: number;
   failed: number;
+  /** The failed URLs by class, for `--fail-on` (a summary rebuilt from saved records may lack it). */
+  failedBy?: FailCounts;
   badInput: number;
   bytes: number;
   reqPerSec: number;
@@ -86,6 +89,7 @@ export class RunMeter {
   private count = 0;
   private okCount = 0;
   private failCount = 0;
+  private readonly failedBy: FailCounts = { error: 0, '4xx': 0, '5xx': 0 };
   private bad = 0;
   private bytes = 0;
   private retries = 0;
@@ -123,7 +127,10 @@ export class RunMeter {
 
   record(r: UrlRecord): void {
     if (r.ok) this.okCount++;
-    else this.failCount++;
+    else {
+      this.failCount++;
+      this.failedBy[failClass(r)]++;
+    }
     if (r.error?.code === 'BAD_INPUT') this.bad++;
     // Only URLs that were really requested have a latency (not bad lines, not ones cancelled first).
     if (r.attempts === 0) return;
@@ -195,6 +202,7 @@ export class RunMeter {
       total: this.okCount + this.failCount,
       ok: this.okCount,
       failed: this.failCount,
+      failedBy: { ...this.failedBy },
       badInput: this.bad,
       bytes: this.bytes,
       reqPerSec: wallMs > 0 ? (this.count * 1000) / wallMs : 0,

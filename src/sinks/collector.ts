@@ -1,5 +1,6 @@
 // compare's collector: every run's summary, by mode, for the table, the verdict and the export.
 
+import type { FailCounts } from '../core/errors.js';
 import type { Mode } from '../core/types.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { ModeRuns } from '../render/compare.js';
@@ -30,5 +31,14 @@ export class Collector {
   /** URLs failed over every run. */
   failed(): number {
     return this.modes.reduce((n, m) => n + m.runs.reduce((k, s) => k + s.failed, 0), 0);
+  }
+
+  /** The same failures by class, for --fail-on. */
+  failedBy(): FailCounts {
+    const by: FailCounts = { error: 0, '4xx': 0, '5xx': 0 };
+    for (const s of this.modes.flatMap((m) => m.runs)) {
+      for (const c of Object.keys(by) as (keyof FailCounts)[]) by[c] += s.failedBy?.[c] ?? 0;
+    }
+    return by;
   }
 }

@@ -27,10 +27,19 @@ export function reportTarget(io: Outputs, format: Format, stop: StopReason | nul
   return toStdout ? { out: io.out, paint: io.paint, toStdout } : { out: io.err, paint: io.errPaint, toStdout };
 }
 
-/** The terminal's size, for the timeline. */
+/** The terminal's size, for the timeline; and which streams are terminals, for the summary's width. */
 export interface Layout {
   columns: number;
   rows: number;
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  errColumns?: number;
+}
+
+/** The width to wrap a summary at: the terminal's, or none for a file or pipe. */
+function summaryWidth(layout: Layout, toStdout: boolean): number {
+  if (toStdout) return layout.stdoutIsTTY ? layout.columns : Number.POSITIVE_INFINITY;
+  return layout.stderrIsTTY ? (layout.errColumns ?? 80) : Number.POSITIVE_INFINITY;
 }
 
 type ReportOptions = Pick<RunOptions, 'format' | 'quiet' | 'timeline'>;
@@ -51,12 +60,12 @@ export class ReportSink implements Sink {
   onEnd(summary: RunSummary, stop = summary.interrupted as StopReason | null): void {
     const { o } = this;
     if ((this.finishedOnly && stop !== null) || (o.format !== 'text' && o.quiet)) return;
-    const { out, paint } = reportTarget(this.io, o.format, stop);
+    const { out, paint, toStdout } = reportTarget(this.io, o.format, stop);
     if (o.format === 'text' && o.timeline && !o.quiet && stop === null) {
       const chart = timeline(summary, { width: this.layout.columns, maxBars: Math.max(20, this.layout.rows - 12), paint });
       if (chart) out.line(`\n${chart}`);
     }
-    out.line(`${o.format === 'text' && !o.quiet ? '\n' : ''}${summaryText(summary, paint)}`);
+    out.line(`${o.format === 'text' && !o.quiet ? '\n' : ''}${summaryText(summary, paint, summaryWidth(this.layout, toStdout))}`);
   }
 }
 

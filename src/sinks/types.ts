@@ -29,3 +29,12 @@ export interface Outputs {
   paint: Paint;
   errPaint: Paint;
 }
+
+/**
+ * A live line drawn in place at the bottom of a terminal (the progress line). Anything else
+ * written to that terminal goes through `around`, so the line is cleared first and drawn again
+ * below what was written, never left in the middle of it.
+ */
+export interface StatusLine {
+  around(write: () => void): void;
+}
