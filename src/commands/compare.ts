@@ -42,14 +42,20 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
       s.err.line(`fetchall: cannot write --json file '${escapeControls(c.json)}': ${reason(unwritable)}`);
       return s.finish({ writeFailed: true });
     }
-    const items = await readList(sources);
+    // A source that cannot be read is said once, as a missing file is; the rest is compared, and the status is a usage error's.
+    let unreadable = false;
+    const items = await readList(sources, (e) => {
+      unreadable = true;
+      s.err.line(`fetchall: ${escapeControls(e.message)}`);
+    });
+    if (items.length === 0) return s.finish({ usage: true });
     const collector = new Collector(c.modes);
     const stop = await runComparison(items, o, c, s, collector);
     // The report first: a failed export must not hide it.
     if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop);
     await s.out.drain();
     const exported = c.json === null || exportJson(s, c.json, comparisonJson(collector.modes, stop, o, c, items.length));
-    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported });
+    return s.finish({ failed: collector.failed(), stop, writeFailed: !exported, usage: unreadable });
   } finally {
     s.unhook();
   }
@@ -108,10 +114,15 @@ export const MAX_COMPARE_URLS = 1_000_000;
 export const MAX_COMPARE_CHARS = 100_000_000;
 
 /** Each mode must see the same list, so compare reads it whole (fetch alone streams it). */
-async function readList(sources: Source[]): Promise<InputItem[]> {
+async function readList(sources: Source[], onUnreadable: (e: UsageError) => void): Promise<InputItem[]> {
   const items: InputItem[] = [];
   let chars = 0;
-  for await (const item of readJobs(sources)) {
+  let unreadable = false;
+  const unread = (e: UsageError) => {
+    unreadable = true;
+    onUnreadable(e);
+  };
+  for await (const item of readJobs(sources, process.stdin, undefined, unread)) {
     items.push(item);
     chars += item.kind === 'job' ? item.job.url.length : item.text.length;
     // Leaving the loop ends the read at once (the source is closed, stdin included).
@@ -123,7 +134,8 @@ async function readList(sources: Source[]): Promise<InputItem[]> {
       });
     }
   }
-  if (items.length === 0) throw new UsageError({ flag: null, reason: 'nothing to fetch: the input held no URLs' });
+  // Empty after a source that could not be read: that line said why; the caller ends as a usage error.
+  if (items.length === 0 && !unreadable) throw new UsageError({ flag: null, reason: 'nothing to fetch: the input held no URLs' });
   return items;
 }
 

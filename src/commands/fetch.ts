@@ -1,9 +1,11 @@
 // `fetchall [options] [source...]`: sources → one mode → live lines or records → timeline and summary.
 
+import type { UsageError } from '../core/errors.js';
 import type { Outcome } from '../exit.js';
 import { countable, countJobs, readJobs, type Source } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { RunOptions } from '../options.js';
+import { escapeControls } from '../render/escape.js';
 import { BadLinesSink } from '../sinks/bad-lines.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { ReportSink } from '../sinks/report.js';
@@ -17,8 +19,14 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     const progress = progressWanted(o, term) ? new ProgressSink(s.err) : null;
     const given = countGiven(sources, progress);
     const sinks = [new BadLinesSink(s.err), progress, outputSink(o, s, true)].filter((x): x is Sink => x !== null);
+    // A source that cannot be read is said at once, as a missing file is, and ends the run as a usage error.
+    let unreadable = false;
+    const onUnreadable = (e: UsageError) => {
+      unreadable = true;
+      s.err.line(`fetchall: ${escapeControls(e.message)}`);
+    };
     const { summary, ...run } = await runMode({
-      items: readJobs(sources, process.stdin, s.ctl.signal),
+      items: readJobs(sources, process.stdin, s.ctl.signal, onUnreadable),
       options: o,
       mode: o.mode,
       session: s,
@@ -28,6 +36,7 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     const stop = run.stop ?? s.stopped();
     if (summary?.notStarted?.more && countable(sources)) await countNotStarted(summary, sources, given());
     if (summary && summary.total === 0 && stop === null) {
+      if (unreadable) return s.finish({ usage: true });
       s.err.line('fetchall: nothing to fetch: the input held no URLs');
       return s.finish({ nothingToFetch: true });
     }
@@ -36,7 +45,7 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     await s.out.drain();
     if (summary && stop !== 'EPIPE' && !s.out.error) new ReportSink(s, o, term).onEnd(summary, stop);
     await s.out.drain();
-    return s.finish({ failed: summary?.failed ?? 0, stop });
+    return s.finish({ failed: summary?.failed ?? 0, stop, usage: unreadable });
   } finally {
     s.unhook();
   }
