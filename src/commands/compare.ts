@@ -18,7 +18,7 @@ import { Collector } from '../sinks/collector.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { printComparison, ReportSink } from '../sinks/report.js';
 import type { Sink } from '../sinks/types.js';
-import { outputSink, progressWanted, runMode } from './run-mode.js';
+import { outputSink, progressWanted, runMode, startupStopLine } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
 export interface CompareOptions {
@@ -162,6 +162,7 @@ export async function runComparison(
       const sinks = runSinks(o, s, first, items.length, collector.sinkFor(mode));
       first = false;
       const { summary, stop } = await runMode({ items: replay(items), options: o, mode, session: s, sinks });
+      if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) s.err.line(startupStopLine(mode, stop, items.length));
       if (summary && stop === null) await hooks.after?.(mode, summary);
       if (stop) return stop;
     }

@@ -10,7 +10,7 @@ import { BadLinesSink } from '../sinks/bad-lines.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { ReportSink } from '../sinks/report.js';
 import type { Sink } from '../sinks/types.js';
-import { outputSink, progressWanted, runMode } from './run-mode.js';
+import { outputSink, progressWanted, runMode, startupStopLine } from './run-mode.js';
 import { session, type Terminal } from './session.js';
 
 export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal): Promise<Outcome> {
@@ -35,6 +35,10 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     // A signal handled only as the engine closed (inline blocks the loop) is still a stop.
     const stop = run.stop ?? s.stopped();
     if (summary?.notStarted?.more && countable(sources)) await countNotStarted(summary, sources, given());
+    if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) {
+      const count = given() ?? (countable(sources) ? await countJobs(sources, 64 * 1024 * 1024).catch(() => null) : null);
+      s.err.line(startupStopLine(o.mode, stop, count));
+    }
     if (summary && summary.total === 0 && stop === null) {
       if (unreadable) return s.finish({ usage: true });
       s.err.line('fetchall: nothing to fetch: the input held no URLs');
