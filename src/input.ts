@@ -81,6 +81,9 @@ export function checkUrl(text: string): string | null {
   try {
     const u = new URL(text);
     if (!u.hostname) return 'not a URL (no host)';
+    // DNS's limits (RFC 1035), checked here: past them the resolvers fail each mode differently.
+    const name = u.hostname.replace(/\.$/, '');
+    if (name.length > 253 || name.split('.').some((l) => l.length > 63)) return 'not a URL (host name too long)';
   } catch {
     return 'not a URL';
   }
