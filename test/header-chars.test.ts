@@ -41,7 +41,9 @@ describe('the CLI', () => {
       const before = ctx.server.stats().served;
       const r = await run(['-m', mode, '-H', 'X-A: a\x1b[2J', `${ctx.server.url}/delay/1`]);
       expect(r.code).toBe(2);
-      expect(r.stderr.split('\n')[0]).toMatch(/^fetchall: error: option '-H, --header <header>' argument .* is invalid\. .*control character/);
+      expect(r.stderr.split('\n')[0]).toMatch(
+        /^fetchall: error: option '-H, --header <header>' argument .* is invalid\. .*control character/,
+      );
       // The terminal never gets the raw ESC.
       expect(r.stderr).not.toContain('\x1b');
       expect(r.stdout).toBe('');

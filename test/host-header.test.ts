@@ -54,7 +54,19 @@ describe('-H Host: on redirects', () => {
     it(`${mode}: dropped on a hop to another origin, kept on a same-origin one`, async () => {
       const cross = `cross-${mode}`;
       const same = `same-${mode}`;
-      const r = await run(['-m', mode, '-c', '2', '-f', 'ndjson', '-q', '-H', 'Host: vhost.test', `${a.url}/cross?${cross}`, `${a.url}/same?${same}`]);
+      const r = await run([
+        '-m',
+        mode,
+        '-c',
+        '2',
+        '-f',
+        'ndjson',
+        '-q',
+        '-H',
+        'Host: vhost.test',
+        `${a.url}/cross?${cross}`,
+        `${a.url}/same?${same}`,
+      ]);
       expect(ndjson(r.stdout).map((x) => x.status)).toEqual([200, 200]);
       expect(hostAt(a, cross, '/cross')).toBe('vhost.test');
       expect(hostAt(b, cross)).toBe(new URL(b.url).host);

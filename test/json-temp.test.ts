@@ -14,7 +14,9 @@ describe('compare --json beside which no temp file can be made', () => {
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     // root passes the up-front check and fails at the temp file; others fail the check (EACCES).
-    expect(lines[0]).toMatch(/^fetchall: cannot write --json file '\/proc\/version': cannot create a temporary file in \/proc: \S.*\((ENOENT|EACCES)\)$/);
+    expect(lines[0]).toMatch(
+      /^fetchall: cannot write --json file '\/proc\/version': cannot create a temporary file in \/proc: \S.*\((ENOENT|EACCES)\)$/,
+    );
     expect(r.code).toBe(74);
   });
 });

@@ -48,14 +48,17 @@ describe('an unreadable source in a run', () => {
     });
   }
 
-  it.skipIf(eaccesPath() === null)('a file that cannot be opened says "permission denied", as a missing one says "no such file"', async () => {
-    const path = eaccesPath()!;
-    const r = await run([`${ctx.server.url}/delay/10`, path]);
-    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-    expect(r.stderr).toContain(`fetchall: ${path}: cannot read: permission denied\n`);
-    expect(r.stdout).toMatch(/done\s+#0/);
-    expect(r.code).toBe(2);
-  });
+  it.skipIf(eaccesPath() === null)(
+    'a file that cannot be opened says "permission denied", as a missing one says "no such file"',
+    async () => {
+      const path = eaccesPath()!;
+      const r = await run([`${ctx.server.url}/delay/10`, path]);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(r.stderr).toContain(`fetchall: ${path}: cannot read: permission denied\n`);
+      expect(r.stdout).toMatch(/done\s+#0/);
+      expect(r.code).toBe(2);
+    },
+  );
 
   it('the only source unreadable: that line alone, exit 2', async () => {
     const r = await run([EIO_FILE]);

@@ -7,8 +7,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import type { Agent, buildConnector, Dispatcher } from 'undici';
 import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
 import {
