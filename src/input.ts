@@ -34,9 +34,8 @@ export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
       st = statSync(arg);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
       const hint = code === 'ENOENT' && looksLikeHost(arg) ? ` (for a URL, write https://${arg})` : '';
-      throw new UsageError({ flag: null, reason: `cannot read: ${why}${hint}`, value: arg });
+      throw new UsageError({ flag: null, reason: `cannot read: ${readFailure(err)}${hint}`, value: arg });
     }
     if (st.isDirectory()) throw new UsageError({ flag: null, reason: 'cannot read: is a directory', value: arg });
     return { kind: 'file', path: arg };
@@ -72,6 +71,19 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+/** Why a source could not be read, in the words of strerror, for 'FILE: cannot read: …'. */
+function readFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const words: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'is a directory',
+    EIO: 'input/output error',
+  };
+  return (e?.code && words[e.code]) ?? e?.code ?? String(e?.message ?? err);
+}
+
 /** 'example.com' or 'example.com/x' — not 'urls.txt'. */
 function looksLikeHost(arg: string): boolean {
   return (
@@ -98,6 +110,9 @@ export function checkUrl(text: string): string | null {
   try {
     const u = new URL(text);
     if (!u.hostname) return 'not a URL (no host)';
+    // DNS's limits (RFC 1035), checked here: past them the resolvers fail each mode differently.
+    const name = u.hostname.replace(/\.$/, '');
+    if (name.length > 253 || name.split('.').some((l) => l.length > 63)) return 'not a URL (host name too long)';
   } catch {
     return 'not a URL';
   }
@@ -176,9 +191,16 @@ function isOurStdin(path: string): boolean {
 /**
  * Every source in order, as jobs (numbered across sources) and bad lines. Each source is read
  * once. When `signal` aborts, reading stops at once: the open stream is destroyed, even while it
- * waits for an idle writer, and the generator ends quietly.
+ * waits for an idle writer, and the generator ends quietly. A source that cannot be read (at its
+ * open or part-way through) goes to `onUnreadable` as 'FILE: cannot read: …', keeping the lines
+ * read before, and the next source is read; without `onUnreadable` that error is thrown.
  */
-export async function* readJobs(sources: Source[], stdin: Readable = process.stdin, signal?: AbortSignal): AsyncGenerator<InputItem> {
+export async function* readJobs(
+  sources: Source[],
+  stdin: Readable = process.stdin,
+  signal?: AbortSignal,
+  onUnreadable?: (err: UsageError) => void,
+): AsyncGenerator<InputItem> {
   let index = 0;
   for (const source of sources) {
     if (signal?.aborted) return;
@@ -189,7 +211,18 @@ export async function* readJobs(sources: Source[], stdin: Readable = process.std
       continue;
     }
     const name = source.kind === 'file' ? source.path : '<stdin>';
-    const stream = source.kind === 'file' ? openFile(source.path, stdin) : stdin;
+    const unreadable = (err: unknown) => {
+      const e = new UsageError({ flag: null, reason: `cannot read: ${readFailure(err)}`, value: name });
+      if (!onUnreadable) throw e;
+      onUnreadable(e);
+    };
+    let stream: Readable;
+    try {
+      stream = source.kind === 'file' ? openFile(source.path, stdin) : stdin;
+    } catch (err) {
+      unreadable(err);
+      continue;
+    }
     const stop = () => stream.destroy();
     signal?.addEventListener('abort', stop, { once: true });
     try {
@@ -206,9 +239,9 @@ export async function* readJobs(sources: Source[], stdin: Readable = process.std
         else yield { kind: 'job', job: { index: index++, url: text } };
       }
     } catch (err) {
-      // The stream destroyed by the stop ends the input; any other read error is real.
+      // The stream destroyed by the stop ends the input; any other read error is this source's.
       if (signal?.aborted) return;
-      throw err;
+      unreadable(err);
     } finally {
       signal?.removeEventListener('abort', stop);
       if (stream !== stdin) stream.destroy();

@@ -30,7 +30,7 @@ import { SpanCollector } from '../sinks/spans.js';
 import type { Sink } from '../sinks/types.js';
 import { checkWritable, writeAtomically } from './files.js';
 import { comparisonReport, writeReport } from './html-report.js';
-import { outputSink, progressWanted, runMode } from './run-mode.js';
+import { outputSink, progressWanted, runMode, startupStopLine } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
 export interface CompareOptions {
@@ -81,7 +81,13 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
         return s.finish({ writeFailed: true });
       }
     }
-    const items = await readList(sources);
+    // A source that cannot be read is said once, as a missing file is; the rest is compared, and the status is a usage error's.
+    let unreadable = false;
+    const items = await readList(sources, (e) => {
+      unreadable = true;
+      s.err.line(`fetchall: ${escapeControls(e.message)}`);
+    });
+    if (items.length === 0) return s.finish({ usage: true });
     const collector = new Collector(c.modes);
     const stop = await runComparison(items, o, c, s, collector);
     // The report first: a failed export must not hide it.
@@ -100,6 +106,7 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
       failOn: o.failOn,
       stop,
       writeFailed: !exported || !reported,
+      usage: unreadable,
     });
   } finally {
     s.unhook();
@@ -193,10 +200,15 @@ export const MAX_COMPARE_URLS = 1_000_000;
 export const MAX_COMPARE_CHARS = 100_000_000;
 
 /** Each mode must see the same list, so compare reads it whole (fetch alone streams it). */
-async function readList(sources: Source[]): Promise<InputItem[]> {
+async function readList(sources: Source[], onUnreadable: (e: UsageError) => void): Promise<InputItem[]> {
   const items: InputItem[] = [];
   let chars = 0;
-  for await (const item of readJobs(sources)) {
+  let unreadable = false;
+  const unread = (e: UsageError) => {
+    unreadable = true;
+    onUnreadable(e);
+  };
+  for await (const item of readJobs(sources, process.stdin, undefined, unread)) {
     items.push(item);
     chars += item.kind === 'job' ? item.job.url.length : item.text.length;
     // Leaving the loop ends the read at once (the source is closed, stdin included).
@@ -208,7 +220,8 @@ async function readList(sources: Source[]): Promise<InputItem[]> {
       });
     }
   }
-  if (items.length === 0) throw new UsageError({ flag: null, reason: 'nothing to fetch: the input held no URLs' });
+  // Empty after a source that could not be read: that line said why; the caller ends as a usage error.
+  if (items.length === 0 && !unreadable) throw new UsageError({ flag: null, reason: 'nothing to fetch: the input held no URLs' });
   return items;
 }
 
@@ -255,6 +268,7 @@ export async function runComparison(
       const sinks = runSinks(o, s, first, items.length, collector.sinkFor(mode, bars));
       first = false;
       const { summary, stop } = await runMode({ items: replay(items), options: o, mode, session: s, sinks });
+      if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) s.err.line(startupStopLine(mode, stop, items.length));
       if (summary && stop === null) await hooks.after?.(mode, summary);
       if (stop) return stop;
     }

@@ -1,5 +1,6 @@
 // `fetchall [options] [source...]`: sources → one mode → live lines or records → timeline and summary.
 
+import type { UsageError } from '../core/errors.js';
 import type { Outcome } from '../exit.js';
 import { countable, countJobs, filterItems, type InputItem, readJobs, type Source } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
@@ -15,7 +16,7 @@ import { ProgressSink } from '../sinks/progress.js';
 import { ReportSink } from '../sinks/report.js';
 import { SpanCollector } from '../sinks/spans.js';
 import type { Sink } from '../sinks/types.js';
-import { outputSink, progressPlan, runMode } from './run-mode.js';
+import { outputSink, progressPlan, runMode, startupStopLine } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
 /** `report`: also write the HTML report there (checked writable by the CLI before the run). */
@@ -34,9 +35,15 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
       outputSink(o, s, true, progress),
       bars,
     ].filter((x): x is Sink => x !== null);
+    // A source that cannot be read is said at once, as a missing file is, and ends the run as a usage error.
+    let unreadable = false;
+    const onUnreadable = (e: UsageError) => {
+      unreadable = true;
+      s.err.line(`fetchall: ${escapeControls(e.message)}`);
+    };
     // What the input held before a shard or --resume took its part: an empty part is no usage error.
     const input = { read: 0, skipped: 0 };
-    let items: AsyncIterable<InputItem> = counting(readJobs(sources, process.stdin, s.ctl.signal), input);
+    let items: AsyncIterable<InputItem> = counting(readJobs(sources, process.stdin, s.ctl.signal, onUnreadable), input);
     if (resume) {
       items = filterItems(items, (item) => {
         const done = isDone(item, resume);
@@ -54,8 +61,12 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     // A signal handled only as the engine closed (inline blocks the loop) is still a stop.
     const stop = run.stop ?? s.stopped();
     if (summary?.notStarted?.more && countable(sources)) await countNotStarted(summary, sources, given(), keeper(o, resume));
+    if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) {
+      const count = given() ?? (countable(sources) ? await countJobs(sources, 64 * 1024 * 1024).catch(() => null) : null);
+      s.err.line(startupStopLine(o.mode, stop, count));
+    }
     if (resume?.exists) s.err.line(resumeNote(resume, input.skipped));
-    if (summary && summary.total === 0 && stop === null && input.read > 0) {
+    if (summary && summary.total === 0 && stop === null && input.read > 0 && !unreadable) {
       // A shard with no URLs of this list, or a list already done: nothing wrong, so exit 0.
       s.err.line(
         input.skipped > 0
@@ -65,6 +76,7 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
       return s.finish({});
     }
     if (summary && summary.total === 0 && stop === null) {
+      if (unreadable) return s.finish({ usage: true });
       s.err.line('fetchall: nothing to fetch: the input held no URLs');
       return s.finish({ nothingToFetch: true });
     }
@@ -74,7 +86,14 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     if (summary && stop !== 'EPIPE' && !s.out.error) new ReportSink(s, o, term).onEnd(summary, stop);
     await s.out.drain();
     const reported = summary && bars && report !== null ? await writeRunReport(report, o, bars.applyTo(summary), stop, s) : true;
-    return s.finish({ failed: summary?.failed ?? 0, failedBy: summary?.failedBy ?? null, failOn: o.failOn, stop, writeFailed: !reported });
+    return s.finish({
+      failed: summary?.failed ?? 0,
+      failedBy: summary?.failedBy ?? null,
+      failOn: o.failOn,
+      stop,
+      writeFailed: !reported,
+      usage: unreadable,
+    });
   } finally {
     s.unhook();
   }

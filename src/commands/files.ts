@@ -2,8 +2,10 @@
 // bad target is known before minutes of fetching, and written atomically after it.
 
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { escapeControls } from '../render/escape.js';
+import { reason } from '../render/write.js';
 
 /** Why `path` cannot be written (its directory missing or read-only), or null when it looks writable. */
 export function checkWritable(path: string): NodeJS.ErrnoException | null {
@@ -17,7 +19,11 @@ export function checkWritable(path: string): NodeJS.ErrnoException | null {
     const dir = dirname(path);
     if (!statSync(dir).isDirectory()) return Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     // The file is a new one renamed over the target, so it is the directory that must be writable.
-    accessSync(dir, constants.W_OK);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (e) {
+      throw st ? tempFileError(dir, e as NodeJS.ErrnoException) : e;
+    }
     return null;
   } catch (e) {
     return e as NodeJS.ErrnoException;
@@ -36,11 +42,27 @@ export function writeAtomically(path: string, text: string): void {
     return;
   }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number;
   try {
-    writeFileSync(tmp, text, { flag: 'wx' });
+    fd = openSync(tmp, 'wx');
+  } catch (e) {
+    // The target exists; it is its temp file that cannot be made (/proc/version): say that, not ENOENT.
+    throw tempFileError(dirname(path), e as NodeJS.ErrnoException);
+  }
+  try {
+    try {
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** Why the temp file beside an existing target could not be made, naming its directory. */
+function tempFileError(dir: string, e: NodeJS.ErrnoException): Error {
+  return new Error(`cannot create a temporary file in ${escapeControls(dir)}: ${reason(e)}`);
 }

@@ -90,7 +90,10 @@ async function startEngine(engine: Engine, r: ModeRun): Promise<EngineInfo | nul
   if (starting) err.partial(`starting ${r.options.concurrency} worker threads and their sync-request helpers…`);
   const init = engine.init();
   init.catch(() => {});
-  const stopped = new Promise<null>((resolve) => ctl.signal.addEventListener('abort', () => resolve(null), { once: true }));
+  // Stopped already (while the engine's code loaded): 'abort' will not fire again.
+  const stopped = new Promise<null>((resolve) =>
+    ctl.signal.aborted ? resolve(null) : ctl.signal.addEventListener('abort', () => resolve(null), { once: true }),
+  );
   try {
     return await Promise.race([init, stopped]);
   } catch (e) {
@@ -98,6 +101,16 @@ async function startEngine(engine: Engine, r: ModeRun): Promise<EngineInfo | nul
   } finally {
     if (starting) err.partial(CLEAR_LINE);
   }
+}
+
+/**
+ * The one line for a run stopped by a signal before its engine was ready (a pool takes seconds),
+ * which otherwise ends with nothing said: `notStarted` is the URLs given, or null when unknown.
+ */
+export function startupStopLine(mode: Mode, sig: 'SIGINT' | 'SIGTERM', notStarted: number | null): string {
+  const what = mode === 'threads' ? 'the threads pool' : mode === 'inline' ? "inline mode's helper" : 'async mode';
+  const urls = notStarted === null || notStarted === 0 ? 'no URL started' : `${notStarted} URL${notStarted === 1 ? '' : 's'} not started`;
+  return `fetchall: interrupted by ${sig} during start-up of ${what}: ${urls}`;
 }
 
 /**

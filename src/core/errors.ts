@@ -65,6 +65,8 @@ export function mapError(err: unknown): FetchError {
   const causeCode = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
   const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(err);
   if (code && code in ERROR_CODES) return fetchError(code, message);
+  // undici's connect timeout is set to the request's deadline: it is that deadline passing.
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || causeCode === 'UND_ERR_CONNECT_TIMEOUT') return fetchError('TIMEOUT');
   // A peer that hangs up mid-response reads as ECONNRESET in node:http and UND_ERR_SOCKET in
   // undici: one code, so the modes compare.
   if (/socket hang up|other side closed|^aborted$|premature close/i.test(message)) {

@@ -51,19 +51,22 @@ export function requestHeaders(opts: RequestOptions): Record<string, string> {
 /** The headers that carry the user's credentials: they never follow a redirect to another origin. */
 export const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as const;
 
+/** Dropped with the credentials on a hop to another origin: a -H Host names the first origin's virtual host (curl drops it too). */
+const FIRST_ORIGIN_HEADERS = [...CREDENTIAL_HEADERS, 'host'] as const;
+
 /**
  * The headers for one hop of a request: the one place that decides where credentials go, for
  * every engine. `base` is requestHeaders(); `first` the URL the user gave; `hop` this hop's URL;
  * `left` whether this hop or an earlier one is on another origin (scheme, host, port) than `first`.
  * While on the first origin, URL credentials become Basic auth (as in curl and sync-request)
- * unless -H gave an Authorization; once a redirect has left it, the credential headers are
+ * unless -H gave an Authorization; once a redirect has left it, the credential headers (and a -H Host) are
  * dropped and no URL credentials are sent, and they stay dropped even if a later hop comes back.
  */
 export function hopHeaders(base: Record<string, string>, first: URL, hop: URL, left: boolean): Record<string, string> {
   if (left) {
-    if (!CREDENTIAL_HEADERS.some((h) => h in base)) return base;
+    if (!FIRST_ORIGIN_HEADERS.some((h) => h in base)) return base;
     const headers = { ...base };
-    for (const h of CREDENTIAL_HEADERS) delete headers[h];
+    for (const h of FIRST_ORIGIN_HEADERS) delete headers[h];
     return headers;
   }
   // A Location on the same origin that names no user keeps the user's (as curl does).

@@ -7,8 +7,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Agent, Dispatcher } from 'undici';
+import type { Agent, buildConnector, Dispatcher } from 'undici';
 import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
 import {
   bodyError,
@@ -43,6 +44,38 @@ function loadAgent(): typeof Agent {
   }
 }
 
+/** undici's connector (what its Agent builds from `connect` options), loaded as the Agent is. */
+function loadConnector(): typeof buildConnector {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('undici/lib/core/connect.js') as typeof buildConnector;
+  } catch {
+    return (require('undici') as typeof import('undici')).buildConnector;
+  }
+}
+
+/**
+ * undici's connector, noting each socket until it is connected: the Agent's destroy() leaves a
+ * socket still connecting (a TLS handshake that never comes) open until its connect timeout,
+ * which holds the process after a stop. `connecting` is what close() destroys.
+ */
+function trackedConnector(options: buildConnector.BuildOptions, connecting: Set<Socket>): buildConnector.connector {
+  const connect = loadConnector()(options);
+  return (opts, callback) => {
+    let socket: Socket | undefined;
+    const done: buildConnector.Callback = (...args) => {
+      if (socket) connecting.delete(socket);
+      callback(...args);
+    };
+    // undici's connector returns its socket, though its type says void.
+    socket = (connect as unknown as (o: typeof opts, cb: typeof done) => Socket | undefined)(opts, done);
+    if (socket) {
+      connecting.add(socket);
+      socket.once('close', () => connecting.delete(socket!));
+    }
+  };
+}
+
 /** Why we aborted a request ourselves; anything else that ends one is the network's doing. */
 class Stop extends Error {
   constructor(readonly error: FetchError) {
@@ -57,6 +90,8 @@ export class AsyncEngine implements Engine {
   /** Requests in flight, so one listener on the run's signal can cancel them all. */
   readonly active = new Set<Exchange>();
   private watching: AbortSignal | null = null;
+  /** Sockets still connecting: close() ends them, as the Agent does not. */
+  private readonly connecting = new Set<Socket>();
 
   constructor(
     readonly opts: RequestOptions,
@@ -70,7 +105,7 @@ export class AsyncEngine implements Engine {
       headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: 4000,
-      connect: { timeout: opts.timeoutMs },
+      connect: trackedConnector({ timeout: opts.timeoutMs }, this.connecting),
     });
     this.headers = requestHeaders(opts);
   }
@@ -136,6 +171,7 @@ export class AsyncEngine implements Engine {
   async close(): Promise<void> {
     for (const x of this.active) x.stop(fetchError('ABORTED'));
     await this.agent.destroy().catch(() => {});
+    for (const socket of this.connecting) socket.destroy();
   }
 }
 
@@ -207,8 +243,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   stop(error: FetchError): void {
     if (this.done) return;
     const reason = new Stop(error);
-    if (this.controller) this.controller.abort(reason);
-    else this.pending = reason;
+    if (this.controller) return this.controller.abort(reason);
+    // Not started: undici hands over no way to abort until onRequestStart, which comes only once
+    // connected (a stalled TLS handshake: at its own connect timeout, later than ours). End the
+    // attempt now; a late start is aborted at once and its callbacks find the attempt done.
+    this.pending = reason;
+    this.fail(error);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -293,7 +333,11 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (err instanceof Stop) return this.fail(err.error);
-    if (!this.headIn) return this.fail(mapError(err));
+    if (!this.headIn) {
+      const error = mapError(err);
+      // undici's connect timeout is our deadline too (it is set to -t): the same wording as ours.
+      return this.fail(error.code === 'TIMEOUT' ? timeoutError(this.engine.opts.timeoutMs) : error);
+    }
     // A 204/304 that announced a length has no body to keep it: undici calls that a mismatch,
     // node:http (and curl) take the response as it is.
     if (!hasBody(this.method, this.status!) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
