@@ -13,17 +13,24 @@ import { VERSION } from './core/version.js';
 import { CLEAN, getExitCode, type Outcome } from './exit.js';
 import { resolveSources } from './input.js';
 import {
+  checkBodyMethod,
   checkPoolSize,
+  type DataPiece,
   DEFAULTS,
   FORMATS,
   type Format,
+  parseCacert,
+  parseData,
   parseDuration,
   parseHeader,
+  parseHeaderFile,
   parseIntFlag,
   parseMethod,
   parseMode,
   parseModes,
   parseSize,
+  proxySettings,
+  requestBody,
   type RunOptions,
 } from './options.js';
 import { escapeControls } from './render/escape.js';
@@ -52,7 +59,17 @@ function arg<T>(flag: string, parse: (flag: string, v: string) => T) {
 }
 
 function collectHeader(value: string, previous: [string, string][] = []): [string, string][] {
+  if (value.startsWith('@')) return [...previous, ...arg('--header', parseHeaderFile)(value)];
   return [...previous, arg('--header', parseHeader)(value)];
+}
+
+/** -d and --data-binary pieces keep their order across both flags (curl joins them with '&'). */
+let dataSeq = 0;
+function collectData(flag: string, binary: boolean) {
+  return (value: string, previous: DataPiece[] = []): DataPiece[] => [
+    ...previous,
+    { seq: dataSeq++, bytes: arg(flag, (f, v) => parseData(f, v, binary))(value) },
+  ];
 }
 
 interface RawOptions {
@@ -63,7 +80,7 @@ interface RawOptions {
   retries: number;
   retryMaxWait: number;
   maxRedirects: number;
-  method: string;
+  method?: string;
   header?: [string, string][];
   userAgent?: string;
   maxSize: number;
@@ -72,11 +89,27 @@ interface RawOptions {
   quiet?: boolean;
   timeline: boolean;
   color: boolean;
+  data?: DataPiece[];
+  dataBinary?: DataPiece[];
+  proxy?: string | false;
+  insecure?: boolean;
+  cacert?: string;
 }
 
 /** The options `fetchall` and `fetchall compare` share. */
 function addRunOptions(cmd: Command): Command {
-  return addOutputOptions(addRequestOptions(addSchedulingOptions(cmd)));
+  return addOutputOptions(addNetworkOptions(addRequestOptions(addSchedulingOptions(cmd))));
+}
+
+/** The request's body, the way to the server (proxy) and whom to trust there (TLS). */
+function addNetworkOptions(cmd: Command): Command {
+  return cmd
+    .option('-d, --data <str|@file>', 'request body (@file: its CR/LF removed); implies POST and a form Content-Type', collectData('--data', false))
+    .option('--data-binary <str|@file>', 'request body, a file byte for byte; as -d otherwise', collectData('--data-binary', true))
+    .option('--proxy <url>', 'proxy every request through this http:// proxy (NO_PROXY still applies)')
+    .option('--no-proxy', 'no proxy, whatever HTTP_PROXY/HTTPS_PROXY say (default: honour them and NO_PROXY)')
+    .option('-k, --insecure', 'do not verify TLS certificates')
+    .option('--cacert <file>', 'trust the CA certificates in this PEM file, besides the system ones', arg('--cacert', parseCacert));
 }
 
 /** How many run at once, and how long and how often each may be tried. */
@@ -130,7 +163,7 @@ function addRequestOptions(cmd: Command): Command {
       arg('--max-redirects', (f, v) => parseIntFlag(f, v, 0, 100)),
       DEFAULTS.maxRedirects,
     )
-    .option('-X, --method <method>', 'HTTP method', arg('--method', parseMethod), DEFAULTS.method)
+    .option('-X, --method <method>', 'HTTP method (default GET; POST with -d)', arg('--method', parseMethod))
     .option('-H, --header <header>', 'extra request header "Name: value" (repeatable)', collectHeader)
     .option('-A, --user-agent <ua>', `User-Agent header (default fetchall/${VERSION})`)
     .addOption(
@@ -181,6 +214,7 @@ export function terminal(color: boolean): Terminal {
 /** The run options from commander's parsed values, creating --output-dir on the way. */
 export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
   if (raw.outputDir !== undefined) await makeOutputDir(raw.outputDir);
+  const body = requestBody([...(raw.data ?? []), ...(raw.dataBinary ?? [])], raw.header ?? []);
   return {
     mode: raw.mode,
     concurrency: raw.concurrency,
@@ -189,7 +223,7 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     retries: raw.retries,
     retryMaxWaitMs: raw.retryMaxWait,
     maxRedirects: raw.maxRedirects,
-    method: raw.method,
+    method: raw.method ?? (body ? 'POST' : DEFAULTS.method),
     headers: raw.header ?? [],
     userAgent: raw.userAgent ?? USER_AGENT,
     maxSize: raw.maxSize,
@@ -198,6 +232,10 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     quiet: Boolean(raw.quiet),
     timeline: raw.timeline,
     color: raw.color,
+    body,
+    proxy: proxySettings(raw.proxy, process.env),
+    insecure: Boolean(raw.insecure),
+    cacert: raw.cacert ?? null,
   };
 }
 
@@ -250,6 +288,7 @@ export function buildProgram(report: Report): Command {
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
     checkPoolSize([raw.mode], raw.concurrency);
     const o = await toRunOptions(raw);
+    checkBodyMethod([o.mode], o.method, o.body);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
     report(await fetchCommand(sources, o, terminal(o.color)));
   });
@@ -282,6 +321,7 @@ function compareProgram(report: Report): Command {
       checkPoolSize(raw.modes, raw.concurrency);
       const { compareCommand } = await import('./commands/compare.js');
       const o = await toRunOptions(raw);
+      checkBodyMethod(raw.modes, o.method, o.body);
       const sources = resolveSources(args, Boolean(process.stdin.isTTY));
       report(await compareCommand(sources, o, { modes: raw.modes, runs: raw.runs, json: raw.json ?? null }, terminal(o.color)));
     },
