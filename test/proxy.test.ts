@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ndjson, run } from './helpers/cli.js';
@@ -111,7 +111,7 @@ beforeEach(() => {
 const NO_ENV = { HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', NO_PROXY: '', no_proxy: '' };
 async function fetchAll(mode: string, urls: string[], flags: string[] = [], env: Record<string, string> = {}) {
   const r = await run(['-m', mode, '-c', '2', '-f', 'ndjson', ...flags, ...urls], { env: { ...NO_ENV, ...env } });
-  const records = ndjson(r.stdout) as { url: string; ok: boolean; error: { code: string; message: string } | null }[];
+  const records = ndjson(r.stdout) as { url: string; ok: boolean; ms: number; error: { code: string; message: string } | null }[];
   expect(records, r.stderr).toHaveLength(urls.length);
   return records;
 }
@@ -185,6 +185,26 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(records.every((r) => r.ok)).toBe(true);
     expect([proxy.forwarded, proxy.tunnels]).toEqual([[], []]);
     expect(via(web, proxy, tag)).toEqual({ requests: 2, proxied: 0 });
+  });
+
+  it('a proxy that accepts and never answers: TIMEOUT at -t, for forwarding and for CONNECT alike', async () => {
+    const silent = createNetServer((socket) => socket.on('error', () => {}));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const at = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+      const records = await fetchAll(mode, [`http://${at}/plain`, 'https://tunnel.invalid/'], ['-t', '1000'], {
+        HTTP_PROXY: at,
+        HTTPS_PROXY: at,
+      });
+      expect(records.map((r) => r.error)).toEqual([
+        { code: 'TIMEOUT', message: 'no complete response within 1000 ms' },
+        { code: 'TIMEOUT', message: 'no complete response within 1000 ms' },
+      ]);
+      // Ended by the deadline itself, not by the blocking client's stand-by timer 2 s after it.
+      for (const r of records) expect(r.ms).toBeLessThan(2900);
+    } finally {
+      silent.close();
+    }
   });
 
   it('a CONNECT the proxy refuses is PROXY_FAILED with its status', async () => {

@@ -176,11 +176,15 @@ export class AsyncEngine implements Engine {
     const ProxyAgentClass = loadProxyAgent();
     const PoolClass = loadUndici('pool', 'Pool');
     const base = this.agentOptions;
+    const timeout = this.opts.timeoutMs;
     agent = new ProxyAgentClass({
       ...base,
       uri,
       proxyTunnel: false,
       requestTls: this.tls,
+      // The proxy itself: connecting, and answering a CONNECT, within the deadline.
+      proxyTls: { timeout },
+      clientFactory: (origin: URL, o: object): Pool => new PoolClass(origin, { ...o, headersTimeout: timeout } as Pool.Options),
       factory: (origin: string | URL, o: object): Pool => new PoolClass(origin, { ...base, ...o } as Pool.Options),
     } as ProxyAgent.Options);
     this.proxies.set(uri, agent);
@@ -260,8 +264,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   stop(error: FetchError): void {
     if (this.done) return;
     const reason = new Stop(error);
-    if (this.controller) this.controller.abort(reason);
-    else this.pending = reason;
+    if (this.controller) return this.controller.abort(reason);
+    // Not started: still waiting for a connection (a proxy's tunnel that never opens has no
+    // deadline of its own). It ends now; undici aborts it should it ever start.
+    this.pending = reason;
+    this.fail(error);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
