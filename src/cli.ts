@@ -30,8 +30,8 @@ import {
   parseModes,
   parseSize,
   proxySettings,
-  requestBody,
   type RunOptions,
+  requestBody,
 } from './options.js';
 import { escapeControls } from './render/escape.js';
 import { type Paint, plain } from './render/paint.js';
@@ -104,7 +104,11 @@ function addRunOptions(cmd: Command): Command {
 /** The request's body, the way to the server (proxy) and whom to trust there (TLS). */
 function addNetworkOptions(cmd: Command): Command {
   return cmd
-    .option('-d, --data <str|@file>', 'request body (@file: its CR/LF removed); implies POST and a form Content-Type', collectData('--data', false))
+    .option(
+      '-d, --data <str|@file>',
+      'request body (@file: its CR/LF removed); implies POST and a form Content-Type',
+      collectData('--data', false),
+    )
     .option('--data-binary <str|@file>', 'request body, a file byte for byte; as -d otherwise', collectData('--data-binary', true))
     .option('--proxy <url>', 'proxy every request through this http:// proxy (NO_PROXY still applies)')
     .option('--no-proxy', 'no proxy, whatever HTTP_PROXY/HTTPS_PROXY say (default: honour them and NO_PROXY)')

@@ -104,7 +104,14 @@ describe('bodies: the same bytes in every mode', () => {
         sha256: sha256('name=fetchall&lines=2'),
         'content-type': 'application/x-www-form-urlencoded',
       });
-      const e = await echo(mode, `${ctx.server.url}/echo?b=${mode}`, ['-X', 'PUT', '-H', 'Content-Type: application/octet-stream', '--data-binary', `@${bin}`]);
+      const e = await echo(mode, `${ctx.server.url}/echo?b=${mode}`, [
+        '-X',
+        'PUT',
+        '-H',
+        'Content-Type: application/octet-stream',
+        '--data-binary',
+        `@${bin}`,
+      ]);
       expect(sent(e)).toMatchObject({
         method: 'PUT',
         length: bytes.length,
@@ -136,7 +143,11 @@ describe('bodies: the same bytes in every mode', () => {
           'content-type': kept ? 'application/x-www-form-urlencoded' : undefined,
         });
         // The first hop had the body, whatever came next.
-        expect(arrived.find((a) => a.path.endsWith(`?${mode}-${code}`))).toEqual({ method: 'POST', path: `/r/${code}?${mode}-${code}`, length: 3 });
+        expect(arrived.find((a) => a.path.endsWith(`?${mode}-${code}`))).toEqual({
+          method: 'POST',
+          path: `/r/${code}?${mode}-${code}`,
+          length: 3,
+        });
       }
     }
   });

@@ -221,6 +221,8 @@ describe('proxy usage errors', () => {
     expect(flag.stderr).toMatch(/--proxy.*unsupported proxy scheme socks5: \(only http:\/\/ proxies\)/);
     const env = await run([`${web.url}/`], { env: { ...NO_ENV, HTTPS_PROXY: 'ftp://x' } });
     expect(env.code).toBe(2);
-    expect(env.stderr.trim()).toBe("fetchall: HTTPS_PROXY=ftp://x: unsupported proxy scheme ftp: (only http:// proxies) (--no-proxy ignores it)");
+    expect(env.stderr.trim()).toBe(
+      'fetchall: HTTPS_PROXY=ftp://x: unsupported proxy scheme ftp: (only http:// proxies) (--no-proxy ignores it)',
+    );
   });
 });

@@ -82,6 +82,30 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(servers.expired.served).not.toContain(`/ca-${mode}`);
   });
 
+  it('--cacert keeps what NODE_EXTRA_CA_CERTS trusts (Node’s own `ca` option would drop it)', async () => {
+    const r = await run(
+      [
+        '-m',
+        mode,
+        '-c',
+        '2',
+        '-f',
+        'ndjson',
+        '--cacert',
+        CA,
+        `${servers.selfSigned.url}/extra-${mode}`,
+        `${servers.leaf.url}/extra-${mode}`,
+      ],
+      {
+        env: { NODE_EXTRA_CA_CERTS: `${TLS}self-signed.pem` },
+      },
+    );
+    expect(
+      ndjson(r.stdout).map((rec) => (rec as { ok: boolean }).ok),
+      r.stdout,
+    ).toEqual([true, true]);
+  });
+
   it('-k fetches from every one of them, and the servers saw the requests', async () => {
     const got = await outcomes(mode, ['-k'], ALL, `k-${mode}`);
     expect(got).toEqual(Object.fromEntries(ALL.map((n) => [n, 'ok'])));

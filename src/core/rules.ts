@@ -1,7 +1,9 @@
 // The HTTP rules every engine follows the same way, one function per rule: headers and credentials, redirects, Retry-After, bodies and their limits.
 
+import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { now } from '../measure/clock.js';
 import { fetchError, mapError } from './errors.js';
 import type { AttemptResult, FetchError, ProxySettings, RequestBody, RequestOptions } from './types.js';
@@ -227,7 +229,7 @@ function bypassList(s: ProxySettings): Bypass {
   if (b) return b;
   b = { all: false, hosts: [], ranges: new BlockList() };
   const raw = envValue(s.env, 'no_proxy')?.value ?? '';
-  for (let entry of raw.toLowerCase().split(/[\s,]+/).filter(Boolean)) {
+  for (let entry of raw.toLowerCase().split(/[\s,]+/)) {
     if (entry === '*') b.all = true;
     let port = 0;
     const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
@@ -259,7 +261,10 @@ function bypassList(s: ProxySettings): Bypass {
 function bypassed(u: URL, s: ProxySettings): boolean {
   const b = bypassList(s);
   if (b.all) return true;
-  const host = u.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const host = u.hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
   const family = isIP(host);
   if (family && b.ranges.check(host, family === 6 ? 'ipv6' : 'ipv4')) return true;
@@ -296,6 +301,21 @@ export function badProxies(s: ProxySettings): { source: string; value: string; r
     const r = proxyUrl(p.value);
     return 'reason' in r ? [{ ...p, reason: r.reason }] : [];
   });
+}
+
+/**
+ * The CAs trusted with --cacert, for Node's `ca` option, which replaces the default store: the
+ * system's, NODE_EXTRA_CA_CERTS' (which Node would otherwise drop with it), and the file's.
+ */
+export function trustedCAs(cacert: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  let extraPem: string[] = [];
+  try {
+    if (extra) extraPem = [readFileSync(extra, 'utf8')];
+  } catch {
+    // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS.
+  }
+  return [...rootCertificates, ...extraPem, readFileSync(cacert, 'utf8')];
 }
 
 /** Retry-After (seconds or an HTTP date) → ms to wait, or null. */

@@ -3,12 +3,11 @@
 // request): on loopback the per-request overhead is most of the cost, and this halves it.
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import type { Agent, Dispatcher, Pool, ProxyAgent } from 'undici';
 import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
 import {
@@ -25,6 +24,7 @@ import {
   redirectStep,
   requestHeaders,
   statusError,
+  trustedCAs,
   withBodyType,
 } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
@@ -41,10 +41,10 @@ function loadAgent(): typeof Agent {
 }
 
 /** One of undici's dispatchers by its file, as {@link loadAgent} loads the Agent. */
-function loadUndici<K extends 'Agent' | 'ProxyAgent' | 'Pool'>(file: string, name: K): (typeof import('undici'))[K] {
+function loadUndici<K extends 'Agent' | 'ProxyAgent' | 'Pool'>(file: string, name: K): typeof import('undici')[K] {
   const require = createRequire(import.meta.url);
   try {
-    return require(`undici/lib/dispatcher/${file}.js`) as (typeof import('undici'))[K];
+    return require(`undici/lib/dispatcher/${file}.js`) as typeof import('undici')[K];
   } catch {
     return (require('undici') as typeof import('undici'))[name];
   }
@@ -68,10 +68,10 @@ function loadProxyAgent(): typeof ProxyAgent {
   return loadUndici('proxy-agent', 'ProxyAgent');
 }
 
-/** -k and --cacert as Node's TLS options; --cacert adds to the system's CAs (Node's `ca` would replace them). */
+/** -k and --cacert as Node's TLS options; --cacert adds to the CAs trusted by default. */
 function tlsOptions(opts: RequestOptions): { rejectUnauthorized: boolean; ca?: string[] } {
   const tls: { rejectUnauthorized: boolean; ca?: string[] } = { rejectUnauthorized: !opts.insecure };
-  if (opts.cacert !== null) tls.ca = [...rootCertificates, readFileSync(opts.cacert, 'utf8')];
+  if (opts.cacert !== null) tls.ca = trustedCAs(opts.cacert);
   return tls;
 }
 

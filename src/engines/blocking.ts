@@ -57,7 +57,15 @@ export function syncFetch(
       // to any origin, and throws on userinfo that is not valid percent-encoding).
       const sent = withBody ? opts.body : null;
       const send = { body: sent?.bytes ?? null, proxy: proxyFor(hop, opts.proxy), tls: hop.protocol === 'https:' ? tls : null };
-      const res = syncHop(request, method, withoutCredentials(hop), withBodyType(hopHeaders(headers, first, hop, left), sent), until, tmp, send);
+      const res = syncHop(
+        request,
+        method,
+        withoutCredentials(hop),
+        withBodyType(hopHeaders(headers, first, hop, left), sent),
+        until,
+        tmp,
+        send,
+      );
       const body = res.body;
       // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
       if (res.status < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });

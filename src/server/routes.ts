@@ -191,7 +191,9 @@ function echo(call: Call): void {
     length += chunk.length;
     hash.update(chunk);
   });
-  call.req.once('end', () => sendJson(call.res, { method: call.req.method, headers: call.req.headers, length, sha256: hash.digest('hex') }));
+  call.req.once('end', () =>
+    sendJson(call.res, { method: call.req.method, headers: call.req.headers, length, sha256: hash.digest('hex') }),
+  );
 }
 
 function index(call: Call): void {

@@ -3,7 +3,7 @@
 // every response body here, so no body is ever buffered, encoded or sent back to the client.
 // argv: [node, this file, sync-rpc/lib/worker.js, port, key]
 
-import { createWriteStream, readFileSync, unlink, type WriteStream } from 'node:fs';
+import { createWriteStream, unlink, type WriteStream } from 'node:fs';
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
@@ -11,7 +11,7 @@ import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { fetchError, proxyRefused, sizeError, writeError } from '../core/errors.js';
-import { bodyError, declaredTooLarge, limitedBytes } from '../core/rules.js';
+import { bodyError, declaredTooLarge, limitedBytes, trustedCAs } from '../core/rules.js';
 import type { FetchError } from '../core/types.js';
 import { clampTimer } from '../measure/clock.js';
 import { type BodyReport, PRIVATE, type TlsSpec } from './protocol.js';
@@ -151,14 +151,17 @@ interface RequestArgs {
 // Taken before they are wrapped below: the CONNECT to a proxy is ours, not a request to consume.
 const plainRequest = http.request;
 
-/** --cacert bundles by path, read once: added to the system's CAs (Node's `ca` alone would replace them). */
+/** --cacert bundles by path, read once, with the CAs trusted by default (core/rules.ts trustedCAs). */
 const bundles = new Map<string, string[]>();
 function tlsOptions(spec: TlsSpec | null): { rejectUnauthorized: boolean; ca?: string[] } {
   if (!spec) return { rejectUnauthorized: true };
   const out: { rejectUnauthorized: boolean; ca?: string[] } = { rejectUnauthorized: !spec.insecure };
   if (spec.cacert !== null) {
     let ca = bundles.get(spec.cacert);
-    if (!ca) bundles.set(spec.cacert, (ca = [...tls.rootCertificates, readFileSync(spec.cacert, 'utf8')]));
+    if (!ca) {
+      ca = trustedCAs(spec.cacert);
+      bundles.set(spec.cacert, ca);
+    }
     out.ca = ca;
   }
   return out;
@@ -178,7 +181,8 @@ function route(options: RequestArgs, secure: boolean, proxyUrl: string | null, s
   const proxy = new URL(proxyUrl);
   const host = options.host ?? 'localhost';
   const authority = `${net.isIPv6(host) ? `[${host}]` : host}${options.port ? `:${options.port}` : ''}`;
-  const headers = (options.headers ??= {});
+  options.headers ??= {};
+  const headers = options.headers;
   const auth =
     proxy.username || proxy.password
       ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`
@@ -250,11 +254,14 @@ for (const mod of [http, https]) {
     req.once('close', () => unroute());
     // Until the headers come: no status to report, the request just fails with TIMEOUT.
     if (Number.isFinite(deadline)) {
-      waiting = setTimeout(() => {
-        const err = Object.assign(new Error('deadline passed before the response'), { code: 'TIMEOUT' });
-        unroute(err);
-        req.destroy(err);
-      }, clampTimer(deadline - Date.now()));
+      waiting = setTimeout(
+        () => {
+          const err = Object.assign(new Error('deadline passed before the response'), { code: 'TIMEOUT' });
+          unroute(err);
+          req.destroy(err);
+        },
+        clampTimer(deadline - Date.now()),
+      );
       req.once('close', () => clearTimeout(waiting));
     }
     return req;
