@@ -168,7 +168,7 @@ function addRequestOptions(cmd: Command): Command {
       DEFAULTS.maxRedirects,
     )
     .option('-X, --method <method>', 'HTTP method (default GET; POST with -d)', arg('--method', parseMethod))
-    .option('-H, --header <header>', 'extra request header "Name: value" (repeatable)', collectHeader)
+    .option('-H, --header <header>', 'extra request header "Name: value" (repeatable; @file: one a line)', collectHeader)
     .option('-A, --user-agent <ua>', `User-Agent header (default fetchall/${VERSION})`)
     .addOption(
       new Option('--max-size <bytes>', 'fail a response whose body exceeds this (e.g. 512k, 10MB)')
