@@ -16,14 +16,19 @@ import { CLEAN, getExitCode, type Outcome } from './exit.js';
 import { resolveSources, suggestCommand } from './input.js';
 import {
   bareMsWarning,
+  checkBodyMethod,
   checkPoolSize,
+  type DataPiece,
   DEFAULTS,
   FORMATS,
   type Format,
   parseBaseUrl,
+  parseCacert,
+  parseData,
   parseDuration,
   parseFailOn,
   parseHeader,
+  parseHeaderFile,
   parseIntFlag,
   parseMethod,
   parseMode,
@@ -32,7 +37,9 @@ import {
   parseShard,
   parseSize,
   parseTimeout,
+  proxySettings,
   type RunOptions,
+  requestBody,
   SERVE_PORT,
   SORT_ORDERS,
   type SortOrder,
@@ -72,7 +79,17 @@ function timeoutArg(value: string): number {
 }
 
 function collectHeader(value: string, previous: [string, string][] = []): [string, string][] {
+  if (value.startsWith('@')) return [...previous, ...arg('--header', parseHeaderFile)(value)];
   return [...previous, arg('--header', parseHeader)(value)];
+}
+
+/** -d and --data-binary pieces keep their order across both flags (curl joins them with '&'). */
+let dataSeq = 0;
+function collectData(flag: string, binary: boolean) {
+  return (value: string, previous: DataPiece[] = []): DataPiece[] => [
+    ...previous,
+    { seq: dataSeq++, bytes: arg(flag, (f, v) => parseData(f, v, binary))(value) },
+  ];
 }
 
 interface RawOptions {
@@ -83,7 +100,7 @@ interface RawOptions {
   retries: number;
   retryMaxWait: number;
   maxRedirects: number;
-  method: string;
+  method?: string;
   header?: [string, string][];
   userAgent?: string;
   maxSize: number;
@@ -102,6 +119,11 @@ interface RawOptions {
   rate?: number;
   perHostRate?: number;
   failOn: RunOptions['failOn'];
+  data?: DataPiece[];
+  dataBinary?: DataPiece[];
+  proxy?: string | false;
+  insecure?: boolean;
+  cacert?: string;
 }
 
 /** An option stored under a name of our choosing: --no-header would otherwise share -H's `header`. */
@@ -121,7 +143,7 @@ class NamedOption extends Option {
 
 /** The options `fetchall` and `fetchall compare` share. */
 function addRunOptions(cmd: Command): Command {
-  return addOutputOptions(addSplitOptions(addRequestOptions(addSchedulingOptions(cmd))));
+  return addOutputOptions(addNetworkOptions(addSplitOptions(addRequestOptions(addSchedulingOptions(cmd)))));
 }
 
 /** Runs bigger than one process, and polite ones: shards, resuming, rate limits. */
@@ -136,6 +158,21 @@ function addSplitOptions(cmd: Command): Command {
     .option('--resume <file.ndjson>', 'skip URLs that already have an ok record in FILE (append with >> FILE)')
     .option('--rate <n[/s|/m]>', 'start at most n requests per second (or minute), retries included', arg('--rate', parseRate))
     .option('--per-host-rate <n[/s|/m]>', 'the same, per origin', arg('--per-host-rate', parseRate));
+}
+
+/** The request's body, the way to the server (proxy) and whom to trust there (TLS). */
+function addNetworkOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '-d, --data <str|@file>',
+      'request body (@file: its CR/LF removed); implies POST and a form Content-Type',
+      collectData('--data', false),
+    )
+    .option('--data-binary <str|@file>', 'request body, a file byte for byte; as -d otherwise', collectData('--data-binary', true))
+    .option('--proxy <url>', 'proxy every request through this http:// proxy (NO_PROXY still applies)')
+    .option('--no-proxy', 'no proxy, whatever HTTP_PROXY/HTTPS_PROXY say (default: honour them and NO_PROXY)')
+    .option('-k, --insecure', 'do not verify TLS certificates')
+    .option('--cacert <file>', 'trust the CA certificates in this PEM file, besides the system ones', arg('--cacert', parseCacert));
 }
 
 /** How many run at once, and how long and how often each may be tried. */
@@ -188,8 +225,8 @@ function addRequestOptions(cmd: Command): Command {
       arg('--max-redirects', (f, v) => parseIntFlag(f, v, 0, 100)),
       DEFAULTS.maxRedirects,
     )
-    .option('-X, --method <method>', 'HTTP method', arg('--method', parseMethod), DEFAULTS.method)
-    .option('-H, --header <header>', 'extra request header "Name: value" (repeatable)', collectHeader)
+    .option('-X, --method <method>', 'HTTP method (default GET; POST with -d)', arg('--method', parseMethod))
+    .option('-H, --header <header>', 'extra request header "Name: value" (repeatable; @file: one a line)', collectHeader)
     .option('-A, --user-agent <ua>', `User-Agent header (default fetchall/${VERSION})`)
     .addOption(
       new Option('--max-size <bytes>', 'fail a response whose body exceeds this (e.g. 512k, 10MB)')
@@ -265,6 +302,7 @@ export function terminal(color: boolean): Terminal {
 /** The run options from commander's parsed values, creating --output-dir on the way. */
 export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
   if (raw.outputDir !== undefined) await makeOutputDir(raw.outputDir);
+  const body = requestBody([...(raw.data ?? []), ...(raw.dataBinary ?? [])], raw.header ?? []);
   return {
     mode: raw.mode,
     concurrency: raw.concurrency,
@@ -273,7 +311,7 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     retries: raw.retries,
     retryMaxWaitMs: raw.retryMaxWait,
     maxRedirects: raw.maxRedirects,
-    method: raw.method,
+    method: raw.method ?? (body ? 'POST' : DEFAULTS.method),
     headers: raw.header ?? [],
     userAgent: raw.userAgent ?? USER_AGENT,
     maxSize: raw.maxSize,
@@ -289,6 +327,10 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     rate: raw.rate ?? null,
     perHostRate: raw.perHostRate ?? null,
     failOn: raw.failOn,
+    body,
+    proxy: proxySettings(raw.proxy, process.env),
+    insecure: Boolean(raw.insecure),
+    cacert: raw.cacert ?? null,
   };
 }
 
@@ -351,6 +393,7 @@ export function buildProgram(report: Report): Command {
     checkPoolSize([raw.mode], raw.concurrency);
     const html = reportTarget('--report', raw.report);
     const o = await toRunOptions(raw);
+    checkBodyMethod([o.mode], o.method, o.body);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
     report(await fetchCommand(sources, o, terminal(o.color), html));
   });
@@ -446,6 +489,7 @@ function compareProgram(report: Report): Command {
       throw new UsageError({ flag: '--resume', reason: 'not for compare, which runs the whole list in every mode' });
     const { compareCommand } = await import('./commands/compare.js');
     const o = await toRunOptions(raw);
+    checkBodyMethod(raw.modes, o.method, o.body);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
     const c = {
       modes: raw.modes,

@@ -1,8 +1,11 @@
 // Parsing and validating flag values in one place; a bad value is a UsageError (exit 2).
 
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { FAIL_CLASSES, type FailClass, UsageError } from './core/errors.js';
-import { MANAGED_HEADERS } from './core/rules.js';
-import { MODES, type Mode } from './core/types.js';
+import { badProxies, MANAGED_HEADERS, PROXY_VARS } from './core/rules.js';
+import { MODES, type Mode, type ProxySettings, type RequestBody } from './core/types.js';
 import { SHARD_ENV, type Shard } from './shard.js';
 
 export const FORMATS = ['text', 'ndjson', 'csv', 'tsv'] as const;
@@ -39,6 +42,10 @@ export interface RunOptions {
   perHostRate?: number | null;
   /** The classes of failure that make the exit status 1 (`--fail-on`); empty = none. */
   failOn: readonly FailClass[];
+  body: RequestBody | null;
+  proxy: ProxySettings;
+  insecure: boolean;
+  cacert: string | null;
 }
 
 export const SORT_ORDERS = ['completion', 'index'] as const;
@@ -247,4 +254,97 @@ export function parseRate(flag: string, value: string): number {
   // Below one a day, the wait would outlast Node's timers; it is surely a typo.
   if (!(perSec * 86_400 >= 1)) throw new UsageError({ flag, reason: 'must be more than 0 (at least 1 a day)', value });
   return perSec;
+}
+
+/** One -d or --data-binary, in the order given: several are joined with '&', as curl joins them. */
+export interface DataPiece {
+  seq: number;
+  bytes: Buffer;
+}
+
+/** The content of a file named by a flag, or a usage error naming both. */
+function readFlagFile(flag: string, path: string): Buffer {
+  if (path === '-') throw new UsageError({ flag, reason: 'reading it from standard input (@-) is not supported; name a file' });
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError({ flag, reason: `cannot read '${path}': ${e.code === 'EISDIR' ? 'a directory' : (e.code ?? e.message)}` });
+  }
+}
+
+/**
+ * -d TEXT, -d @FILE (the file without its CR and LF bytes, as curl does, so a trailing newline
+ * is not sent), --data-binary @FILE (the file byte for byte) or --data-binary TEXT.
+ */
+export function parseData(flag: string, value: string, binary: boolean): Buffer {
+  if (!value.startsWith('@')) return Buffer.from(value);
+  const bytes = readFlagFile(flag, value.slice(1));
+  if (binary || (!bytes.includes(13) && !bytes.includes(10))) return bytes;
+  return Buffer.from(bytes.filter((b) => b !== 13 && b !== 10));
+}
+
+/** The body of all -d/--data-binary pieces; it brings the form Content-Type unless -H names one (as curl). */
+export function requestBody(pieces: DataPiece[], headers: [string, string][]): RequestBody | null {
+  if (pieces.length === 0) return null;
+  const sorted = [...pieces].sort((a, b) => a.seq - b.seq);
+  const bytes = Buffer.concat(sorted.flatMap((p, i) => (i === 0 ? [p.bytes] : [Buffer.from('&'), p.bytes])));
+  const typed = headers.some(([name]) => name.toLowerCase() === 'content-type');
+  return { bytes, contentType: typed ? null : 'application/x-www-form-urlencoded' };
+}
+
+/** -H @FILE: one header a line, blank lines skipped; a bad line is named FILE:LINE. */
+export function parseHeaderFile(flag: string, value: string): [string, string][] {
+  const path = value.slice(1);
+  const lines = readFlagFile(flag, path).toString('utf8').split('\n');
+  return lines.flatMap((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return [];
+    try {
+      return [parseHeader(flag, line)];
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError({ flag, reason: `${path}:${i + 1}: ${err.reason}` });
+      throw err;
+    }
+  });
+}
+
+/** --cacert FILE → its absolute path, once it is known to hold PEM certificates Node can use. */
+export function parseCacert(flag: string, value: string): string {
+  const pem = readFlagFile(flag, value).toString('utf8');
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError({ flag, reason: `no PEM certificate in '${value}'` });
+  try {
+    createSecureContext({ ca: pem });
+  } catch (err) {
+    throw new UsageError({ flag, reason: `unusable certificate in '${value}': ${(err as Error).message}` });
+  }
+  return resolve(value);
+}
+
+/** --proxy / --no-proxy and the environment's proxy variables, checked: a proxy we cannot use is a usage error. */
+export function proxySettings(proxy: string | false | undefined, env: NodeJS.ProcessEnv): ProxySettings {
+  const picked: Record<string, string | undefined> = {};
+  for (const name of PROXY_VARS) if (env[name] !== undefined) picked[name] = env[name];
+  const settings: ProxySettings = { proxy: typeof proxy === 'string' ? proxy : null, noProxy: proxy === false, env: picked };
+  const [bad] = badProxies(settings);
+  if (bad) {
+    throw bad.source === '--proxy'
+      ? new UsageError({ flag: '--proxy', reason: bad.reason, value: bad.value })
+      : new UsageError({ flag: null, reason: `${bad.reason} (--no-proxy ignores it)`, value: `${bad.source}=${bad.value}` });
+  }
+  return settings;
+}
+
+/** sync-request (then-request) refuses a body with these methods; undici sends one. */
+const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE']);
+
+/** A body with GET, HEAD or DELETE: the blocking modes cannot send it, so say so before any request. */
+export function checkBodyMethod(modes: Mode[], method: string, body: RequestBody | null): void {
+  const blocking = modes.find((m) => m !== 'async');
+  if (body && blocking && NO_BODY_METHODS.has(method)) {
+    throw new UsageError({
+      flag: '--data',
+      reason: `${blocking} mode cannot send a body with ${method}: its client (sync-request) refuses one; use -X POST or PUT, or -m async`,
+    });
+  }
 }

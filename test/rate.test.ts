@@ -111,6 +111,10 @@ function config(over: Partial<RunConfig>): RunConfig {
       maxSize: 1e9,
       outputDir: null,
       saveClaims: null,
+      body: null,
+      proxy: { proxy: null, noProxy: true, env: {} },
+      insecure: false,
+      cacert: null,
     },
     ...over,
   };

@@ -2,17 +2,21 @@
 // and held end to end where an engine once had its own copy: the no-body rule, the fragment rule.
 
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, fetchError, sizeError, timeoutError } from '../src/core/errors.js';
+import { ERROR_CODES, fetchError, mapError, sizeError, TLS_CERT_CODES, timeoutError } from '../src/core/errors.js';
 import {
   declaredTooLarge,
   hasBody,
   limitedBytes,
   originOf,
   parseRetryAfter,
+  proxyFor,
+  proxyUrl,
   redirectKey,
   redirectStep,
   statusError,
+  withBodyType,
 } from '../src/core/rules.js';
+import type { ProxySettings } from '../src/core/types.js';
 import { ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 
@@ -83,6 +87,15 @@ describe('redirectStep', () => {
     expect(method(308, 'POST')).toBe('POST');
   });
 
+  it('the body goes where the method goes: kept by 307, 308 and a PUT after 301/302, dropped with a rewrite to GET', () => {
+    const keeps = (status: number, m: string) => {
+      const step = redirectStep(status, '/x', 'http://h/', m, new Set(), 5);
+      return step.kind === 'follow' && step.keepBody;
+    };
+    expect([301, 302, 303, 307, 308].map((s) => keeps(s, 'POST'))).toEqual([false, false, false, true, true]);
+    expect([301, 302, 303, 307, 308].map((s) => keeps(s, 'PUT'))).toEqual([true, true, false, true, true]);
+  });
+
   it('fails a missing, unusable or non-HTTP Location', () => {
     const code = (location: string | undefined) => {
       const step = redirectStep(302, location, 'http://h/', 'GET', new Set(), 5);
@@ -103,10 +116,103 @@ describe('redirectStep', () => {
     // A Location's fragment: /b#x after /b is the same URL again.
     const visited = new Set([redirectKey('http://h/a')]);
     const toB = redirectStep(302, '/b', 'http://h/a', 'GET', visited, 5);
-    expect(toB).toEqual({ kind: 'follow', url: 'http://h/b', method: 'GET' });
+    expect(toB).toEqual({ kind: 'follow', url: 'http://h/b', method: 'GET', keepBody: true });
     expect(redirectStep(302, '/b#x', 'http://h/b', 'GET', visited, 5).kind).toBe('fail');
     // and the URL followed is the one requested: no fragment
-    expect(redirectStep(302, '/c#x', 'http://h/b', 'GET', visited, 5)).toEqual({ kind: 'follow', url: 'http://h/c', method: 'GET' });
+    expect(redirectStep(302, '/c#x', 'http://h/b', 'GET', visited, 5)).toEqual({
+      kind: 'follow',
+      url: 'http://h/c',
+      method: 'GET',
+      keepBody: true,
+    });
+  });
+});
+
+describe('proxyFor: one proxy per URL, as curl picks it', () => {
+  const P = 'http://proxy:3128';
+  const via = (url: string, env: Record<string, string>, over: Partial<ProxySettings> = {}) =>
+    proxyFor(url, { proxy: null, noProxy: false, env, ...over });
+
+  it('takes the scheme’s variable, lower case first, an empty one as unset; host:port alone means http://', () => {
+    expect(via('http://a/', { HTTP_PROXY: P })).toBe(P);
+    expect(via('http://a/', { http_proxy: 'proxy:3128' })).toBe(P);
+    expect(via('http://a/', { http_proxy: 'http://low:1', HTTP_PROXY: P })).toBe('http://low:1');
+    expect(via('http://a/', { http_proxy: '', HTTP_PROXY: P })).toBe(P);
+    expect(via('https://a/', { HTTP_PROXY: P })).toBeNull();
+    expect(via('https://a/', { HTTPS_PROXY: P })).toBe(P);
+    expect(via('https://a/', { https_proxy: P })).toBe(P);
+    expect(via('http://a/', {})).toBeNull();
+  });
+
+  it('--proxy beats the environment, --no-proxy beats everything; credentials are kept for the proxy', () => {
+    expect(via('http://a/', { HTTP_PROXY: 'http://env:1' }, { proxy: P })).toBe(P);
+    expect(via('https://a/', {}, { proxy: 'http://u:p%40w@proxy:3128/ignored' })).toBe('http://u:p%40w@proxy:3128');
+    expect(via('http://a/', { HTTP_PROXY: P }, { proxy: P, noProxy: true })).toBeNull();
+  });
+
+  it('NO_PROXY (either case): *, host names with their subdomains (a leading . or *. alike), ports, IP addresses and ranges', () => {
+    const bypass = (url: string, list: string, name = 'NO_PROXY') => via(url, { HTTP_PROXY: P, HTTPS_PROXY: P, [name]: list }) === null;
+    expect(bypass('http://anything/', '*')).toBe(true);
+    expect(bypass('http://example.com/', 'example.com')).toBe(true);
+    expect(bypass('http://www.Example.com./', 'example.com')).toBe(true);
+    expect(bypass('http://notexample.com/', 'example.com')).toBe(false);
+    expect(bypass('http://example.com/', '.example.com')).toBe(true);
+    expect(bypass('http://a.example.com/', '*.example.com')).toBe(true);
+    expect(bypass('http://a.example.com/', 'other.org, .example.com', 'no_proxy')).toBe(true);
+    expect(bypass('http://example.com:8080/', 'example.com:8080')).toBe(true);
+    expect(bypass('http://example.com/', 'example.com:8080')).toBe(false);
+    expect(bypass('https://example.com/', 'example.com:443')).toBe(true);
+    expect(bypass('http://127.0.0.1:9/', '127.0.0.1')).toBe(true);
+    expect(bypass('http://127.0.0.2/', '127.0.0.1')).toBe(false);
+    expect(bypass('http://10.1.2.3/', '10.0.0.0/8')).toBe(true);
+    expect(bypass('http://11.1.2.3/', '10.0.0.0/8')).toBe(false);
+    expect(bypass('http://[::1]:8080/', '::1')).toBe(true);
+    expect(bypass('http://[::1]:8080/', '[::1]:8080')).toBe(true);
+    expect(bypass('http://[fd00::5]/', 'fd00::/8')).toBe(true);
+    expect(bypass('http://localhost/', '127.0.0.1')).toBe(false);
+    expect(via('http://a.b/', { HTTP_PROXY: P, no_proxy: '', NO_PROXY: 'a.b' })).toBeNull();
+  });
+
+  it('NO_PROXY applies to --proxy too (as in curl)', () => {
+    expect(via('http://local/', { NO_PROXY: 'local' }, { proxy: P })).toBeNull();
+  });
+
+  it('proxyUrl takes http proxies only and says why not', () => {
+    expect(proxyUrl('proxy:8080')).toEqual({ url: 'http://proxy:8080' });
+    expect(proxyUrl('socks5://p:1080')).toEqual({ reason: 'unsupported proxy scheme socks5: (only http:// proxies)' });
+    expect(proxyUrl('http://')).toEqual({ reason: 'not a proxy URL' });
+  });
+});
+
+describe('bodies and TLS errors', () => {
+  it('a hop with the body carries its Content-Type unless -H named one; a hop without it carries none', () => {
+    const base = { 'user-agent': 'x' };
+    const bytes = Buffer.from('a=1');
+    expect(withBodyType(base, { bytes, contentType: 'application/x-www-form-urlencoded' })).toEqual({
+      'user-agent': 'x',
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(withBodyType(base, { bytes, contentType: null })).toBe(base);
+    expect(withBodyType(base, null)).toBe(base);
+  });
+
+  it('a certificate that fails verification keeps its code (undici’s tunnel wraps it); a refused CONNECT is PROXY_FAILED', () => {
+    for (const code of Object.keys(TLS_CERT_CODES)) {
+      expect(mapError(Object.assign(new Error('why'), { code })).code).toBe(code);
+    }
+    const wrapped = Object.assign(new Error('wrapped'), {
+      code: 'UND_ERR_PRX_TLS',
+      cause: Object.assign(new Error('Hostname/IP does not match'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
+    });
+    expect(mapError(wrapped)).toEqual({ code: 'ERR_TLS_CERT_ALTNAME_INVALID', message: 'Hostname/IP does not match' });
+    expect(mapError(new Error('Proxy response (407) !== 200 when HTTP Tunneling'))).toEqual({
+      code: 'PROXY_FAILED',
+      message: 'the proxy refused the tunnel: 407',
+    });
+    // A handshake that is not a certificate check is still TLS_FAILED.
+    expect(
+      mapError(Object.assign(new Error('write EPROTO ... SSL routines:ssl3_get_record:wrong version number'), { code: 'EPROTO' })).code,
+    ).toBe('TLS_FAILED');
   });
 });
 

@@ -115,6 +115,11 @@ function demoOptions(opts: DemoOptions, term: Terminal): RunOptions {
     quiet: false,
     timeline: true,
     color: term.paint.enabled,
+    body: null,
+    // Its own loopback server, which no proxy of the environment could reach.
+    proxy: { proxy: null, noProxy: true, env: {} },
+    insecure: false,
+    cacert: null,
   };
 }
 

@@ -53,6 +53,10 @@ export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
       maxSize: o.maxSize,
       outputDir: o.outputDir,
       saveClaims: o.outputDir === null ? null : newSaveClaims(),
+      body: o.body,
+      proxy: o.proxy,
+      insecure: o.insecure,
+      cacert: o.cacert,
     },
   };
 }

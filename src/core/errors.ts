@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   BAD_REDIRECT: { meaning: 'a redirect with a missing or unusable Location', message: 'unusable redirect' },
   PROTOCOL_ERROR: { meaning: 'the reply was not valid HTTP', message: 'reply is not valid HTTP' },
   TLS_FAILED: { meaning: 'the TLS handshake failed (e.g. https to a plain-HTTP port)', message: 'TLS handshake failed' },
+  PROXY_FAILED: { meaning: 'the proxy refused to open a tunnel (CONNECT) to an https URL', message: 'the proxy refused the tunnel' },
   SOCKET_CLOSED: {
     meaning: 'the connection closed before the response was complete',
     message: 'connection closed before the response was complete',
@@ -33,6 +34,30 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { meaning: string; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * A server certificate that fails verification keeps Node's (OpenSSL's) code, the same in every
+ * mode, so a record says which check failed; -k skips them all, --cacert adds a CA.
+ */
+export const TLS_CERT_CODES = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server’s certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in a self-signed CA that is not trusted (see --cacert)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate’s issuer is not trusted (or the server sent no chain)',
+  UNABLE_TO_GET_ISSUER_CERT: 'an issuer in the chain is missing',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuer is not among the trusted CAs',
+  CERT_HAS_EXPIRED: 'the certificate has expired',
+  CERT_NOT_YET_VALID: 'the certificate is not valid yet',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate is not for this host name or IP address',
+  CERT_SIGNATURE_FAILURE: 'a signature in the chain does not verify',
+  CERT_REVOKED: 'the certificate is revoked',
+  CERT_UNTRUSTED: 'the certificate is not trusted for this purpose',
+  CERT_REJECTED: 'the certificate is rejected for this purpose',
+  INVALID_CA: 'an issuer in the chain is not a CA',
+  INVALID_PURPOSE: 'the certificate is not for a TLS server',
+  PATH_LENGTH_EXCEEDED: 'the chain is longer than a CA allows',
+  CERT_CHAIN_TOO_LONG: 'the chain is too long',
+  HOSTNAME_MISMATCH: 'the certificate is not for this host name',
+} as const satisfies Record<string, string>;
 
 /** A record's error: one of fetchall's codes (its default message unless given), or a system code with its message. */
 export function fetchError(code: ErrorCode, message?: string): FetchError;
@@ -67,6 +92,14 @@ export function mapError(err: unknown): FetchError {
   if (code && code in ERROR_CODES) return fetchError(code, message);
   // undici's connect timeout is set to the request's deadline: it is that deadline passing.
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || causeCode === 'UND_ERR_CONNECT_TIMEOUT') return fetchError('TIMEOUT');
+  // undici wraps a tunnel's failed check (UND_ERR_PRX_TLS); node:https hands it as is.
+  if (code && code in TLS_CERT_CODES) return fetchError(code, message);
+  if (causeCode && causeCode in TLS_CERT_CODES) {
+    return fetchError(causeCode, typeof e?.cause?.message === 'string' ? e.cause.message.split('\n')[0]! : message);
+  }
+  // undici's words for a refused CONNECT; the helper's (helper-wrapper.ts) carry PROXY_FAILED.
+  const refused = /Proxy response \((\d+)\) !== 200/.exec(message);
+  if (refused) return proxyRefused(Number(refused[1]));
   // A peer that hangs up mid-response reads as ECONNRESET in node:http and UND_ERR_SOCKET in
   // undici: one code, so the modes compare.
   if (/socket hang up|other side closed|^aborted$|premature close/i.test(message)) {
@@ -109,6 +142,11 @@ export type FailCounts = Record<FailClass, number>;
 export function failClass(r: { status: number | null; error: FetchError | null }): FailClass {
   if (r.error?.code !== 'HTTP_STATUS' || r.status === null) return 'error';
   return r.status < 500 ? '4xx' : '5xx';
+}
+
+/** A CONNECT the proxy answered with `status`, worded alike in every mode. */
+export function proxyRefused(status: number): FetchError {
+  return fetchError('PROXY_FAILED', `the proxy refused the tunnel: ${status}`);
 }
 
 /** What a usage error is about, as data: the CLI shows `reason` beside commander's own naming of flag and value. */

@@ -1,9 +1,12 @@
 // The HTTP rules every engine follows the same way, one function per rule: headers and credentials, redirects, Retry-After, bodies and their limits.
 
+import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { now } from '../measure/clock.js';
 import { fetchError, mapError } from './errors.js';
-import type { AttemptResult, FetchError, RequestOptions } from './types.js';
+import type { AttemptResult, FetchError, ProxySettings, RequestBody, RequestOptions } from './types.js';
 
 /*
  * One outcome per response, whichever client read it (undici, or node:http in sync-request's
@@ -15,7 +18,10 @@ import type { AttemptResult, FetchError, RequestOptions } from './types.js';
  * - Cut after the head (reset, close, deadline): the status and the bytes so far ({@link bodyError}).
  * - --max-size: 0 bytes if Content-Length says too much, else the limit ({@link limitedBytes}).
  * - HEAD, 1xx, 204, 304 have no body whatever Content-Length says ({@link hasBody}).
- * - TLS handshake failures: TLS_FAILED. Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
+ * - TLS handshake failures: TLS_FAILED; a certificate that fails verification: its own code (mapError).
+ * - Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
+ * - A body goes on every hop that keeps the method; 301/302 POST and 303 become a GET without it ({@link redirectStep}).
+ * - The proxy: one per URL, by {@link proxyFor}.
  */
 
 /**
@@ -146,8 +152,11 @@ export function firstValue(value: string | string[] | undefined): string | undef
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The outcome of looking at a 3xx: follow it, return it as is, or fail. */
-export type RedirectStep = { kind: 'final' } | { kind: 'follow'; url: string; method: string } | { kind: 'fail'; error: FetchError };
+/** The outcome of looking at a 3xx: follow it, return it as is, or fail. `keepBody`: the next hop sends the body too. */
+export type RedirectStep =
+  | { kind: 'final' }
+  | { kind: 'follow'; url: string; method: string; keepBody: boolean }
+  | { kind: 'fail'; error: FetchError };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -191,7 +200,151 @@ export function redirectStep(
   }
   visited.add(href);
   const nextMethod = status === 303 || ((status === 301 || status === 302) && method === 'POST') ? 'GET' : method;
-  return { kind: 'follow', url: href, method: nextMethod };
+  // As curl: the body goes where the method goes (307/308, a PUT after 301/302); a rewrite to GET drops it.
+  return { kind: 'follow', url: href, method: nextMethod, keepBody: nextMethod === method };
+}
+
+/** A hop's headers when it carries the body: with the body's Content-Type, unless -H named one. */
+export function withBodyType(headers: Record<string, string>, body: RequestBody | null): Record<string, string> {
+  return body?.contentType ? { ...headers, 'content-type': body.contentType } : headers;
+}
+
+/** The environment variables {@link proxyFor} reads, lower-case first as curl reads them. */
+export const PROXY_VARS = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'] as const;
+
+/** A variable of either case, the lower-case one first (as curl); empty counts as unset. */
+function envValue(env: ProxySettings['env'], lower: string): { name: string; value: string } | null {
+  for (const name of [lower, lower.toUpperCase()]) {
+    const value = env[name]?.trim();
+    if (value) return { name, value };
+  }
+  return null;
+}
+
+/** A scheme's proxy as the environment gives it. */
+function envProxy(env: ProxySettings['env'], scheme: 'http' | 'https'): { name: string; value: string } | null {
+  return envValue(env, `${scheme}_proxy`);
+}
+
+/**
+ * A proxy as written (`host:port`, `http://user:pw@host:port/`) → `http://user:pw@host:port`,
+ * or why not. Only http:// proxies: every mode can speak to them (CONNECT for https URLs).
+ */
+export function proxyUrl(value: string): { url: string } | { reason: string } {
+  let u: URL;
+  try {
+    u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+  } catch {
+    return { reason: 'not a proxy URL' };
+  }
+  if (u.protocol !== 'http:') return { reason: `unsupported proxy scheme ${u.protocol} (only http:// proxies)` };
+  if (!u.hostname) return { reason: 'no proxy host' };
+  return { url: `${u.protocol}//${u.username || u.password ? `${u.username}:${u.password}@` : ''}${u.host}` };
+}
+
+/** NO_PROXY's entries, parsed once per settings object. */
+interface Bypass {
+  all: boolean;
+  /** Host names and IP literals (lower case, no brackets), each with the port it is limited to (0 = any). */
+  hosts: { host: string; port: number }[];
+  /** CIDR ranges (10.0.0.0/8, fd00::/8). */
+  ranges: BlockList;
+}
+const bypassCache = new WeakMap<ProxySettings, Bypass>();
+
+/** NO_PROXY as curl reads it: `*`; host names, each matching itself and its subdomains (a leading `.` or `*.` is the same); IP addresses and CIDR ranges; any of them `:port`. */
+function bypassList(s: ProxySettings): Bypass {
+  let b = bypassCache.get(s);
+  if (b) return b;
+  b = { all: false, hosts: [], ranges: new BlockList() };
+  const raw = envValue(s.env, 'no_proxy')?.value ?? '';
+  for (let entry of raw.toLowerCase().split(/[\s,]+/)) {
+    if (entry === '*') b.all = true;
+    let port = 0;
+    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    if (bracket) {
+      entry = bracket[1]!;
+      port = Number(bracket[2] ?? 0);
+    } else if (!entry.includes('/') && entry.indexOf(':') === entry.lastIndexOf(':')) {
+      const m = /^(.*):(\d+)$/.exec(entry);
+      if (m) [entry, port] = [m[1]!, Number(m[2])];
+    }
+    const cidr = /^(.+)\/(\d+)$/.exec(entry);
+    const family = cidr ? isIP(cidr[1]!) : 0;
+    if (cidr && family) {
+      try {
+        b.ranges.addSubnet(cidr[1]!, Number(cidr[2]), family === 6 ? 'ipv6' : 'ipv4');
+      } catch {
+        // A prefix out of range matches nothing, as in curl.
+      }
+      continue;
+    }
+    entry = entry.replace(/^\*?\./, '').replace(/\.$/, '');
+    if (entry) b.hosts.push({ host: entry, port });
+  }
+  bypassCache.set(s, b);
+  return b;
+}
+
+/** Whether NO_PROXY sends this URL direct. */
+function bypassed(u: URL, s: ProxySettings): boolean {
+  const b = bypassList(s);
+  if (b.all) return true;
+  const host = u.hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+  const family = isIP(host);
+  if (family && b.ranges.check(host, family === 6 ? 'ipv6' : 'ipv4')) return true;
+  return b.hosts.some((e) => (e.port === 0 || e.port === port) && (host === e.host || (!family && host.endsWith(`.${e.host}`))));
+}
+
+/**
+ * The proxy one URL goes through (`http://[user:pw@]host:port`), or null to connect directly:
+ * nothing with --no-proxy; else --proxy, else the scheme's variable (http_proxy/HTTP_PROXY,
+ * https_proxy/HTTPS_PROXY); and NO_PROXY/no_proxy exempts hosts from either, as in curl.
+ * Settings are checked before a run (options.ts), so a value here that is not a proxy is none.
+ */
+export function proxyFor(url: string | URL, s: ProxySettings): string | null {
+  if (s.noProxy) return null;
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const value = s.proxy ?? envProxy(s.env, u.protocol === 'https:' ? 'https' : 'http')?.value;
+  if (!value || bypassed(u, s)) return null;
+  const p = proxyUrl(value);
+  return 'url' in p ? p.url : null;
+}
+
+/** The settings' proxies that are not usable, named by where they came from (for a usage error). */
+export function badProxies(s: ProxySettings): { source: string; value: string; reason: string }[] {
+  if (s.noProxy) return [];
+  const given = s.proxy !== null ? [{ source: '--proxy', value: s.proxy }] : [];
+  const fromEnv =
+    s.proxy !== null
+      ? []
+      : (['http', 'https'] as const).flatMap((scheme) => {
+          const p = envProxy(s.env, scheme);
+          return p ? [{ source: p.name, value: p.value }] : [];
+        });
+  return [...given, ...fromEnv].flatMap((p) => {
+    const r = proxyUrl(p.value);
+    return 'reason' in r ? [{ ...p, reason: r.reason }] : [];
+  });
+}
+
+/**
+ * The CAs trusted with --cacert, for Node's `ca` option, which replaces the default store: the
+ * system's, NODE_EXTRA_CA_CERTS' (which Node would otherwise drop with it), and the file's.
+ */
+export function trustedCAs(cacert: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  let extraPem: string[] = [];
+  try {
+    if (extra) extraPem = [readFileSync(extra, 'utf8')];
+  } catch {
+    // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS.
+  }
+  return [...rootCertificates, ...extraPem, readFileSync(cacert, 'utf8')];
 }
 
 /** Retry-After (seconds or an HTTP date) → ms to wait, or null. */

@@ -25,6 +25,31 @@ export interface RequestOptions {
   outputDir: string | null;
   /** With outputDir: the run's table of names already saved (engines/save.ts saveName), shared by its threads. */
   saveClaims: SharedArrayBuffer | null;
+  /** -d / --data-binary: the body sent on every hop that keeps the method (core/rules.ts redirectStep); null = none. */
+  body: RequestBody | null;
+  /** Which proxy each URL goes through (core/rules.ts proxyFor). */
+  proxy: ProxySettings;
+  /** -k: do not verify the server's certificate. */
+  insecure: boolean;
+  /** --cacert: absolute path of a PEM bundle trusted besides the system's CAs; null = none. */
+  cacert: string | null;
+}
+
+/** A request body, sent byte for byte by every engine. */
+export interface RequestBody {
+  bytes: Uint8Array;
+  /** The Content-Type it brings (-d's form type), null when -H names one. */
+  contentType: string | null;
+}
+
+/** Where proxies come from: --proxy, --no-proxy, and the environment's (either case). */
+export interface ProxySettings {
+  /** --proxy: the proxy for every URL (NO_PROXY still applies); null = from the environment. */
+  proxy: string | null;
+  /** --no-proxy: no proxy at all, whatever else says. */
+  noProxy: boolean;
+  /** The proxy variables as found in the environment (http_proxy, HTTPS_PROXY, no_proxy, …). */
+  env: Record<string, string | undefined>;
 }
 
 /** A stable, documented error code plus a human message. */

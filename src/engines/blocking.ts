@@ -6,11 +6,13 @@ import {
   firstValue,
   hopHeaders,
   parseRetryAfter,
+  proxyFor,
   redirectKey,
   redirectStep,
   requestedUrl,
   requestHeaders,
   statusError,
+  withBodyType,
   withoutCredentials,
 } from '../core/rules.js';
 import type { AttemptResult, FetchError, Job, RequestOptions } from '../core/types.js';
@@ -47,6 +49,9 @@ export function syncFetch(
     const first = new URL(redirectKey(job.url));
     let url = first.href;
     let method = opts.method;
+    // The body goes on each hop until a redirect turns the method into GET (core/rules.ts redirectStep).
+    let withBody = opts.body !== null;
+    const tls = opts.insecure || opts.cacert !== null ? { insecure: opts.insecure, cacert: opts.cacert } : null;
     let left = false;
     const visited = new Set([url]);
     for (;;) {
@@ -56,7 +61,17 @@ export function syncFetch(
       // URL credentials go as hopHeaders decides, never through sync-request (it would send them
       // to any origin, and throws on userinfo that is not valid percent-encoding).
       lastHop = hop;
-      const res = syncHop(request, method, withoutCredentials(hop), hopHeaders(headers, first, hop, left), until, tmp);
+      const sent = withBody ? opts.body : null;
+      const send = { body: sent?.bytes ?? null, proxy: proxyFor(hop, opts.proxy), tls: hop.protocol === 'https:' ? tls : null };
+      const res = syncHop(
+        request,
+        method,
+        withoutCredentials(hop),
+        withBodyType(hopHeaders(headers, first, hop, left), sent),
+        until,
+        tmp,
+        send,
+      );
       const back = now();
       const body = res.body;
       // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
@@ -73,6 +88,7 @@ export function syncFetch(
         url = step.url;
         method = step.method;
         redirects++;
+        withBody &&= step.keepBody;
         continue;
       }
       if (step.kind === 'fail') {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { clampTimer } from '../measure/clock.js';
-import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply } from './protocol.js';
+import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply, type TlsSpec } from './protocol.js';
 
 interface SyncResponse {
   statusCode: number;
@@ -143,6 +143,15 @@ export interface HopReply {
   body: BodyReport;
 }
 
+/** What a hop sends besides its headers, and how it gets there: the helper routes it. */
+export interface HopSend {
+  body: Uint8Array | null;
+  /** The proxy for this URL (core/rules.ts proxyFor); null = direct. */
+  proxy: string | null;
+  /** For an https URL, -k and --cacert; null = verify against the system's CAs. */
+  tls: TlsSpec | null;
+}
+
 /**
  * One request, no redirect followed, through sync-request and its helper: blocks the calling
  * thread until the helper has read the whole body, or cut it, by `until` (Date.now() clock).
@@ -155,6 +164,7 @@ export function syncHop(
   headers: Record<string, string>,
   until: number,
   save: string | null,
+  send: HopSend = { body: null, proxy: null, tls: null },
 ): HopReply {
   // The helper enforces `until` itself, body included, and reports what came by then; the relay
   // (and sync-request's own timer) only stand by in case the helper cannot answer.
@@ -163,7 +173,9 @@ export function syncHop(
     // sync-request's own defaults (no timeout, endless redirects, throwing on >= 300) are all
     // replaced, so the blocking engines follow exactly the rules the async one does.
     const res = request(method, url, {
-      headers: withPrivate(headers, until, save),
+      headers: withPrivate(headers, until, save, send),
+      // A Buffer, which sync-rpc carries as base64 (a worker's copy of the body is a Uint8Array).
+      body: send.body ? Buffer.from(send.body.buffer, send.body.byteOffset, send.body.byteLength) : undefined,
       followRedirects: false,
       timeout: clampTimer(until - Date.now() + STANDBY_MS),
       retry: false,
@@ -183,9 +195,11 @@ export function isHelperFailure(err: unknown): boolean {
 }
 
 /** The request headers plus the private ones the helper takes off before sending. */
-function withPrivate(headers: Record<string, string>, until: number, tmp: string | null): Record<string, string> {
+function withPrivate(headers: Record<string, string>, until: number, tmp: string | null, send: HopSend): Record<string, string> {
   const all: Record<string, string> = { ...headers, [PRIVATE.deadline]: String(until) };
   if (tmp) all[PRIVATE.save] = encodeURIComponent(tmp);
+  if (send.proxy) all[PRIVATE.proxy] = send.proxy;
+  if (send.tls) all[PRIVATE.tls] = encodeURIComponent(JSON.stringify(send.tls));
   return all;
 }
 

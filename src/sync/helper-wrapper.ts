@@ -10,11 +10,12 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
-import { fetchError, sizeError, writeError } from '../core/errors.js';
-import { bodyError, declaredTooLarge, limitedBytes } from '../core/rules.js';
+import tls from 'node:tls';
+import { fetchError, proxyRefused, sizeError, writeError } from '../core/errors.js';
+import { bodyError, declaredTooLarge, limitedBytes, trustedCAs } from '../core/rules.js';
 import type { FetchError } from '../core/types.js';
 import { clampTimer } from '../measure/clock.js';
-import { type BodyReport, PRIVATE } from './protocol.js';
+import { type BodyReport, PRIVATE, type TlsSpec } from './protocol.js';
 
 const target = process.argv[2]!;
 process.argv.splice(2, 1);
@@ -114,14 +115,126 @@ function consume(req: ClientRequest, res: IncomingMessage, save: string | null, 
 }
 
 /** Take (and remove, so they are never sent) the private request headers. */
-function takePrivate(headers: OutgoingHttpHeaders | undefined): { save: string | null; deadline: number } {
+function takePrivate(headers: OutgoingHttpHeaders | undefined): {
+  save: string | null;
+  deadline: number;
+  proxy: string | null;
+  tls: TlsSpec | null;
+} {
   const save = headers?.[PRIVATE.save];
   const deadline = Number(headers?.[PRIVATE.deadline]);
+  const proxy = headers?.[PRIVATE.proxy];
+  const tlsSpec = headers?.[PRIVATE.tls];
   if (headers) {
     delete headers[PRIVATE.save];
     delete headers[PRIVATE.deadline];
+    delete headers[PRIVATE.proxy];
+    delete headers[PRIVATE.tls];
   }
-  return { save: typeof save === 'string' ? decodeURIComponent(save) : null, deadline: deadline > 0 ? deadline : Infinity };
+  return {
+    save: typeof save === 'string' ? decodeURIComponent(save) : null,
+    deadline: deadline > 0 ? deadline : Infinity,
+    proxy: typeof proxy === 'string' ? proxy : null,
+    tls: typeof tlsSpec === 'string' ? (JSON.parse(decodeURIComponent(tlsSpec)) as TlsSpec) : null,
+  };
+}
+
+/** http-basic's request options, as it passes them to http.request / https.request. */
+interface RequestArgs {
+  host?: string;
+  port?: number;
+  path?: string;
+  headers?: OutgoingHttpHeaders;
+  agent?: unknown;
+  createConnection?: unknown;
+  rejectUnauthorized?: boolean;
+  ca?: string[];
+}
+
+// Taken before they are wrapped below: the CONNECT to a proxy is ours, not a request to consume.
+const plainRequest = http.request;
+
+/** --cacert bundles by path, read once, with the CAs trusted by default (core/rules.ts trustedCAs). */
+const bundles = new Map<string, string[]>();
+function tlsOptions(spec: TlsSpec | null): { rejectUnauthorized: boolean; ca?: string[] } {
+  if (!spec) return { rejectUnauthorized: true };
+  const out: { rejectUnauthorized: boolean; ca?: string[] } = { rejectUnauthorized: !spec.insecure };
+  if (spec.cacert !== null) {
+    let ca = bundles.get(spec.cacert);
+    if (!ca) {
+      ca = trustedCAs(spec.cacert);
+      bundles.set(spec.cacert, ca);
+    }
+    out.ca = ca;
+  }
+  return out;
+}
+
+/**
+ * Send one request as the client asked, through a proxy if it named one, and with its -k and
+ * --cacert: plain http goes to the proxy with the absolute URL as its target; https goes through
+ * a CONNECT tunnel, with TLS to the server over it, verified as without a proxy. Returns what
+ * stops a tunnel still being opened, for a request that ends first: a request with no socket
+ * yet neither closes nor fails when destroyed, so its deadline's error is handed over here.
+ */
+function route(options: RequestArgs, secure: boolean, proxyUrl: string | null, spec: TlsSpec | null): (err?: Error) => void {
+  const trust = tlsOptions(spec);
+  if (secure) Object.assign(options, trust);
+  if (!proxyUrl) return () => {};
+  const proxy = new URL(proxyUrl);
+  const host = options.host ?? 'localhost';
+  const authority = `${net.isIPv6(host) ? `[${host}]` : host}${options.port ? `:${options.port}` : ''}`;
+  options.headers ??= {};
+  const headers = options.headers;
+  const auth =
+    proxy.username || proxy.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`
+      : null;
+  const proxyHost = proxy.hostname.replace(/^\[|\]$/g, '');
+  const proxyPort = Number(proxy.port) || 80;
+  if (!secure) {
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'host')) headers.host = authority;
+    if (auth) headers['proxy-authorization'] = auth;
+    options.path = `http://${authority}${options.path ?? '/'}`;
+    options.host = proxyHost;
+    options.port = proxyPort;
+    return () => {};
+  }
+  let tunnel: ClientRequest | null = null;
+  let open = false;
+  let created: ((err: Error | null, socket?: net.Socket) => void) | null = null;
+  options.agent = undefined;
+  options.createConnection = (_o: unknown, oncreate: (err: Error | null, socket?: net.Socket) => void) => {
+    created = oncreate;
+    const target = `${authority}${options.port ? '' : ':443'}`;
+    tunnel = plainRequest({
+      host: proxyHost,
+      port: proxyPort,
+      method: 'CONNECT',
+      path: target,
+      headers: auth ? { host: target, 'proxy-authorization': auth } : { host: target },
+      agent: false,
+    });
+    tunnel.once('connect', (res: IncomingMessage, socket: net.Socket, head: Buffer) => {
+      open = true;
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        const refused = proxyRefused(res.statusCode ?? 0);
+        return oncreate(Object.assign(new Error(refused.message), { code: refused.code }));
+      }
+      if (head.length > 0) socket.unshift(head);
+      oncreate(null, tls.connect({ socket, host, servername: net.isIP(host) ? undefined : host, ...trust }));
+    });
+    tunnel.once('error', (err) => oncreate(err));
+    tunnel.end();
+    return undefined;
+  };
+  return (err) => {
+    if (open) return;
+    tunnel?.destroy();
+    // Node calls it once: the tunnel's own error that follows is dropped.
+    if (err) created?.(err);
+  };
 }
 
 // http-basic calls http.request / https.request with (options, callback) and hands the response
@@ -131,10 +244,9 @@ for (const mod of [http, https]) {
   (mod as { request: unknown }).request = function (this: unknown, ...args: unknown[]) {
     const at = args.findIndex((a) => typeof a === 'function');
     if (at < 0) return (original as (...a: unknown[]) => ClientRequest).apply(this, args);
-    const options = args.find((a) => a !== null && typeof a === 'object' && !(a instanceof URL)) as
-      | { headers?: OutgoingHttpHeaders }
-      | undefined;
-    const { save, deadline } = takePrivate(options?.headers);
+    const options = args.find((a) => a !== null && typeof a === 'object' && !(a instanceof URL)) as RequestArgs | undefined;
+    const { save, deadline, proxy, tls: tlsSpec } = takePrivate(options?.headers);
+    const unroute = options ? route(options, mod === https, proxy, tlsSpec) : (_err?: Error) => {};
     const callback = args[at] as Callback;
     let waiting: NodeJS.Timeout | undefined;
     args[at] = (res: IncomingMessage) => {
@@ -142,10 +254,15 @@ for (const mod of [http, https]) {
       consume(req, res, save, deadline, callback);
     };
     const req = (original as (...a: unknown[]) => ClientRequest).apply(this, args);
+    req.once('close', () => unroute());
     // Until the headers come: no status to report, the request just fails with TIMEOUT.
     if (Number.isFinite(deadline)) {
       waiting = setTimeout(
-        () => req.destroy(Object.assign(new Error('deadline passed before the response'), { code: 'TIMEOUT' })),
+        () => {
+          const err = Object.assign(new Error('deadline passed before the response'), { code: 'TIMEOUT' });
+          unroute(err);
+          req.destroy(err);
+        },
         clampTimer(deadline - Date.now()),
       );
       req.once('close', () => clearTimeout(waiting));

@@ -43,9 +43,20 @@ export const PRIVATE = {
   deadline: 'x-fetchall-deadline',
   /** Request: the temp file (URI-encoded) to stream a body of a status below 400 to. */
   save: 'x-fetchall-save',
+  /** Request: the proxy to go through (core/rules.ts proxyFor), `http://[user:pw@]host:port`. */
+  proxy: 'x-fetchall-proxy',
+  /** Request, https only: JSON {@link TlsSpec}, URI-encoded. */
+  tls: 'x-fetchall-tls',
   /** Response: JSON {@link BodyReport}, in place of the body. */
   body: 'x-fetchall-body',
 } as const;
+
+/** -k and --cacert for one https request. */
+export interface TlsSpec {
+  insecure: boolean;
+  /** Absolute path of a PEM bundle trusted besides the system's CAs. */
+  cacert: string | null;
+}
 
 /** What the helper tells the client about a body it consumed. */
 export interface BodyReport {
