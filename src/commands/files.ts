@@ -47,7 +47,7 @@ export function writeAtomically(path: string, text: string): void {
     fd = openSync(tmp, 'wx');
   } catch (e) {
     // The target exists; it is its temp file that cannot be made (/proc/version): say that, not ENOENT.
-    throw tempFileError(dirname(path), e as NodeJS.ErrnoException);
+    throw st ? tempFileError(dirname(path), e as NodeJS.ErrnoException) : e;
   }
   try {
     try {
