@@ -19,6 +19,13 @@ import type { Sink } from '../sinks/types.js';
 import { outputSink, progressPlan, runMode, startupStopLine } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
+/** What the input held before a shard or --resume took its part, and whether a source could not be read. */
+interface InputTally {
+  read: number;
+  skipped: number;
+  unreadable: boolean;
+}
+
 /** `report`: also write the HTML report there (checked writable by the CLI before the run). */
 export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal, report: string | null = null): Promise<Outcome> {
   const s = session(term, o.format === 'text' || o.mode === 'inline');
@@ -35,24 +42,9 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
       outputSink(o, s, true, progress),
       bars,
     ].filter((x): x is Sink => x !== null);
-    // A source that cannot be read is said at once, as a missing file is, and ends the run as a usage error.
-    let unreadable = false;
-    const onUnreadable = (e: UsageError) => {
-      unreadable = true;
-      s.err.line(`fetchall: ${escapeControls(e.message)}`);
-    };
-    // What the input held before a shard or --resume took its part: an empty part is no usage error.
-    const input = { read: 0, skipped: 0 };
-    let items: AsyncIterable<InputItem> = counting(readJobs(sources, process.stdin, s.ctl.signal, onUnreadable), input);
-    if (resume) {
-      items = filterItems(items, (item) => {
-        const done = isDone(item, resume);
-        if (done) input.skipped++;
-        return !done;
-      });
-    }
+    const input: InputTally = { read: 0, skipped: 0, unreadable: false };
     const { summary, ...run } = await runMode({
-      items,
+      items: inputItems(sources, s, resume, input),
       options: o,
       mode: o.mode,
       session: s,
@@ -60,43 +52,65 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     });
     // A signal handled only as the engine closed (inline blocks the loop) is still a stop.
     const stop = run.stop ?? s.stopped();
-    if (summary?.notStarted?.more && countable(sources)) await countNotStarted(summary, sources, given(), keeper(o, resume));
-    if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) {
-      const count = given() ?? (countable(sources) ? await countJobs(sources, 64 * 1024 * 1024).catch(() => null) : null);
-      s.err.line(startupStopLine(o.mode, stop, count));
-    }
-    if (resume?.exists) s.err.line(resumeNote(resume, input.skipped));
-    if (summary && summary.total === 0 && stop === null && input.read > 0 && !unreadable) {
-      // A shard with no URLs of this list, or a list already done: nothing wrong, so exit 0.
-      s.err.line(
-        input.skipped > 0
-          ? 'fetchall: nothing left to fetch: every URL already has an ok record'
-          : `fetchall: nothing to fetch in shard ${o.shard?.k}/${o.shard?.n}: all ${input.read} input lines fall in other shards`,
-      );
-      return s.finish({});
-    }
-    if (summary && summary.total === 0 && stop === null) {
-      if (unreadable) return s.finish({ usage: true });
-      s.err.line('fetchall: nothing to fetch: the input held no URLs');
-      return s.finish({ nothingToFetch: true });
-    }
+    await afterRun(summary, stop, { sources, o, s, resume, input, given });
+    const empty = summary && summary.total === 0 && stop === null ? emptyRun(o, s, input) : null;
+    if (empty) return empty;
     // Records first: a stdout that cannot take them is known before the report, which then stays
     // unprinted. So the report is handed the summary here, once the run is settled, not by the scheduler.
     await s.out.drain();
     if (summary && stop !== 'EPIPE' && !s.out.error) new ReportSink(s, o, term).onEnd(summary, stop);
     await s.out.drain();
     const reported = summary && bars && report !== null ? await writeRunReport(report, o, bars.applyTo(summary), stop, s) : true;
-    return s.finish({
-      failed: summary?.failed ?? 0,
-      failedBy: summary?.failedBy ?? null,
-      failOn: o.failOn,
-      stop,
-      writeFailed: !reported,
-      usage: unreadable,
-    });
+    const failed = { failed: summary?.failed ?? 0, failedBy: summary?.failedBy ?? null, failOn: o.failOn };
+    return s.finish({ ...failed, stop, writeFailed: !reported, usage: input.unreadable });
   } finally {
     s.unhook();
   }
+}
+
+/** The items to fetch: every source read once, counted, less what --resume skips. An unreadable source is said at once. */
+function inputItems(sources: Source[], s: Session, resume: ResumeState | null, input: InputTally): AsyncIterable<InputItem> {
+  const onUnreadable = (e: UsageError) => {
+    input.unreadable = true;
+    s.err.line(`fetchall: ${escapeControls(e.message)}`);
+  };
+  const items = counting(readJobs(sources, process.stdin, s.ctl.signal, onUnreadable), input);
+  if (!resume) return items;
+  return filterItems(items, (item) => {
+    const done = isDone(item, resume);
+    if (done) input.skipped++;
+    return !done;
+  });
+}
+
+/** What is said after a run: the URLs not started (at a stop, or during start-up), and what --resume skipped. */
+async function afterRun(
+  summary: RunSummary | null,
+  stop: StopReason | null,
+  r: { sources: Source[]; o: RunOptions; s: Session; resume: ResumeState | null; input: InputTally; given: () => number | null },
+): Promise<void> {
+  const { sources, o, s, resume } = r;
+  if (summary?.notStarted?.more && countable(sources)) await countNotStarted(summary, sources, r.given(), keeper(o, resume));
+  if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) {
+    const count = r.given() ?? (countable(sources) ? await countJobs(sources, 64 * 1024 * 1024).catch(() => null) : null);
+    s.err.line(startupStopLine(o.mode, stop, count));
+  }
+  if (resume?.exists) s.err.line(resumeNote(resume, r.input.skipped));
+}
+
+/** A run that fetched nothing: fine for a shard or a finished --resume (exit 0), a usage error otherwise. */
+function emptyRun(o: RunOptions, s: Session, input: InputTally): Outcome {
+  if (input.read > 0 && !input.unreadable) {
+    s.err.line(
+      input.skipped > 0
+        ? 'fetchall: nothing left to fetch: every URL already has an ok record'
+        : `fetchall: nothing to fetch in shard ${o.shard?.k}/${o.shard?.n}: all ${input.read} input lines fall in other shards`,
+    );
+    return s.finish({});
+  }
+  if (input.unreadable) return s.finish({ usage: true });
+  s.err.line('fetchall: nothing to fetch: the input held no URLs');
+  return s.finish({ nothingToFetch: true });
 }
 
 /**

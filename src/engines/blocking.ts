@@ -30,97 +30,133 @@ export function syncFetch(
 ): AttemptResult {
   const start = now();
   onStart(start);
-  const until = Date.now() + opts.timeoutMs;
-  // The helper streams the body straight here; it is renamed into place only if all went well.
-  const tmp = opts.outputDir !== null ? tempPath(opts.outputDir, safeName(job.url), job.index) : null;
-  let status: number | null = null;
-  let bytes = 0;
-  let file: string | null = null;
-  let retryAfterMs: number | null = null;
-  let error: FetchError | null = null;
-  let lastHop: URL | null = null;
-  let redirects = 0;
-  let headAt: number | null = null;
-  let contentType: string | null = null;
-  const headers = requestHeaders(opts);
-  try {
-    // Send what async sends: the WHATWG-normalised URL (percent-encoded, dot segments resolved,
-    // no fragment), so a comparison differs only in the concurrency model.
-    const first = new URL(redirectKey(job.url));
-    let url = first.href;
-    let method = opts.method;
-    // The body goes on each hop until a redirect turns the method into GET (core/rules.ts redirectStep).
-    let withBody = opts.body !== null;
-    const tls = opts.insecure || opts.cacert !== null ? { insecure: opts.insecure, cacert: opts.cacert } : null;
-    let left = false;
-    const visited = new Set([url]);
-    for (;;) {
-      if (until - Date.now() <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
-      const hop = url === first.href ? first : new URL(url);
-      left ||= hop.origin !== first.origin;
-      // URL credentials go as hopHeaders decides, never through sync-request (it would send them
-      // to any origin, and throws on userinfo that is not valid percent-encoding).
-      lastHop = hop;
-      const sent = withBody ? opts.body : null;
-      const send = { body: sent?.bytes ?? null, proxy: proxyFor(hop, opts.proxy), tls: hop.protocol === 'https:' ? tls : null };
-      const res = syncHop(
-        request,
-        method,
-        withoutCredentials(hop),
-        withBodyType(hopHeaders(headers, first, hop, left), sent),
-        until,
-        tmp,
-        send,
-      );
-      const back = now();
-      const body = res.body;
-      // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
-      if (res.status < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });
-      status = res.status;
-      // The helper's clock is not ours: it says how long ago the head came, counted back from the
-      // reply's arrival here. Late by the reply's trip back through the relay (well under 1 ms on
-      // an idle machine), as async's time is late by its event loop's turn.
-      headAt = back - Math.max(0, Math.min(body.sinceHeadMs ?? 0, back - start));
-      contentType = firstValue(res.headers['content-type']) ?? null;
-      const step = redirectStep(status, firstValue(res.headers.location), url, method, visited, opts.maxRedirects);
-      if (step.kind === 'follow' && !body.error) {
-        if (tmp) discardSync(tmp);
-        url = step.url;
-        method = step.method;
-        redirects++;
-        withBody &&= step.keepBody;
-        continue;
-      }
-      if (step.kind === 'fail') {
-        error = step.error;
-        break;
-      }
-      bytes = step.kind === 'follow' ? 0 : body.bytes;
-      retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-      error = body.error ? helperError(body.error, opts) : statusError(status);
-      if (tmp && body.saved && !error) file = commitSync(opts.outputDir!, job.url, job.index, tmp, opts.saveClaims);
-      break;
-    }
-  } catch (err) {
-    error = thrownError(err, opts);
-  } finally {
-    if (tmp && file === null) discardSync(tmp);
+  return new BlockingAttempt(request, job, opts, worker, start).run();
+}
+
+type Hop = ReturnType<typeof syncHop>;
+
+/** The state of one attempt through its redirects: what the record will say, hop by hop. */
+class BlockingAttempt {
+  private readonly until: number;
+  /** The helper streams the body straight here; it is renamed into place only if all went well. */
+  private readonly tmp: string | null;
+  private readonly headers: Record<string, string>;
+  private readonly tls: { insecure: boolean; cacert: string | null } | null;
+  /** Sent as async sends it: the WHATWG-normalised URL (percent-encoded, dot segments resolved, no fragment). */
+  private readonly first: URL;
+  private readonly visited: Set<string>;
+  private url: string;
+  private method: string;
+  /** The body goes on each hop until a redirect turns the method into GET (core/rules.ts redirectStep). */
+  private withBody: boolean;
+  private left = false;
+  private status: number | null = null;
+  private bytes = 0;
+  private file: string | null = null;
+  private retryAfterMs: number | null = null;
+  private error: FetchError | null = null;
+  private lastHop: URL | null = null;
+  private redirects = 0;
+  private headAt: number | null = null;
+  private contentType: string | null = null;
+
+  constructor(
+    private readonly request: SyncRequest,
+    private readonly job: Job,
+    private readonly opts: RequestOptions,
+    private readonly worker: number | null,
+    private readonly start: number,
+  ) {
+    this.until = Date.now() + opts.timeoutMs;
+    this.tmp = opts.outputDir !== null ? tempPath(opts.outputDir, safeName(job.url), job.index) : null;
+    this.headers = requestHeaders(opts);
+    this.tls = opts.insecure || opts.cacert !== null ? { insecure: opts.insecure, cacert: opts.cacert } : null;
+    this.first = new URL(redirectKey(job.url));
+    this.url = this.first.href;
+    this.visited = new Set([this.url]);
+    this.method = opts.method;
+    this.withBody = opts.body !== null;
   }
-  const ttfbMs = headAt === null ? null : headAt - start;
-  return {
-    status,
-    bytes,
-    start,
-    end: now(),
-    worker,
-    error,
-    file,
-    retryAfterMs,
-    finalUrl: lastHop && requestedUrl(lastHop),
-    redirects,
-    ttfbMs,
-    contentType,
-  };
+
+  run(): AttemptResult {
+    try {
+      while (this.step(this.send())) {}
+    } catch (err) {
+      this.error = thrownError(err, this.opts);
+    } finally {
+      if (this.tmp && this.file === null) discardSync(this.tmp);
+    }
+    return this.result();
+  }
+
+  /** One hop through the helper. URL credentials go as hopHeaders decides, never through sync-request (it would send them to any origin, and throws on userinfo that is not valid percent-encoding). */
+  private send(): Hop {
+    if (this.until - Date.now() <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
+    const hop = this.url === this.first.href ? this.first : new URL(this.url);
+    this.left ||= hop.origin !== this.first.origin;
+    this.lastHop = hop;
+    const sent = this.withBody ? this.opts.body : null;
+    const send = { body: sent?.bytes ?? null, proxy: proxyFor(hop, this.opts.proxy), tls: hop.protocol === 'https:' ? this.tls : null };
+    const headers = withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent);
+    const res = syncHop(this.request, this.method, withoutCredentials(hop), headers, this.until, this.tmp, send);
+    // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
+    if (res.status < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });
+    this.noteHead(res, now());
+    return res;
+  }
+
+  /**
+   * Status, content type and when the head came. The helper's clock is not ours: it says how long
+   * ago the head came, counted back from the reply's arrival here. Late by the reply's trip back
+   * through the relay (well under 1 ms on an idle machine), as async's time is late by its loop's turn.
+   */
+  private noteHead(res: Hop, back: number): void {
+    this.status = res.status;
+    this.headAt = back - Math.max(0, Math.min(res.body.sinceHeadMs ?? 0, back - this.start));
+    this.contentType = firstValue(res.headers['content-type']) ?? null;
+  }
+
+  /** What the response means: true to follow a redirect, false when the attempt is over. */
+  private step(res: Hop): boolean {
+    const { body } = res;
+    const step = redirectStep(res.status, firstValue(res.headers.location), this.url, this.method, this.visited, this.opts.maxRedirects);
+    if (step.kind === 'follow' && !body.error) {
+      if (this.tmp) discardSync(this.tmp);
+      this.url = step.url;
+      this.method = step.method;
+      this.redirects++;
+      this.withBody &&= step.keepBody;
+      return true;
+    }
+    if (step.kind === 'fail') {
+      this.error = step.error;
+      return false;
+    }
+    this.bytes = step.kind === 'follow' ? 0 : body.bytes;
+    this.retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
+    this.error = body.error ? helperError(body.error, this.opts) : statusError(res.status);
+    if (this.tmp && body.saved && !this.error) {
+      this.file = commitSync(this.opts.outputDir!, this.job.url, this.job.index, this.tmp, this.opts.saveClaims);
+    }
+    return false;
+  }
+
+  private result(): AttemptResult {
+    return {
+      status: this.status,
+      bytes: this.bytes,
+      start: this.start,
+      end: now(),
+      worker: this.worker,
+      error: this.error,
+      file: this.file,
+      retryAfterMs: this.retryAfterMs,
+      finalUrl: this.lastHop && requestedUrl(this.lastHop),
+      redirects: this.redirects,
+      ttfbMs: this.headAt === null ? null : this.headAt - this.start,
+      contentType: this.contentType,
+    };
+  }
 }
 
 /** A hop that threw: its helper gone, a deadline, or the client's own error. */

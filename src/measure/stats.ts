@@ -173,6 +173,23 @@ export class RunMeter {
     }
   }
 
+  /** CPU since the run began: this process, and its helpers (live ones from /proc, reaped ones from our own stat). */
+  private cpuSince(pids: number[]): RunSummary['cpu'] {
+    const own = process.cpuUsage(this.cpu0);
+    const selfMs = (own.user + own.system) / 1000;
+    const helpersMs = Math.max(0, pids.reduce((s, p) => s + procCpuMs(p), 0) - this.helpers0 + (reapedChildrenCpuMs() - this.children0));
+    const helpersSys = pids.reduce((s, p) => s + procSysMs(p), 0) - this.helpersSys0 + (reapedChildrenSysMs() - this.childrenSys0);
+    const systemMs = own.system / 1000 + Math.min(helpersMs, Math.max(0, helpersSys));
+    return { selfMs, helpersMs, totalMs: selfMs + helpersMs, systemMs };
+  }
+
+  /** The histogram's buckets round; the extremes are kept exactly, and bound the percentiles. */
+  private latency(): RunSummary['latency'] {
+    if (this.count === 0) return null;
+    const at = (p: number) => Math.min(this.maxMs, Math.max(this.minMs, this.hist.percentile(p) / 1000));
+    return { min: this.minMs, p50: at(50), p95: at(95), max: this.maxMs };
+  }
+
   finish(opts: {
     startupMs: number;
     threads: number;
@@ -186,13 +203,8 @@ export class RunMeter {
     this.sampleRss();
     clearInterval(this.rssTimer);
     const wallMs = end - this.startedAt;
-    const cpu = process.cpuUsage(this.cpu0);
-    const selfMs = (cpu.user + cpu.system) / 1000;
     const pids = this.helperPids();
-    const helpersMs = Math.max(0, pids.reduce((s, p) => s + procCpuMs(p), 0) - this.helpers0 + (reapedChildrenCpuMs() - this.children0));
-    const helpersSys = pids.reduce((s, p) => s + procSysMs(p), 0) - this.helpersSys0 + (reapedChildrenSysMs() - this.childrenSys0);
-    const systemMs = cpu.system / 1000 + Math.min(helpersMs, Math.max(0, helpersSys));
-    const h = this.hist;
+    const cpu = this.cpuSince(pids);
     const used = Math.ceil(wallMs / this.sliceMs);
     return {
       mode: this.mode,
@@ -206,20 +218,11 @@ export class RunMeter {
       badInput: this.bad,
       bytes: this.bytes,
       reqPerSec: wallMs > 0 ? (this.count * 1000) / wallMs : 0,
-      latency:
-        this.count === 0
-          ? null
-          : {
-              // The histogram's buckets round; the extremes are kept exactly, and bound the percentiles.
-              min: this.minMs,
-              p50: Math.min(this.maxMs, Math.max(this.minMs, h.percentile(50) / 1000)),
-              p95: Math.min(this.maxMs, Math.max(this.minMs, h.percentile(95) / 1000)),
-              max: this.maxMs,
-            },
+      latency: this.latency(),
       achievedConcurrency: wallMs > 0 ? this.busyMs / wallMs : 0,
       peakInFlight: this.peak,
       loopStallMs: Math.max(loopStallMs, opts.blockedMs),
-      cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs, systemMs },
+      cpu,
       memory: {
         selfPeakBytes: this.rssPeak,
         helpersPeakBytes: pids.reduce((s, p) => s + procPeakRss(p), 0),
