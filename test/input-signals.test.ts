@@ -12,7 +12,7 @@ import { countable, resolveSources } from '../src/input.js';
 import { RunMeter } from '../src/measure/stats.js';
 import { plain } from '../src/render/paint.js';
 import { summaryText } from '../src/render/summary.js';
-import { BIN, ndjson, type Running, start } from './helpers/cli.js';
+import { BIN, ndjson, type Running, start, track } from './helpers/cli.js';
 import { leftover, processesTagged } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
 
@@ -61,7 +61,7 @@ describe('which sources are counted for the progress total', () => {
 function inTerminal(command: string, tag: string, deadlineMs = 40_000): Promise<{ code: number | null; tty: string; hung: boolean }> {
   const env = { ...process.env, NO_COLOR: '1', FETCHALL_TEST_TAG: tag, TERM: 'xterm' } as NodeJS.ProcessEnv;
   delete env.CI;
-  const child = spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = track(spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), tag);
   let tty = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     tty += d;
@@ -164,10 +164,13 @@ describe('a stop while the input writer is idle', () => {
     let out = '';
     let err = '';
     // The shell waits for `cat` as well, so fetchall's own status is reported as soon as it exits.
-    extra = spawn('sh', ['-c', `cat ${q(f)} | { ${q(process.execPath)} ${q(BIN)} -f ndjson /dev/stdin; echo "status=$?" >&2; }`], {
-      env: { ...process.env, CI: 'true', FETCHALL_TEST_TAG: tag },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    extra = track(
+      spawn('sh', ['-c', `cat ${q(f)} | { ${q(process.execPath)} ${q(BIN)} -f ndjson /dev/stdin; echo "status=$?" >&2; }`], {
+        env: { ...process.env, CI: 'true', FETCHALL_TEST_TAG: tag },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+      tag,
+    );
     extra.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
     });
