@@ -165,7 +165,8 @@ export function redirectStep(
     return { kind: 'fail', error: fetchError('TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirect${maxRedirects === 1 ? '' : 's'}`) };
   }
   visited.add(href);
-  const nextMethod = status === 303 || ((status === 301 || status === 302) && method === 'POST') ? 'GET' : method;
+  // As Fetch and RFC 9110: a 303 makes the next request a retrieval; HEAD already is one.
+  const nextMethod = (status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST') ? 'GET' : method;
   return { kind: 'follow', url: href, method: nextMethod };
 }
 
