@@ -1,0 +1,398 @@
+// The scheduler (runJobs in src/run.ts) with a fake engine that answers from a script of delays and
+// outcomes: the record's fields, retries and which errors earn one, Retry-After, the -c and
+// --per-host bounds, bad lines, a stop, and the summary's figures.
+
+import { describe, expect, it } from 'vitest';
+import type { AttemptResult, Engine, FetchError, Job, RunEvent, UrlRecord } from '../src/engines/types.js';
+import type { InputItem } from '../src/input.js';
+import { now, sleep } from '../src/measure/clock.js';
+import { backoffMs, type RunConfig, runJobs } from '../src/run.js';
+
+/** One scripted attempt: how long it takes, and what it answers. */
+interface Step {
+  ms?: number;
+  status?: number | null;
+  error?: FetchError | null;
+  retryAfterMs?: number | null;
+  bytes?: number;
+  /** Report these times instead of the real ones, so a record's times can be asserted exactly. */
+  at?: [number, number];
+}
+
+/** An engine whose URLs answer from a script (by URL, one step per attempt; the last repeats). */
+class FakeEngine implements Engine {
+  readonly mode = 'async' as const;
+  inFlight = 0;
+  peak = 0;
+  peakPerHost = new Map<string, number>();
+  private perHost = new Map<string, number>();
+  readonly calls: { url: string; t: number }[] = [];
+  private readonly attempts = new Map<string, number>();
+
+  constructor(private readonly script: Record<string, Step[]>) {}
+
+  async init() {
+    return { startupMs: 0, threads: 1 };
+  }
+
+  async fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+    const n = this.attempts.get(job.url) ?? 0;
+    this.attempts.set(job.url, n + 1);
+    const steps = this.script[job.url] ?? [{}];
+    const step = steps[Math.min(n, steps.length - 1)]!;
+    const host = new URL(job.url).host;
+    const start = step.at?.[0] ?? now();
+    this.calls.push({ url: job.url, t: now() });
+    onStart(start, 7);
+    this.inFlight++;
+    this.peak = Math.max(this.peak, this.inFlight);
+    this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
+    this.peakPerHost.set(host, Math.max(this.peakPerHost.get(host) ?? 0, this.perHost.get(host)!));
+    await sleep(step.ms ?? 1, signal);
+    this.inFlight--;
+    this.perHost.set(host, this.perHost.get(host)! - 1);
+    const end = step.at?.[1] ?? now();
+    if (signal.aborted) {
+      return {
+        status: null,
+        bytes: 0,
+        start,
+        end,
+        worker: 7,
+        error: { code: 'ABORTED', message: 'cancelled' },
+        file: null,
+        retryAfterMs: null,
+      };
+    }
+    const status = step.status === undefined ? 200 : step.status;
+    const error =
+      step.error !== undefined ? step.error : status !== null && status >= 400 ? { code: 'HTTP_STATUS', message: String(status) } : null;
+    return { status, bytes: step.bytes ?? 10, start, end, worker: 7, error, file: null, retryAfterMs: step.retryAfterMs ?? null };
+  }
+
+  helperPids() {
+    return [];
+  }
+
+  async close() {}
+}
+
+const config = (extra: Partial<RunConfig> = {}): RunConfig => ({
+  mode: 'async',
+  concurrency: 10,
+  perHost: null,
+  retries: 0,
+  retryMaxWaitMs: 0,
+  request: {
+    method: 'GET',
+    headers: [],
+    userAgent: 'x',
+    timeoutMs: 1000,
+    maxRedirects: 5,
+    maxSize: 1000,
+    outputDir: null,
+    saveClaims: null,
+  },
+  ...extra,
+});
+
+async function* items(list: (string | InputItem)[]): AsyncGenerator<InputItem> {
+  let index = 0;
+  for (const x of list) {
+    if (typeof x === 'string') yield { kind: 'job', job: { index: index++, url: x } };
+    else {
+      index++;
+      yield x;
+    }
+  }
+}
+
+async function go(list: (string | InputItem)[], engine: FakeEngine, cfg: RunConfig, signal = new AbortController().signal) {
+  const events: RunEvent[] = [];
+  const bad: string[] = [];
+  const summary = await runJobs(items(list), engine, cfg, { onEvent: (e) => events.push(e), onBadLine: (m) => bad.push(m) }, signal, {
+    startupMs: 3,
+    threads: 1,
+  });
+  const records = events.filter((e): e is Exclude<RunEvent, { kind: 'start' }> => e.kind !== 'start').map((e) => e.record);
+  return { events, bad, summary, records: records.sort((a, b) => a.index - b.index) };
+}
+
+describe('records', () => {
+  it('one attempt: every field from the job and the attempt', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ at: [1000, 1250.5], bytes: 42 }] });
+    const { events, records, summary } = await go(['http://a/1'], engine, config());
+    expect(events[0]).toEqual({ kind: 'start', index: 0, url: 'http://a/1', t: 1000, worker: 7, attempt: 1 });
+    expect(events[1]!.kind).toBe('done');
+    expect(records).toEqual<UrlRecord[]>([
+      {
+        index: 0,
+        url: 'http://a/1',
+        mode: 'async',
+        ok: true,
+        status: 200,
+        bytes: 42,
+        start: 1000,
+        end: 1250.5,
+        ms: 250.5,
+        attempts: 1,
+        worker: 7,
+        error: null,
+        file: null,
+      },
+    ]);
+    expect(summary).toMatchObject({
+      total: 1,
+      ok: 1,
+      failed: 0,
+      bytes: 42,
+      retries: 0,
+      startupMs: 3,
+      threads: 1,
+      helpers: 0,
+      interrupted: null,
+    });
+  });
+
+  it('a retried URL: from the first attempt’s start to the last one’s end, the last outcome', async () => {
+    const engine = new FakeEngine({
+      'http://a/1': [
+        { at: [1000, 1100], status: 503 },
+        { at: [1200, 1300], status: 502 },
+        { at: [1400, 1450], status: 200, bytes: 5 },
+      ],
+    });
+    const { events, records, summary } = await go(['http://a/1'], engine, config({ retries: 3 }));
+    expect(records[0]).toMatchObject({ ok: true, status: 200, bytes: 5, start: 1000, end: 1450, ms: 450, attempts: 3, error: null });
+    expect(events.filter((e) => e.kind === 'start').map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2, 3]);
+    expect(events.map((e) => e.kind)).toEqual(['start', 'start', 'start', 'done']);
+    expect(summary.retries).toBe(2);
+    expect(summary.latency).toMatchObject({ min: 450, max: 450 });
+  });
+
+  it('gives up after --retries more attempts, failing with the last error', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ status: 503 }] });
+    const { records, events } = await go(['http://a/1'], engine, config({ retries: 2 }));
+    expect(records[0]).toMatchObject({ ok: false, status: 503, attempts: 3, error: { code: 'HTTP_STATUS', message: '503' } });
+    expect(events.at(-1)!.kind).toBe('fail');
+  });
+
+  it.each([
+    ['HTTP 429', { status: 429 }, true],
+    ['HTTP 500', { status: 500 }, true],
+    ['HTTP 599', { status: 599 }, true],
+    ['HTTP 499', { status: 499 }, false],
+    ['HTTP 404', { status: 404 }, false],
+    ['a 503 failed on size, not status', { status: 503, error: { code: 'SIZE_LIMIT', message: 'x' } }, false],
+    ...[
+      'TIMEOUT',
+      'SOCKET_CLOSED',
+      'PROTOCOL_ERROR',
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'EAI_AGAIN',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'EPIPE',
+      'ECONNABORTED',
+      'REQUEST_FAILED',
+    ].map((code) => [code, { status: null, error: { code, message: 'x' } }, true] as const),
+    ...[
+      'SIZE_LIMIT',
+      'TOO_MANY_REDIRECTS',
+      'REDIRECT_LOOP',
+      'BAD_REDIRECT',
+      'WRITE_FAILED',
+      'ENOTFOUND',
+      'WORKER_CRASH',
+      'HELPER_FAILED',
+    ].map((code) => [code, { status: null, error: { code, message: 'x' } }, false] as const),
+  ] as [string, Step, boolean][])('%s is retried: %s', async (_, step, retried) => {
+    const engine = new FakeEngine({ 'http://a/1': [step] });
+    const { records } = await go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 0 }));
+    expect(records[0]!.attempts).toBe(retried ? 2 : 1);
+  });
+
+  it('a URL with no retries left is not retried, whatever its error', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ status: 503 }] });
+    expect((await go(['http://a/1'], engine, config({ retries: 0 }))).records[0]!.attempts).toBe(1);
+  });
+});
+
+describe('Retry-After', () => {
+  it('waits the server’s time before the retry', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ status: 503, retryAfterMs: 150 }, { status: 200 }] });
+    const { records } = await go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 1000 }));
+    expect(records[0]).toMatchObject({ ok: true, attempts: 2 });
+    expect(engine.calls[1]!.t - engine.calls[0]!.t).toBeGreaterThanOrEqual(145);
+    expect(records[0]!.ms).toBeGreaterThanOrEqual(145);
+  });
+
+  it.each([
+    [5000, 1000, 'Retry-After 5 s), longer than --retry-max-wait 1 s'],
+    [1500, 999, 'Retry-After 1.5 s), longer than --retry-max-wait 999 ms'],
+    [250, 100, 'Retry-After 250 ms), longer than --retry-max-wait 100 ms'],
+  ])('fails at once when it asks %i ms, over the limit of %i, saying so', async (ask, limit, text) => {
+    const engine = new FakeEngine({ 'http://a/1': [{ status: 503, retryAfterMs: ask }, { status: 200 }] });
+    const { records } = await go(['http://a/1'], engine, config({ retries: 3, retryMaxWaitMs: limit }));
+    expect(records[0]).toMatchObject({ ok: false, status: 503, attempts: 1 });
+    expect(records[0]!.error).toEqual({ code: 'HTTP_STATUS', message: `503: the server asked to wait (${text}` });
+  });
+
+  it('backoffMs: exponential with jitter, capped, or the longer Retry-After', () => {
+    expect([1, 2, 3, 4].map((a) => backoffMs(a, null, 10_000, () => 1))).toEqual([100, 200, 400, 800]);
+    expect(backoffMs(2, null, 10_000, () => 0)).toBe(100);
+    expect(backoffMs(2, null, 10_000, () => 0.5)).toBe(150);
+    expect(backoffMs(30, null, 60_000, () => 1)).toBe(10_000);
+    expect(backoffMs(3, null, 250, () => 1)).toBe(250);
+    expect(backoffMs(1, 300, 1000, () => 1)).toBe(300);
+    expect(backoffMs(3, 300, 1000, () => 1)).toBe(400);
+    expect(backoffMs(1, 1000, 1000, () => 1)).toBe(1000);
+    expect(backoffMs(1, 1001, 1000, () => 1)).toBeNull();
+  });
+});
+
+describe('bounds', () => {
+  it('keeps at most -c requests in flight and starts jobs in input order', async () => {
+    const list = Array.from({ length: 12 }, (_, i) => `http://a/${i}`);
+    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 15 }]])));
+    const { events, records, summary } = await go(list, engine, config({ concurrency: 3 }));
+    expect(engine.peak).toBe(3);
+    expect(summary.peakInFlight).toBe(3);
+    expect(records).toHaveLength(12);
+    expect(events.filter((e) => e.kind === 'start').map((e) => (e as { index: number }).index)).toEqual(list.map((_, i) => i));
+  });
+
+  it('keeps at most --per-host per origin while other origins go on', async () => {
+    const list = Array.from({ length: 16 }, (_, i) => `http://${i % 2 ? 'b' : 'a'}/${i}`);
+    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 15 }]])));
+    const { records } = await go(list, engine, config({ concurrency: 10, perHost: 2 }));
+    expect(records).toHaveLength(16);
+    expect(Object.fromEntries(engine.peakPerHost)).toEqual({ a: 2, b: 2 });
+    expect(engine.peak).toBe(4);
+  });
+
+  it('--per-host does not hold back a host behind a busy one', async () => {
+    // Eight slow jobs on a, then one on b: b starts while a's are still waiting.
+    const list = [...Array.from({ length: 8 }, (_, i) => `http://a/${i}`), 'http://b/0'];
+    const engine = new FakeEngine({ ...Object.fromEntries(list.map((u) => [u, [{ ms: 30 }]])), 'http://b/0': [{ ms: 1 }] });
+    await go(list, engine, config({ concurrency: 4, perHost: 1 }));
+    const b = engine.calls.findIndex((c) => c.url === 'http://b/0');
+    expect(b).toBeLessThan(3);
+  });
+});
+
+describe('bad lines', () => {
+  it('become failed records with BAD_INPUT, reported once each, numbered in place', async () => {
+    const badItem: InputItem = { kind: 'bad', index: 1, where: 'list.txt:2', text: 'junk', reason: 'not a URL' };
+    const engine = new FakeEngine({});
+    const { bad, records, summary, events } = await go(['http://a/0', badItem, 'http://a/2'], engine, config());
+    expect(bad).toEqual(['list.txt:2: not a URL']);
+    expect(records[1]).toMatchObject({
+      index: 1,
+      url: 'junk',
+      mode: 'async',
+      ok: false,
+      status: null,
+      bytes: 0,
+      ms: 0,
+      attempts: 0,
+      worker: null,
+      error: { code: 'BAD_INPUT', message: 'list.txt:2: not a URL' },
+      file: null,
+    });
+    expect(records[1]!.start).toBe(records[1]!.end);
+    expect(events.filter((e) => e.kind === 'start')).toHaveLength(2);
+    expect(summary).toMatchObject({ total: 3, ok: 2, failed: 1, badInput: 1 });
+    // a bad line has no latency
+    expect(summary.spans.map((s) => s.index).sort()).toEqual([0, 2]);
+  });
+});
+
+describe('a stop', () => {
+  it('cancels what is in flight, starts nothing more and counts what was never started', async () => {
+    const list = Array.from({ length: 10 }, (_, i) => `http://a/${i}`);
+    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 60_000 }]])));
+    const ctl = new AbortController();
+    const t0 = now();
+    const running = go(list, engine, config({ concurrency: 2 }), ctl.signal);
+    await sleep(30);
+    ctl.abort('SIGINT');
+    const { summary, records } = await running;
+    expect(now() - t0).toBeLessThan(5000);
+    expect(engine.calls).toHaveLength(2);
+    expect(records.map((r) => r.error?.code)).toEqual(['ABORTED', 'ABORTED']);
+    expect(summary.interrupted).toBe('SIGINT');
+    // -c full: nothing more was read, so there may be more than none
+    expect(summary.notStarted).toEqual({ count: 0, more: true });
+  });
+
+  it('counts the jobs held back by --per-host as not started, up to -c × 4 read ahead', async () => {
+    const list = Array.from({ length: 20 }, (_, i) => `http://a/${i}`);
+    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 60_000 }]])));
+    const ctl = new AbortController();
+    const running = go(list, engine, config({ concurrency: 2, perHost: 1 }), ctl.signal);
+    await sleep(30);
+    ctl.abort('SIGINT');
+    const { summary, records } = await running;
+    expect(records).toHaveLength(1);
+    expect(summary.notStarted).toEqual({ count: 8, more: true });
+  });
+
+  it('says the input was read to the end when it was', async () => {
+    const list = ['http://a/0', 'http://a/1'];
+    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 60_000 }]])));
+    const ctl = new AbortController();
+    const running = go(list, engine, config({ concurrency: 5 }), ctl.signal);
+    await sleep(30);
+    ctl.abort('SIGINT');
+    expect((await running).summary.notStarted).toEqual({ count: 0, more: false });
+  });
+
+  it('during a retry wait ends the URL at the stop, not at its last attempt', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ status: 503, retryAfterMs: 60_000, at: [1000, 1100] }] });
+    const ctl = new AbortController();
+    const running = go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 120_000 }), ctl.signal);
+    await sleep(30);
+    ctl.abort('SIGTERM');
+    const { records, summary } = await running;
+    expect(records[0]).toMatchObject({ attempts: 1, status: 503, start: 1000 });
+    expect(records[0]!.end).toBeGreaterThan(1100);
+    expect(summary.interrupted).toBe('SIGTERM');
+    expect(summary.notStarted).toEqual({ count: 0, more: false });
+  });
+
+  it('an input that fails rejects the run', async () => {
+    async function* broken(): AsyncGenerator<InputItem> {
+      yield { kind: 'job', job: { index: 0, url: 'http://a/0' } };
+      throw new Error('EIO');
+    }
+    const engine = new FakeEngine({});
+    await expect(
+      runJobs(broken(), engine, config(), { onEvent() {}, onBadLine() {} }, new AbortController().signal, { startupMs: 0, threads: 1 }),
+    ).rejects.toThrow('EIO');
+  });
+});
+
+describe('the summary', () => {
+  it('achieved concurrency: time in flight over wall time', async () => {
+    const list = Array.from({ length: 4 }, (_, i) => `http://a/${i}`);
+    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 120 }]])));
+    const { summary } = await go(list, engine, config({ concurrency: 4 }));
+    // four overlapping requests: near 4, never above, far from its inverse
+    expect(summary.achievedConcurrency).toBeGreaterThan(2.5);
+    expect(summary.achievedConcurrency).toBeLessThanOrEqual(4.01);
+    expect(summary.peakInFlight).toBe(4);
+    expect(summary.reqPerSec).toBeGreaterThan(4);
+  });
+
+  it('one at a time is concurrency about 1', async () => {
+    const list = Array.from({ length: 3 }, (_, i) => `http://a/${i}`);
+    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 60 }]])));
+    const { summary } = await go(list, engine, config({ concurrency: 1 }));
+    expect(summary.achievedConcurrency).toBeGreaterThan(0.6);
+    expect(summary.achievedConcurrency).toBeLessThanOrEqual(1.01);
+    expect(summary.peakInFlight).toBe(1);
+  });
+});
