@@ -10,6 +10,7 @@ export const UNIT_TESTS = [
   'test/summary.test.ts',
   'test/render.test.ts',
   'test/run.test.ts',
+  'test/write.test.ts',
 ];
 
 export default defineConfig({

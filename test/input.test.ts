@@ -2,12 +2,14 @@
 // becomes numbered jobs and bad lines (comments, CRLF, a BOM, long lines, a last line without
 // a newline, chunks cut anywhere, several sources).
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkUrl, countJobs, type InputItem, readJobs, resolveSources, type Source } from '../src/input.js';
+import { checkUrl, countable, countJobs, type InputItem, readJobs, resolveSources, type Source } from '../src/input.js';
 import { UsageError } from '../src/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-input-unit-'));
@@ -74,6 +76,15 @@ describe('checkUrl', () => {
     ['http://', 'not a URL'],
     ['http://[::1/', 'not a URL'],
     ['http://exa mple', 'not a URL (contains whitespace)'],
+    // each pattern is anchored: a URL inside other text is not one
+    ['see http://a', 'not a URL'],
+    ['a/b:c', 'not a URL'],
+    ['xhttp:y', "unsupported scheme 'xhttp:' (only http and https)"],
+    ['httpx:y', "unsupported scheme 'httpx:' (only http and https)"],
+    ['a.b/c', 'missing scheme (did you mean https://a.b/c ?)'],
+    ['localhost/xy', 'missing scheme (did you mean https://localhost/xy ?)'],
+    ['mylocalhost', 'not a URL'],
+    ['localhost foo', 'not a URL'],
   ])('%j → %s', (text, reason) => {
     expect(checkUrl(text)).toBe(reason);
   });
@@ -119,6 +130,38 @@ describe('readJobs from a stream', () => {
     expect(await fromStdin('\ufeff  http://a/1\n')).toEqual(['job 0 http://a/1']);
     // the BOM's three bytes cut across chunks
     expect(await fromStdin('\ufeffhttp://a/1\n', 1)).toEqual(['job 0 http://a/1']);
+  });
+
+  it('reads bytes that are not UTF-8 as bad lines, not an error', async () => {
+    expect(await fromStdin(Buffer.from([0x68, 0xff, 0xfe, 0x0a, ...Buffer.from('http://a/1\n')]))).toEqual([
+      'bad 0 <stdin>:1: not a URL (binary or control characters)',
+      'job 1 http://a/1',
+    ]);
+  });
+
+  it('leaves stdin open for its owner once read', async () => {
+    const stdin = new Readable({ read() {}, autoDestroy: false });
+    stdin.push('http://a/1\n');
+    stdin.push(null);
+    expect(brief(await collect([{ kind: 'stdin' }], stdin))).toEqual(['job 0 http://a/1']);
+    expect(stdin.destroyed).toBe(false);
+  });
+
+  it('reads a FIFO, a device and /dev/stdin named as files', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = (async () => {
+      const w = await open(fifo, 'w');
+      await w.write('http://f/1\nbad\n');
+      await w.close();
+    })();
+    expect(brief(await collect([{ kind: 'file', path: fifo }]))).toEqual(['job 0 http://f/1', `bad 1 ${fifo}:2: not a URL`]);
+    await writer;
+    expect(await collect([{ kind: 'file', path: '/dev/null' }])).toEqual([]);
+  });
+
+  it.skipIf(fstatSync(0).isFile())('takes /dev/stdin as our own stdin stream', async () => {
+    expect(brief(await collect([{ kind: 'file', path: '/dev/stdin' }], stream('http://s/1\n')))).toEqual(['job 0 http://s/1']);
   });
 
   it('decodes UTF-8 cut across chunks', async () => {
@@ -260,6 +303,32 @@ describe('resolveSources', () => {
     expect(() => resolveSources([], true)).toThrow('nothing to fetch: give a file of URLs, a URL, or pipe URLs on stdin (see --help)');
   });
 
+  it('takes only what starts like a URL as one', () => {
+    expect(() => resolveSources(['./x://y'], true)).toThrow(/^\.\/x:\/\/y: cannot read: no such file$/);
+    expect(() => resolveSources(['xhttps:y'], true)).toThrow(/^xhttps:y: cannot read: no such file$/);
+  });
+
+  it.each([
+    ['www.example.com', true],
+    ['example.com/ab', true],
+    ['my.list.example', true],
+    ['example.com x', false],
+    ['_example.com', false],
+    ['hosts.url', false],
+    ['hosts.urls', false],
+    ['data.json', false],
+  ])('hints https:// for %j: %s', (arg, hint) => {
+    const message = (() => {
+      try {
+        resolveSources([arg], true);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toBe(`${arg}: cannot read: no such file${hint ? ` (for a URL, write https://${arg})` : ''}`);
+  });
+
   it('names a missing file, hinting https:// only for what looks like a host', () => {
     expect(() => resolveSources(['example.com'], true)).toThrow(
       'example.com: cannot read: no such file (for a URL, write https://example.com)',
@@ -277,6 +346,25 @@ describe('resolveSources', () => {
     mkdirSync(sub, { recursive: true });
     expect(() => resolveSources([sub], true)).toThrow(`${sub}: cannot read: is a directory`);
     expect(() => resolveSources([join(dir, 'list.txt', 'x')], true)).toThrow(/: cannot read: ENOTDIR$/);
+  });
+});
+
+describe('countable', () => {
+  it('is true for URLs and regular files only', () => {
+    const file = join(dir, 'countable.txt');
+    writeFileSync(file, '');
+    expect(countable([{ kind: 'url', url: 'http://a/' }])).toBe(true);
+    expect(
+      countable([
+        { kind: 'url', url: 'http://a/' },
+        { kind: 'file', path: file },
+      ]),
+    ).toBe(true);
+    expect(countable([])).toBe(true);
+    expect(countable([{ kind: 'url', url: 'http://a/' }, { kind: 'stdin' }])).toBe(false);
+    expect(countable([{ kind: 'stdin' }, { kind: 'url', url: 'http://a/' }])).toBe(false);
+    expect(countable([{ kind: 'file', path: '/dev/null' }])).toBe(false);
+    expect(countable([{ kind: 'file', path: join(dir, 'missing') }])).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@
 // Retry-After, the status that fails, error mapping, and where credentials go.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -191,6 +191,19 @@ describe('safeName', () => {
     expect(safeName(`http://${'b'.repeat(3000)}`)).toHaveLength(80 + 13);
   });
 
+  it('collapses runs of unsafe characters and dots, and trims separators at both ends', () => {
+    const name = (url: string) => safeName(url).slice(0, -13);
+    expect(name('http://h/a??b')).toBe('h_a_b');
+    expect(name('http://h/a..b')).toBe('h_a.b');
+    expect(name('http://h/a....b')).toBe('h_a.b');
+    expect(name('http://__-a-__')).toBe('a');
+    expect(name('http://..a..')).toBe('a');
+    // only a leading scheme is dropped
+    expect(name('ab/ftp://c')).toBe('ab_ftp_c');
+    // cut at 80, then every separator the cut left at the end goes
+    expect(name(`http://${'a'.repeat(78)}._x`)).toBe('a'.repeat(78));
+  });
+
   it('gives URLs that read the same different names', () => {
     const urls = ['http://h/a?x=1', 'http://h/a?x_1', 'http://h/a/x/1', 'https://h/a?x=1', 'http://h/a?x=1#f'];
     expect(new Set(urls.map(safeName)).size).toBe(urls.length);
@@ -208,6 +221,10 @@ describe('saveName and saveSync', () => {
     expect(saveName(null, 'http://h/a', 4)).toBe(safeName('http://h/a'));
   });
 
+  it('claims from a table of about a million names', () => {
+    expect(newSaveClaims().byteLength).toBe(8 * 2 ** 20);
+  });
+
   it('writes through a temporary file named by pid and index', () => {
     expect(tempPath('/d', 'n', 7)).toBe(`/d/.n.${process.pid}.7.part`);
     const claims = newSaveClaims();
@@ -218,6 +235,23 @@ describe('saveName and saveSync', () => {
     expect(readFileSync(first, 'utf8')).toBe('one');
     expect(readFileSync(second, 'utf8')).toBe('two');
     expect(readdirSync(dir).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('never writes through a file already at the temporary name (a planted symlink)', () => {
+    const out = mkdtempSync(join(dir, 'planted-'));
+    const target = join(out, 'target');
+    writeFileSync(target, 'keep');
+    symlinkSync(target, tempPath(out, safeName('http://h/p'), 0));
+    expect(() => saveSync(out, 'http://h/p', 0, Buffer.from('evil'))).toThrow(/^cannot save body: EEXIST/);
+    expect(readFileSync(target, 'utf8')).toBe('keep');
+  });
+
+  it('removes its temporary file when the rename fails', () => {
+    const out = mkdtempSync(join(dir, 'rename-'));
+    // a non-empty directory where the body should go: the rename cannot replace it
+    mkdirSync(join(out, safeName('http://h/r'), 'inside'), { recursive: true });
+    expect(() => saveSync(out, 'http://h/r', 0, Buffer.from('x'))).toThrow(/^cannot save body: /);
+    expect(readdirSync(out)).toEqual([safeName('http://h/r')]);
   });
 
   it('fails a write with WRITE_FAILED and leaves no temporary file', () => {
@@ -249,7 +283,7 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 12:00:00 GMT', now)).toBe(0);
   });
 
-  it.each([undefined, '', [], 'soon', '-1s', '1.5s', 'in 5 minutes'])('ignores %j', (value) => {
+  it.each([undefined, '', [], 'soon', '-1s', '1.5s', 'in 5 minutes', 'x5', '5 x'])('ignores %j', (value) => {
     expect(parseRetryAfter(value as string | string[] | undefined, now)).toBeNull();
   });
 });
@@ -298,6 +332,16 @@ describe('mapError', () => {
     ['a string', 'REQUEST_FAILED', 'a string'],
     [null, 'REQUEST_FAILED', 'null'],
     [{ code: 42, message: 7 }, 'REQUEST_FAILED', '[object Object]'],
+    // a hang-up reads as SOCKET_CLOSED whatever the code, so every mode reports it the same
+    [{ code: 'ECONNRESET', message: 'socket hang up' }, 'SOCKET_CLOSED', 'connection closed before the response was complete'],
+    [{ code: 'ECONNRESET', message: 'aborted' }, 'SOCKET_CLOSED', 'connection closed before the response was complete'],
+    // …but only a message that is exactly 'aborted'
+    [{ code: 'ECONNRESET', message: 'request aborted' }, 'ECONNRESET', 'connection reset by peer'],
+    [{ code: 'ECONNABORTED', message: 'aborted by peer' }, 'ECONNABORTED', 'connection aborted'],
+    // the cause's code counts for a protocol error too
+    [{ message: 'fetch failed', cause: { code: 'HPE_INVALID_HEADER_TOKEN' } }, 'PROTOCOL_ERROR', 'reply is not valid HTTP'],
+    // a system code is E and capitals only, from the start
+    [{ code: 'UND_ERR_CONNECT', message: 'connect failed' }, 'REQUEST_FAILED', 'connect failed'],
   ])('%j → %s', (err, code, message) => {
     expect(mapError(err)).toEqual({ code, message });
   });
@@ -370,6 +414,10 @@ describe('request headers and credentials', () => {
     const first = new URL('http://a%ffb:%zz%@h/');
     const token = Buffer.concat([Buffer.from('a'), Buffer.from([0xff]), Buffer.from('b:%zz%')]).toString('base64');
     expect(hopHeaders({}, first, first, false)).toEqual({ authorization: `Basic ${token}` });
+  });
+
+  it('drops a lone cookie too once a redirect has left the origin', () => {
+    expect(hopHeaders({ cookie: 'c=1', x: '1' }, new URL('http://h/'), new URL('http://elsewhere/'), true)).toEqual({ x: '1' });
   });
 
   it('drops every credential header once a redirect has left the origin', () => {

@@ -260,6 +260,40 @@ describe('waterfall and in-flight chart', () => {
     ]);
   });
 
+  it('gives way on a narrow terminal: the label first, then the tail, keeping 10 columns of bar', () => {
+    const s = summary({ wallMs: 1000, spans: [span(0, '/a', 0, 500), span(1, '/b', 500, 1000)] });
+    // 30 columns: the label shrinks from 9 to 3
+    expect(waterfall(s, { width: 30, maxBars: 40, paint: plain }).split('\n')).toEqual([
+      `#0 /a  |=====     | 200 500 ms`,
+      `#1 /b  |     =====| 200 500 ms`,
+      `${' '.repeat(8)}0   1.00 s`,
+    ]);
+    // 24 columns: no label at all, and the tail cut to whole words
+    expect(waterfall(s, { width: 24, maxBars: 40, paint: plain }).split('\n')).toEqual([
+      '#0  |=====     | 200    ',
+      '#1  |     =====| 200    ',
+      `${' '.repeat(5)}0   1.00 s`,
+    ]);
+    // 10 columns: a sliver of bar, an axis with only its 0
+    expect(waterfall(s, { width: 10, maxBars: 40, paint: plain }).split('\n')).toEqual(['#0  |==  |', '#1  |  ==|', '     0']);
+  });
+
+  it('puts the midpoint on the axis only when it fits clear of both ends', () => {
+    const s = (wallMs: number) => summary({ wallMs, spans: [span(0, '/a', 0, wallMs)] });
+    const axis = (width: number, wallMs = 1000) => waterfall(s(wallMs), { width, maxBars: 40, paint: plain }).split('\n')[1]!.trim();
+    // 19 columns of bar: room for '500 ms' between the ends; 18: not
+    expect(axis(60)).toBe('0        500 ms    1.00 s');
+    expect(axis(51)).toBe('0     500 ms 1.00 s');
+    expect(axis(50)).toBe('0           1.00 s');
+    expect(axis(22)).toBe('0   1.00 s');
+  });
+
+  it('paints a good bar in full blocks', () => {
+    const s = summary({ wallMs: 100, spans: [span(0, '/x', 0, 100)] });
+    const [row] = waterfall(s, { width: 40, maxBars: 40, paint: tags }).split('\n');
+    expect(row).toMatch(/^<dim>#0<\/dim> \/x +\|<g>█+<\/g>\| 200 100 ms$/);
+  });
+
   it('tags an HTTP failure with its status and paints bars', () => {
     const s = summary({ wallMs: 100, spans: [span(0, '/x', 0, 100, { ok: false, status: 404, code: 'HTTP_STATUS' })] });
     const [row] = waterfall(s, { width: 40, maxBars: 40, paint: tags }).split('\n');
@@ -296,6 +330,43 @@ describe('waterfall and in-flight chart', () => {
       '     2 |########    ',
       '       |########    ',
     ]);
+  });
+
+  it('averages slices onto columns by their overlap', () => {
+    const s = summary({ wallMs: 300, spans: [span(0, '/a', 0, 300)], inFlight: { origin: T0, sliceMs: 100, values: [0, 3, 0] } });
+    // 18 columns wide: 10 chart columns over 3 slices; column 3 is ⅓ slice 0 and ⅔ slice 1, so 2
+    expect(inFlightChart(s, { width: 18, maxBars: 1, paint: plain }, 3).split('\n').slice(1, 4)).toEqual([
+      '     3 |    ##    ',
+      '       |   ####   ',
+      '       |   ####   ',
+    ]);
+  });
+
+  it('draws every eighth of a cell in colour, and a half cell as # without', () => {
+    const values = [0, 1, 2, 3, 4, 5, 6, 7, 8, 8].map((k) => k / 8);
+    const s = summary({ wallMs: 100, spans: [span(0, '/a', 0, 100)], inFlight: { origin: T0, sliceMs: 10, values } });
+    expect(inFlightChart(s, { width: 18, maxBars: 1, paint: tags }, 1).split('\n')[1]).toBe('     1 |<c> ▁▂▃▄▅▆▇██</c>');
+    expect(inFlightChart(s, { width: 18, maxBars: 1, paint: plain }, 1).split('\n')[1]).toBe('     1 |    ######');
+    const half = summary({ wallMs: 10, spans: [span(0, '/a', 0, 10)], inFlight: { origin: T0, sliceMs: 10, values: [1.5] } });
+    expect(inFlightChart(half, { width: 18, maxBars: 1, paint: plain }, 2).split('\n')[1]).toBe(`     2 |${'#'.repeat(10)}`);
+  });
+
+  it('charts an empty series as nothing in flight', () => {
+    const s = summary({ wallMs: 0, spans: [], spansDropped: 3, inFlight: { origin: T0, sliceMs: 5, values: [] } });
+    expect(inFlightChart(s, { width: 18, maxBars: 1, paint: plain }, 2).split('\n').slice(1, 4)).toEqual([
+      `     1 |${' '.repeat(10)}`,
+      `       |${' '.repeat(10)}`,
+      `     0 +${'-'.repeat(10)}`,
+    ]);
+  });
+
+  it('chooses the waterfall up to maxBars URLs, dropped spans counted', () => {
+    const spans = [span(0, '/a', 0, 10), span(1, '/b', 0, 10)];
+    const s = (dropped: number) =>
+      summary({ wallMs: 10, spans, spansDropped: dropped, inFlight: { origin: T0, sliceMs: 5, values: [2, 2] } });
+    expect(timeline(s(0), { width: 60, maxBars: 2, paint: plain })).toMatch(/^#0 /);
+    expect(timeline(s(1), { width: 60, maxBars: 2, paint: plain })).toMatch(/^requests in flight/);
+    expect(timeline(s(0), { width: 60, maxBars: 1, paint: plain })).toMatch(/^requests in flight/);
   });
 
   it('draws half a slice as the half-height block in colour, and nothing for an empty run', () => {
@@ -412,7 +483,10 @@ describe('compare table and verdict', () => {
     expect(verdicts([one('async', 1000), one('threads', 1010)])[0]!.text).toBe('async ran 1.01 times faster than threads');
     expect(verdicts([one('async', 1000)])).toEqual([]);
     expect(verdicts([])).toEqual([]);
-    // one mode with two runs is enough for a ±
+    // either mode with two runs is enough for a ±
+    expect(
+      verdicts([one('async', 1000), { mode: 'threads', runs: [1900, 2100].map((wallMs) => ({ ...a, mode: 'threads', wallMs })) }])[0]!.text,
+    ).toBe('async ran 2.00 ± 0.14 times faster than threads');
     const two = { mode: 'async', runs: [900, 1100].map((wallMs) => ({ ...a, wallMs })) };
     expect(verdicts([two, one('threads', 2000)])[0]!.text).toBe('async ran 2.00 ± 0.28 times faster than threads');
   });
