@@ -15,6 +15,7 @@ import { summaryText } from '../src/render/summary.js';
 import { BIN, ndjson, type Running, start, track } from './helpers/cli.js';
 import { leftover, processesTagged } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
+import { within } from './helpers/wait.js';
 
 const ctx = useServer();
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-input-'));
@@ -211,7 +212,7 @@ describe('a signal during the last request', () => {
     try {
       await until(() => ctx.server.stats().requests.some((x) => x.path === path), 'the request at the server');
       s.child.kill(sig);
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after the signal');
       expect(r.code, r.stderr).toBe(code);
       expect(`${r.stdout}${r.stderr}`).toMatch(new RegExp(`interrupted by ${sig}`));
       expect(await leftover(r.tag)).toEqual([]);
@@ -226,7 +227,7 @@ describe('a signal during the last request', () => {
     try {
       await until(() => ctx.server.stats().requests.some((x) => x.path === '/delay/1500?mid-a'), 'the first request');
       s.child.kill('SIGINT');
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after the signal');
       expect(r.code).toBe(130);
       expect(ctx.server.stats().requests.some((x) => x.path === '/delay/1?mid-b')).toBe(false);
     } finally {
@@ -265,7 +266,7 @@ describe('what a stopped run did not start', () => {
     try {
       await until(() => ctx.server.stats().requests.some((x) => x.path === '/hang?ns-0'), 'the first request');
       s.child.kill('SIGINT');
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after the signal');
       expect(r.code).toBe(130);
       expect(r.stderr).toMatch(/1 URL in .*interrupted by SIGINT.*4 not started/);
     } finally {
@@ -281,7 +282,7 @@ describe('what a stopped run did not start', () => {
     try {
       await until(() => ctx.server.stats().requests.some((x) => x.path === '/hang?nsf'), 'the first request');
       s.child.kill('SIGINT');
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after the signal');
       expect(r.code).toBe(130);
       expect(r.stderr).toMatch(/1 URL in .*200 not started/);
     } finally {

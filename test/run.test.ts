@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttemptResult, Engine, FetchError, Job, RunEvent, UrlRecord } from '../src/engines/types.js';
 import type { InputItem } from '../src/input.js';
 import { now, sleep } from '../src/measure/clock.js';
-import { backoffMs, type RunConfig, runJobs } from '../src/run.js';
+import { backoffMs, createEngine, type RunConfig, runJobs } from '../src/run.js';
 
 /** One scripted attempt: how long it takes, and what it answers. */
 interface Step {
@@ -17,6 +17,14 @@ interface Step {
   bytes?: number;
   /** Report these times instead of the real ones, so a record's times can be asserted exactly. */
   at?: [number, number];
+  /** The start the engine reports, when it differs from the attempt's own start. */
+  startedAt?: number;
+  /** Cancelled before it began: onStart is never called. */
+  noStart?: true;
+  /** Keep running through a stop (as inline's blocking request does). */
+  ignoreAbort?: true;
+  /** The error a stopped attempt reports (default ABORTED). */
+  abortError?: FetchError;
 }
 
 /** An engine whose URLs answer from a script (by URL, one step per attempt; the last repeats). */
@@ -43,12 +51,12 @@ class FakeEngine implements Engine {
     const host = new URL(job.url).host;
     const start = step.at?.[0] ?? now();
     this.calls.push({ url: job.url, t: now() });
-    onStart(start, 7);
+    if (!step.noStart) onStart(step.startedAt ?? start, 7);
     this.inFlight++;
     this.peak = Math.max(this.peak, this.inFlight);
     this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
     this.peakPerHost.set(host, Math.max(this.peakPerHost.get(host) ?? 0, this.perHost.get(host)!));
-    await sleep(step.ms ?? 1, signal);
+    await sleep(step.ms ?? 1, step.ignoreAbort ? undefined : signal);
     this.inFlight--;
     this.perHost.set(host, this.perHost.get(host)! - 1);
     const end = step.at?.[1] ?? now();
@@ -59,7 +67,7 @@ class FakeEngine implements Engine {
         start,
         end,
         worker: 7,
-        error: { code: 'ABORTED', message: 'cancelled' },
+        error: step.abortError ?? { code: 'ABORTED', message: 'cancelled' },
         file: null,
         retryAfterMs: null,
       };
@@ -72,6 +80,11 @@ class FakeEngine implements Engine {
 
   helperPids() {
     return [];
+  }
+
+  blockMs = 0;
+  longestBlockMs() {
+    return this.blockMs;
   }
 
   async close() {}
@@ -394,5 +407,168 @@ describe('the summary', () => {
     expect(summary.achievedConcurrency).toBeGreaterThan(0.6);
     expect(summary.achievedConcurrency).toBeLessThanOrEqual(1.01);
     expect(summary.peakInFlight).toBe(1);
+  });
+});
+
+describe('the scheduler’s edges', () => {
+  it('a record starts when its first attempt really started, or at the attempt when it never did', async () => {
+    const engine = new FakeEngine({
+      'http://a/1': [{ at: [1000, 1100], startedAt: 1005 }],
+      'http://a/2': [{ at: [2000, 2001], noStart: true, status: null, error: { code: 'ABORTED', message: 'cancelled' } }],
+    });
+    const { records, summary } = await go(['http://a/1', 'http://a/2'], engine, config());
+    expect(records[0]).toMatchObject({ start: 1005, end: 1100, ms: 95, attempts: 1 });
+    expect(records[1]).toMatchObject({ start: 2000, end: 2001, ms: 1, attempts: 0 });
+    expect(summary.peakInFlight).toBe(1);
+  });
+
+  it('an attempt that never started was never in flight', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ noStart: true, status: null, error: { code: 'ABORTED', message: 'cancelled' } }] });
+    const { summary } = await go(['http://a/1'], engine, config());
+    expect(summary.achievedConcurrency).toBeLessThan(1);
+    expect(summary.peakInFlight).toBe(0);
+  });
+
+  it('a 5xx the engine did not call an error is a success, not a retry', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ status: 503, error: null }] });
+    expect((await go(['http://a/1'], engine, config({ retries: 2 }))).records[0]).toMatchObject({ ok: true, status: 503, attempts: 1 });
+  });
+
+  it('a stop ends a URL at its attempt’s end even when that attempt failed in a retryable way', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ ms: 60_000, at: [1000, 1100], abortError: { code: 'TIMEOUT', message: 't' } }] });
+    const ctl = new AbortController();
+    const running = go(['http://a/1'], engine, config({ retries: 3 }), ctl.signal);
+    await sleep(20);
+    ctl.abort('SIGINT');
+    const { records } = await running;
+    expect(records[0]).toMatchObject({ attempts: 1, end: 1100, error: { code: 'TIMEOUT' } });
+    expect(engine.calls).toHaveLength(1);
+  });
+
+  it('reads on past the -c × 4 jobs it holds back, and finishes the list', async () => {
+    const list = Array.from({ length: 30 }, (_, i) => `http://a/${i}`);
+    const engine = new FakeEngine({});
+    const { records } = await go(list, engine, config({ concurrency: 2, perHost: 1 }));
+    expect(records).toHaveLength(30);
+    expect(engine.peak).toBe(1);
+  });
+
+  it('asks its input for one item at a time', async () => {
+    let outstanding = 0;
+    let most = 0;
+    let i = 0;
+    const input: AsyncIterable<InputItem> = {
+      [Symbol.asyncIterator]: () => ({
+        async next(): Promise<IteratorResult<InputItem>> {
+          outstanding++;
+          most = Math.max(most, outstanding);
+          await sleep(2);
+          outstanding--;
+          if (i >= 12) return { done: true, value: undefined };
+          const index = i++;
+          return { done: false, value: { kind: 'job', job: { index, url: `http://h${index % 3}/${index}` } } };
+        },
+      }),
+    };
+    const engine = new FakeEngine({});
+    const events: RunEvent[] = [];
+    const hooks = { onEvent: (e: RunEvent) => events.push(e), onBadLine() {} };
+    await runJobs(input, engine, config({ concurrency: 4, perHost: 1 }), hooks, new AbortController().signal, { startupMs: 0, threads: 1 });
+    expect(events.filter((e) => e.kind === 'done')).toHaveLength(12);
+    expect(most).toBe(1);
+  });
+
+  it('a stop while the input is idle ends the run at once', async () => {
+    async function* idle(): AsyncGenerator<InputItem> {
+      yield { kind: 'job', job: { index: 0, url: 'http://a/0' } };
+      await new Promise(() => {});
+    }
+    const ctl = new AbortController();
+    const engine = new FakeEngine({ 'http://a/0': [{ ms: 1 }] });
+    const running = runJobs(idle(), engine, config(), { onEvent() {}, onBadLine() {} }, ctl.signal, { startupMs: 0, threads: 1 });
+    await sleep(30);
+    ctl.abort('SIGTERM');
+    expect(await running).toMatchObject({ total: 1, interrupted: 'SIGTERM', notStarted: { count: 0, more: true } });
+  });
+
+  it('closes its input at a stop', async () => {
+    let closed = false;
+    async function* list(): AsyncGenerator<InputItem> {
+      try {
+        for (let index = 0; ; index++) yield { kind: 'job', job: { index, url: `http://a/${index}` } };
+      } finally {
+        closed = true;
+      }
+    }
+    const ctl = new AbortController();
+    const engine = new FakeEngine({ 'http://a/0': [{ ms: 60_000 }] });
+    const running = runJobs(list(), engine, config({ concurrency: 1 }), { onEvent() {}, onBadLine() {} }, ctl.signal, {
+      startupMs: 0,
+      threads: 1,
+    });
+    await sleep(20);
+    ctl.abort('SIGINT');
+    await running;
+    await sleep(0);
+    expect(closed).toBe(true);
+  });
+
+  it('an input without return() is left alone at a stop', async () => {
+    const input: AsyncIterable<InputItem> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<InputItem>> => ({
+          done: false,
+          value: { kind: 'job', job: { index: 0, url: 'http://a/0' } },
+        }),
+      }),
+    };
+    const ctl = new AbortController();
+    const engine = new FakeEngine({ 'http://a/0': [{ ms: 60_000 }] });
+    const running = runJobs(input, engine, config({ concurrency: 1 }), { onEvent() {}, onBadLine() {} }, ctl.signal, {
+      startupMs: 0,
+      threads: 1,
+    });
+    await sleep(20);
+    ctl.abort('SIGINT');
+    await expect(running).resolves.toMatchObject({ interrupted: 'SIGINT' });
+  });
+
+  it('counts an item read after the stop as not started, and never starts it', async () => {
+    async function* late(): AsyncGenerator<InputItem> {
+      yield { kind: 'job', job: { index: 0, url: 'http://a/0' } };
+      await sleep(40);
+      yield { kind: 'job', job: { index: 1, url: 'http://a/1' } };
+    }
+    // The first request runs through the stop (as inline's does), so the second item arrives meanwhile.
+    const engine = new FakeEngine({ 'http://a/0': [{ ms: 150, ignoreAbort: true }] });
+    const ctl = new AbortController();
+    const running = runJobs(late(), engine, config({ concurrency: 2 }), { onEvent() {}, onBadLine() {} }, ctl.signal, {
+      startupMs: 0,
+      threads: 1,
+    });
+    await sleep(15);
+    ctl.abort('SIGINT');
+    const summary = await running;
+    expect(engine.calls.map((c) => c.url)).toEqual(['http://a/0']);
+    expect(summary.notStarted).toEqual({ count: 1, more: true });
+  });
+
+  it('reports the longest time the engine itself blocked the loop', async () => {
+    const engine = new FakeEngine({});
+    engine.blockMs = 5000;
+    expect((await go(['http://a/0'], engine, config())).summary.loopStallMs).toBe(5000);
+  });
+
+  it('an engine that rejects (it must not) rejects the run rather than hang', async () => {
+    const engine = new FakeEngine({});
+    engine.fetch = () => Promise.reject(new Error('engine bug'));
+    await expect(go(['http://a/0'], engine, config())).rejects.toThrow('engine bug');
+  });
+
+  it.each(['async', 'threads', 'inline'] as const)('createEngine gives a %s engine, unstarted', async (mode) => {
+    const engine = await createEngine(config({ mode }));
+    expect(engine.mode).toBe(mode);
+    expect(engine.helperPids()).toEqual([]);
+    await engine.close();
   });
 });
