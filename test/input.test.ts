@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkUrl, countable, countJobs, type InputItem, readJobs, resolveSources, type Source } from '../src/input.js';
 import { UsageError } from '../src/options.js';
+import { until, within } from './helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-input-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -158,6 +159,26 @@ describe('readJobs from a stream', () => {
     expect(brief(await collect([{ kind: 'file', path: fifo }]))).toEqual(['job 0 http://f/1', `bad 1 ${fifo}:2: not a URL`]);
     await writer;
     expect(await collect([{ kind: 'file', path: '/dev/null' }])).toEqual([]);
+  });
+
+  it('a stop ends reading a FIFO whose writer is open but idle (no blocking fs read holds it)', async () => {
+    const fifo = join(dir, 'idle-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const ctl = new AbortController();
+    const items: InputItem[] = [];
+    const reading = (async () => {
+      for await (const item of readJobs([{ kind: 'file', path: fifo }], stream(''), ctl.signal)) items.push(item);
+    })();
+    const writer = await open(fifo, 'w');
+    try {
+      await writer.write('http://f/1\n');
+      await until(() => items.length === 1, 'the first line');
+      ctl.abort('SIGTERM');
+      await within(reading, 'reading to stop', 3000);
+      expect(brief(items)).toEqual(['job 0 http://f/1']);
+    } finally {
+      await writer.close();
+    }
   });
 
   it.skipIf(fstatSync(0).isFile())('takes /dev/stdin as our own stdin stream', async () => {

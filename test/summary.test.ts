@@ -278,6 +278,14 @@ describe('waterfall and in-flight chart', () => {
     expect(waterfall(s, { width: 10, maxBars: 40, paint: plain }).split('\n')).toEqual(['#0  |==  |', '#1  |  ==|', '     0']);
   });
 
+  it('gives a request of no time one column, and one that starts at the end the last column', () => {
+    const s = summary({ wallMs: 1000, spans: [span(0, '/a', 0, 0), span(1, '/b', 1000, 1000)] });
+    const rows = waterfall(s, { width: 40, maxBars: 40, paint: plain }).split('\n');
+    const bar = (row: string) => row.slice(row.indexOf('|') + 1, row.lastIndexOf('|'));
+    expect(bar(rows[0]!)).toBe(`=${' '.repeat(bar(rows[0]!).length - 1)}`);
+    expect(bar(rows[1]!)).toBe(`${' '.repeat(bar(rows[1]!).length - 1)}=`);
+  });
+
   it('puts the midpoint on the axis only when it fits clear of both ends', () => {
     const s = (wallMs: number) => summary({ wallMs, spans: [span(0, '/a', 0, wallMs)] });
     const axis = (width: number, wallMs = 1000) => waterfall(s(wallMs), { width, maxBars: 40, paint: plain }).split('\n')[1]!.trim();
@@ -286,6 +294,8 @@ describe('waterfall and in-flight chart', () => {
     expect(axis(51)).toBe('0     500 ms 1.00 s');
     expect(axis(50)).toBe('0           1.00 s');
     expect(axis(22)).toBe('0   1.00 s');
+    // 14 columns: 8 of bar, room for both ends with one space between
+    expect(axis(14)).toBe('0 1.00 s');
   });
 
   it('paints a good bar in full blocks', () => {
