@@ -572,3 +572,20 @@ describe('the scheduler’s edges', () => {
     await engine.close();
   });
 });
+
+describe('the scheduler’s last details', () => {
+  it('does not wait again after the last attempt', async () => {
+    const engine = new FakeEngine({ 'http://a/1': [{ status: 503, retryAfterMs: 400 }] });
+    const { records } = await go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 1000 }));
+    const ended = now();
+    expect(records[0]).toMatchObject({ attempts: 2, status: 503 });
+    expect(ended - engine.calls[1]!.t).toBeLessThan(250);
+  });
+
+  it('takes an engine that keeps no account of blocking the loop', async () => {
+    const engine = new FakeEngine({});
+    Object.assign(engine, { longestBlockMs: undefined });
+    const { summary } = await go(['http://a/0'], engine, config());
+    expect(Number.isFinite(summary.loopStallMs)).toBe(true);
+  });
+});
