@@ -4,8 +4,8 @@ import { closeSync, constants, createReadStream, fstatSync, openSync, statSync }
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { isatty, ReadStream as TtyReadStream } from 'node:tty';
-import type { Job } from './engines/types.js';
-import { UsageError } from './options.js';
+import { UsageError } from './core/errors.js';
+import type { Job } from './core/types.js';
 
 export type InputItem =
   | { kind: 'job'; job: Job }
@@ -20,7 +20,9 @@ const MAX_LINE = 16 * 1024;
 /** Decide what each argument is, and fail now (exit 2) on a file that cannot be read. */
 export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
   if (args.length === 0) {
-    if (stdinIsTTY) throw new UsageError('nothing to fetch: give a file of URLs, a URL, or pipe URLs on stdin (see --help)');
+    if (stdinIsTTY) {
+      throw new UsageError({ flag: null, reason: 'nothing to fetch: give a file of URLs, a URL, or pipe URLs on stdin (see --help)' });
+    }
     return [{ kind: 'stdin' }];
   }
   return args.map((arg): Source => {
@@ -32,14 +34,54 @@ export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
       st = statSync(arg);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-      throw new UsageError(
-        `${arg}: cannot read: ${why}${code === 'ENOENT' && looksLikeHost(arg) ? ` (for a URL, write https://${arg})` : ''}`,
-      );
+      const hint = code === 'ENOENT' && looksLikeHost(arg) ? ` (for a URL, write https://${arg})` : '';
+      throw new UsageError({ flag: null, reason: `cannot read: ${readFailure(err)}${hint}`, value: arg });
     }
-    if (st.isDirectory()) throw new UsageError(`${arg}: cannot read: is a directory`);
+    if (st.isDirectory()) throw new UsageError({ flag: null, reason: 'cannot read: is a directory', value: arg });
     return { kind: 'file', path: arg };
   });
+}
+
+/**
+ * The command a bare word (no dot, no slash: not a path or host) most likely meant, within two
+ * edits ('comapre' → compare, 'serv' → serve); null when none is that close. The caller asks
+ * only about a word that is not an existing file.
+ */
+export function suggestCommand(word: string, names: readonly string[]): string | null {
+  if (!/^[A-Za-z][A-Za-z-]*$/.test(word) || word.length < 3) return null;
+  let best: { name: string; d: number } | null = null;
+  for (const name of names) {
+    const d = editDistance(word.toLowerCase(), name);
+    if (d <= 2 && (best === null || d < best.d)) best = { name, d };
+  }
+  return best?.name ?? null;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit (Damerau). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** Why a source could not be read, in the words of strerror, for 'FILE: cannot read: …'. */
+function readFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const words: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'is a directory',
+    EIO: 'input/output error',
+  };
+  return (e?.code && words[e.code]) ?? e?.code ?? String(e?.message ?? err);
 }
 
 /** 'example.com' or 'example.com/x' — not 'urls.txt'. */
@@ -68,6 +110,9 @@ export function checkUrl(text: string): string | null {
   try {
     const u = new URL(text);
     if (!u.hostname) return 'not a URL (no host)';
+    // DNS's limits (RFC 1035), checked here: past them the resolvers fail each mode differently.
+    const name = u.hostname.replace(/\.$/, '');
+    if (name.length > 253 || name.split('.').some((l) => l.length > 63)) return 'not a URL (host name too long)';
   } catch {
     return 'not a URL';
   }
@@ -75,7 +120,7 @@ export function checkUrl(text: string): string | null {
 }
 
 /** Lines of a byte stream, with a cap on line length; yields [lineNo, text|null] (null = too long). */
-async function* lines(stream: Readable): AsyncGenerator<[number, string | null]> {
+export async function* lines(stream: Readable, maxLine = MAX_LINE): AsyncGenerator<[number, string | null]> {
   const decoder = new TextDecoder('utf-8', { fatal: false });
   let partial = '';
   let tooLong = false;
@@ -87,7 +132,7 @@ async function* lines(stream: Readable): AsyncGenerator<[number, string | null]>
       const nl = text.indexOf('\n', from);
       if (nl === -1) break;
       lineNo++;
-      if (tooLong || partial.length + nl - from > MAX_LINE) yield [lineNo, null];
+      if (tooLong || partial.length + nl - from > maxLine) yield [lineNo, null];
       else yield [lineNo, partial + text.slice(from, nl)];
       partial = '';
       tooLong = false;
@@ -95,7 +140,7 @@ async function* lines(stream: Readable): AsyncGenerator<[number, string | null]>
     }
     if (!tooLong) {
       partial += text.slice(from);
-      if (partial.length > MAX_LINE) {
+      if (partial.length > maxLine) {
         tooLong = true;
         partial = '';
       }
@@ -116,7 +161,7 @@ function excerpt(text: string): string {
  * idle one blocks a libuv pool thread, and even process.exit() waits for it, so a stop could not
  * end the run.
  */
-function openFile(path: string, stdin: Readable): Readable {
+export function openFile(path: string, stdin: Readable): Readable {
   if (isOurStdin(path)) return stdin;
   let st: ReturnType<typeof statSync> | null = null;
   try {
@@ -146,9 +191,16 @@ function isOurStdin(path: string): boolean {
 /**
  * Every source in order, as jobs (numbered across sources) and bad lines. Each source is read
  * once. When `signal` aborts, reading stops at once: the open stream is destroyed, even while it
- * waits for an idle writer, and the generator ends quietly.
+ * waits for an idle writer, and the generator ends quietly. A source that cannot be read (at its
+ * open or part-way through) goes to `onUnreadable` as 'FILE: cannot read: …', keeping the lines
+ * read before, and the next source is read; without `onUnreadable` that error is thrown.
  */
-export async function* readJobs(sources: Source[], stdin: Readable = process.stdin, signal?: AbortSignal): AsyncGenerator<InputItem> {
+export async function* readJobs(
+  sources: Source[],
+  stdin: Readable = process.stdin,
+  signal?: AbortSignal,
+  onUnreadable?: (err: UsageError) => void,
+): AsyncGenerator<InputItem> {
   let index = 0;
   for (const source of sources) {
     if (signal?.aborted) return;
@@ -159,7 +211,18 @@ export async function* readJobs(sources: Source[], stdin: Readable = process.std
       continue;
     }
     const name = source.kind === 'file' ? source.path : '<stdin>';
-    const stream = source.kind === 'file' ? openFile(source.path, stdin) : stdin;
+    const unreadable = (err: unknown) => {
+      const e = new UsageError({ flag: null, reason: `cannot read: ${readFailure(err)}`, value: name });
+      if (!onUnreadable) throw e;
+      onUnreadable(e);
+    };
+    let stream: Readable;
+    try {
+      stream = source.kind === 'file' ? openFile(source.path, stdin) : stdin;
+    } catch (err) {
+      unreadable(err);
+      continue;
+    }
     const stop = () => stream.destroy();
     signal?.addEventListener('abort', stop, { once: true });
     try {
@@ -176,9 +239,9 @@ export async function* readJobs(sources: Source[], stdin: Readable = process.std
         else yield { kind: 'job', job: { index: index++, url: text } };
       }
     } catch (err) {
-      // The stream destroyed by the stop ends the input; any other read error is real.
+      // The stream destroyed by the stop ends the input; any other read error is this source's.
       if (signal?.aborted) return;
-      throw err;
+      unreadable(err);
     } finally {
       signal?.removeEventListener('abort', stop);
       if (stream !== stdin) stream.destroy();
@@ -204,28 +267,50 @@ export function countable(sources: Source[]): boolean {
 
 /**
  * How many jobs (URLs and bad lines) the sources hold, by a second streaming pass; null when
- * they are not countable or their files hold more than `maxBytes` between them.
+ * they are not countable or their files hold more than `maxBytes` between them. `keep`: count
+ * only these (a shard, URLs not skipped by --resume).
  */
-export async function countJobs(sources: Source[], maxBytes = Number.POSITIVE_INFINITY): Promise<number | null> {
+export async function countJobs(
+  sources: Source[],
+  maxBytes = Number.POSITIVE_INFINITY,
+  keep: (item: InputItem) => boolean = () => true,
+): Promise<number | null> {
   if (!countable(sources)) return null;
   let size = 0;
   for (const s of sources) if (s.kind === 'file') size += statSync(s.path).size;
   if (size > maxBytes) return null;
   let n = 0;
+  // Each pass below numbers from 0; `base` makes the indexes the run's own, which a shard by index needs.
+  let base = 0;
   for (const source of sources) {
-    if (source.kind === 'url') {
-      n++;
-      continue;
-    }
     if (source.kind === 'stdin') return null;
-    // Checked again on the open file, in case the path was replaced by a FIFO meanwhile.
-    const fd = openSync(source.path, constants.O_RDONLY | constants.O_NONBLOCK);
-    if (!fstatSync(fd).isFile()) {
-      closeSync(fd);
-      return null;
+    let stream: Readable | undefined;
+    if (source.kind === 'file') {
+      // Checked again on the open file, in case the path was replaced by a FIFO meanwhile.
+      const fd = openSync(source.path, constants.O_RDONLY | constants.O_NONBLOCK);
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        return null;
+      }
+      // The opened file, read as a stream of lines as stdin is.
+      stream = createReadStream('', { fd });
     }
-    // The opened file, read as a stream of lines as stdin is.
-    for await (const _ of readJobs([{ kind: 'stdin' }], createReadStream('', { fd }))) n++;
+    let read = 0;
+    for await (const item of readJobs(source.kind === 'url' ? [source] : [{ kind: 'stdin' }], stream)) {
+      read++;
+      if (keep(rebase(item, base))) n++;
+    }
+    base += read;
   }
   return n;
+}
+
+function rebase(item: InputItem, base: number): InputItem {
+  if (base === 0) return item;
+  return item.kind === 'job' ? { kind: 'job', job: { ...item.job, index: item.job.index + base } } : { ...item, index: item.index + base };
+}
+
+/** The items `keep` keeps, in order, with their input index unchanged (so records sort back). */
+export async function* filterItems(items: AsyncIterable<InputItem>, keep: (item: InputItem) => boolean): AsyncGenerator<InputItem> {
+  for await (const item of items) if (keep(item)) yield item;
 }

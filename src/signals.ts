@@ -3,18 +3,19 @@
 
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'EPIPE';
 
-export const EXIT_FOR: Record<StopReason, number> = { SIGINT: 130, SIGTERM: 143, EPIPE: 141 };
-
 /**
- * Abort `ctl` on the first signal; a second one (or a shutdown stuck for 3 s) exits at once.
- * A forced exit still stops every helper process: procs.ts kills them from the 'exit' event.
+ * Abort `ctl` on the first signal; a second one (or a shutdown stuck for 3 s) exits at once, with
+ * the status `statusFor` gives (exit.ts decides it). A forced exit still stops every helper
+ * process: sync/helpers.ts kills them from the 'exit' event.
  */
-export function stopOnSignals(ctl: AbortController): () => void {
-  const force = (sig: NodeJS.Signals) => {
-    process.exitCode = EXIT_FOR[sig as 'SIGINT' | 'SIGTERM'] ?? 1;
+export function stopOnSignals(ctl: AbortController, statusFor: (sig: 'SIGINT' | 'SIGTERM') => number): () => void {
+  const force = (sig: 'SIGINT' | 'SIGTERM') => {
+    process.exitCode = statusFor(sig);
     process.exit();
   };
-  const handler = (sig: NodeJS.Signals) => {
+  // Only these two are listened for.
+  const handler = (signal: NodeJS.Signals) => {
+    const sig = signal as 'SIGINT' | 'SIGTERM';
     if (ctl.signal.aborted) force(sig);
     ctl.abort(sig);
     // Shutdown normally takes milliseconds; never let a wedged engine hold the user hostage.

@@ -198,6 +198,12 @@ describe('formats', () => {
       'worker',
       'error',
       'file',
+      'start_ms',
+      'end_ms',
+      'final_url',
+      'redirects',
+      'ttfb_ms',
+      'content_type',
     ]);
     expect(rec).toMatchObject({
       index: 0,
@@ -217,7 +223,9 @@ describe('formats', () => {
     const { server } = ctx;
     const r = await run(['-f', 'csv', `${server.url}/delay/1?x=a,b`]);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toBe('index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file');
+    expect(lines[0]).toBe(
+      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type',
+    );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`"${server.url}/delay/1?x=a,b"`);
     expect(r.stderr).toMatch(/async: 1 URL in/);
@@ -243,7 +251,7 @@ describe('progress', () => {
     const r = { stdout };
     const frames = r.stdout.split('\r\u001b[K').filter((f) => /in flight/.test(f));
     expect(frames.length).toBeGreaterThan(1);
-    expect(frames.some((f) => /^\d+\/12 done · \d+ in flight · [\d.]+ req\/s · /.test(f))).toBe(true);
+    expect(frames.some((f) => /^\d+\/12 done · \d+ failed · \d+ in flight · [\d.]+ req\/s · /.test(f))).toBe(true);
     // cleared before the summary
     expect(r.stdout).toMatch(/\r\u001b\[K[^\r]*async: 12 URLs in/);
   });

@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { ndjson, run } from './helpers/cli.js';
 import { leftover } from './helpers/procs.js';
@@ -13,13 +14,34 @@ const ctx = useServer();
 
 interface Exported {
   urls: number;
-  options: { concurrency: number; modes: string[]; runs: number };
+  options: { concurrency: number; modes: string[]; runs: number } & Record<string, unknown>;
   modes: {
     mode: string;
-    runs: { wallMs: number; startupMs: number; loopStallMs: number; peakInFlight: number; ok: number; threads: number; helpers: number }[];
+    runs: {
+      wall_ms: number;
+      rss_bytes: number;
+      helpers_rss_bytes: number;
+      startup_ms: number;
+      loop_stall_ms: number;
+      peak_in_flight: number;
+      ok: number;
+      threads: number;
+      helpers: number;
+    }[];
+    mean: Record<string, { mean: number | null; sd: number | null }>;
   }[];
-  verdict: { fastest: string; other: string; ratio: number; sigma: number; text: string }[];
+  verdict: { basis: string; fastest: string; other: string; ratio: number; sigma: number; text: string }[];
 }
+
+/** A CSV line split on commas (our exports never quote: mode names and numbers only). */
+const csvRows = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(','));
+
+/** The mean of one figure of one mode in an export. */
+const meanOf = (x: Exported, mode: string, key: string) => x.modes.find((m) => m.mode === mode)!.mean[key]!.mean!;
 
 describe('compare', () => {
   it('runs every mode on the same list, exports every run, and names the faster mode', async () => {
@@ -33,16 +55,33 @@ describe('compare', () => {
     expect(x.modes.map((m) => m.mode)).toEqual(['inline', 'threads', 'async']);
     for (const m of x.modes) {
       expect(m.runs).toHaveLength(2);
-      for (const run of m.runs) expect(run.ok).toBe(4);
+      for (const run of m.runs) {
+        expect(run.ok).toBe(4);
+        // every key snake_case, units in the names; nothing of the display labels
+        for (const key of Object.keys(run)) expect(key).toMatch(/^[a-z][a-z0-9_]*$/);
+        expect(run).toMatchObject({ req_per_sec: expect.any(Number), p50_ms: expect.any(Number), cpu_ms: expect.any(Number) });
+        expect(run.rss_bytes).toBeGreaterThan(1024 * 1024);
+      }
+      // the means carry the same keys as the runs, each {mean, sd}, and match them
+      expect(Object.keys(m.mean)).toEqual(
+        expect.arrayContaining(['wall_ms', 'req_per_sec', 'p50_ms', 'p95_ms', 'cpu_ms', 'rss_bytes', 'helpers_rss_bytes', 'startup_ms']),
+      );
+      for (const key of Object.keys(m.mean)) expect(key in m.runs[0]!, key).toBe(true);
+      const walls = m.runs.map((r) => r.wall_ms);
+      expect(m.mean.wall_ms!.mean).toBeCloseTo((walls[0]! + walls[1]!) / 2, 6);
+      expect(m.mean.wall_ms!.sd).toBeCloseTo(Math.abs(walls[0]! - walls[1]!) / Math.SQRT2, 6);
     }
+    expect(Object.keys(x.options)).toEqual(expect.arrayContaining(['timeout_ms', 'retry_max_wait_ms', 'max_size_bytes', 'per_host']));
+    expect(JSON.stringify(x)).not.toMatch(/wall \(fetch\)|CPU \(incl|wallMs|peakInFlight/);
     const [inline, threads, async] = x.modes;
     // inline blocks the loop for at least a request; never more than one in flight
     for (const run of inline!.runs) {
-      expect(run.loopStallMs).toBeGreaterThanOrEqual(300);
-      expect(run.peakInFlight).toBe(1);
+      expect(run.loop_stall_ms).toBeGreaterThanOrEqual(300);
+      expect(run.peak_in_flight).toBe(1);
     }
-    for (const run of [...threads!.runs, ...async!.runs]) expect(run.peakInFlight).toBe(4);
-    expect(threads!.runs.every((s) => s.startupMs > 0 && s.helpers === 4)).toBe(true);
+    for (const run of [...threads!.runs, ...async!.runs]) expect(run.peak_in_flight).toBe(4);
+    expect(threads!.runs.every((s) => s.startup_ms > 0 && s.helpers === 4)).toBe(true);
+    expect(threads!.runs.every((s) => s.helpers_rss_bytes > 0)).toBe(true);
     // inline takes four latencies, the others one: the verdict must not name inline fastest
     expect(x.verdict.map((v) => v.other)).toContain('inline');
     expect(x.verdict[0]!.fastest).not.toBe('inline');
@@ -80,14 +119,112 @@ describe('compare', () => {
   });
 });
 
+describe('compare: two verdicts, hyperfine-grade', () => {
+  it('judges the fetch and end to end; end to end agrees with whole processes timed from outside', async () => {
+    const list = urls(ctx.server.url, '/delay/300', 8, '&e2e');
+    const json = join(mkdtempSync(join(tmpdir(), 'fetchall-e2e-')), 'cmp.json');
+    const r = await run(['compare', '--modes', 'threads,async', '-c', '4', '-q', '--json', json, ...list]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^fetch: \w+ ran (as fast as|[\d.]+ times faster than) \w+$/m);
+    expect(r.stdout).toMatch(/^end to end \(start-up included\): async ran [\d.]+ times faster than threads$/m);
+    const x = JSON.parse(readFileSync(json, 'utf8')) as Exported;
+    const run0 = x.modes[0]!.runs[0]! as unknown as Record<string, number>;
+    expect(run0.end_to_end_ms).toBeCloseTo(run0.startup_ms! + run0.wall_ms! + run0.shutdown_ms!, 6);
+    expect(x.verdict.map((v) => v.basis)).toEqual(['fetch', 'end_to_end']);
+    // threads pays for its pool before the clock of the fetch starts: end to end shows it
+    const fetchRatio = meanOf(x, 'threads', 'wall_ms') / meanOf(x, 'async', 'wall_ms');
+    const e2eRatio = meanOf(x, 'threads', 'end_to_end_ms') / meanOf(x, 'async', 'end_to_end_ms');
+    expect(e2eRatio).toBeGreaterThan(fetchRatio);
+    // The same list as whole processes, timed from outside (each also pays Node's own start).
+    const timed = async (mode: string) => {
+      const t0 = performance.now();
+      const p = await run(['-m', mode, '-c', '4', '-q', ...list]);
+      expect(p.code, p.stderr).toBe(0);
+      return performance.now() - t0;
+    };
+    const outside = (await timed('threads')) / (await timed('async'));
+    expect(outside).toBeGreaterThan(1);
+    // Generous (a loaded 2-core machine): the end-to-end verdict is the right size, within a
+    // factor of 2.5, and it counts threads' start-up, which the fetch verdict leaves out.
+    expect(e2eRatio / outside).toBeGreaterThan(1 / 2.5);
+    expect(e2eRatio / outside).toBeLessThan(2.5);
+    expect(e2eRatio).toBeGreaterThan(fetchRatio);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  it('--warmup runs uncounted; -q prints the table and verdicts only; --json - is stdout’s only content; exports parse', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fetchall-exp-'));
+    const md = join(dir, 'cmp.md');
+    const csv = join(dir, 'cmp.csv');
+    const list = urls(ctx.server.url, '/delay/20', 3, '&warm');
+    ctx.server.reset();
+    const args = ['compare', '--modes', 'async,inline', '--runs', '2', '--warmup', '1', '-q'];
+    const r = await run([...args, '--json', '-', '--export-markdown', md, '--export-csv', csv, ...list]);
+    expect(r.code, r.stderr).toBe(0);
+    // every mode ran 1 warm-up + 2 counted runs of 3 URLs; only the counted ones are kept
+    expect(ctx.server.stats().served).toBe(2 * 3 * 3);
+    const x = JSON.parse(r.stdout) as Exported & { options: { warmup: number } };
+    expect(x.options.warmup).toBe(1);
+    for (const m of x.modes) expect(m.runs).toHaveLength(2);
+    expect(Object.keys(x.modes[0]!.mean.wall_ms!)).toEqual(['mean', 'sd', 'min', 'max']);
+    // the report went to stderr, and -q left only the table and the verdicts
+    expect(r.stderr).toMatch(/^Comparison \(2 runs of each mode, after 1 warm-up run each\)$/m);
+    expect(r.stderr).toMatch(/^ {2}inline\s.*\s[\d.]+ ± [\d.]+$/m);
+    expect(r.stderr).toMatch(/^fetch: async ran [\d.]+ ± [\d.]+ times faster than inline$/m);
+    expect(r.stderr).toMatch(/^end to end \(start-up included\): async ran/m);
+    expect(r.stderr).not.toMatch(/127\.0\.0\.1|── |start +#|done +#|warming up|\d+ URLs/);
+    const [head, ...rows] = csvRows(readFileSync(csv, 'utf8'));
+    expect(head).toEqual(['command', 'mean', 'stddev', 'median', 'user', 'system', 'min', 'max']);
+    expect(rows.map((row) => row[0])).toEqual(['async (fetch)', 'inline (fetch)', 'async (end to end)', 'inline (end to end)']);
+    for (const row of rows) {
+      expect(row).toHaveLength(8);
+      const [mean, , , , , min, max] = row.slice(1).map(Number);
+      expect(min! <= mean! && mean! <= max!).toBe(true);
+    }
+    // seconds in csv, ms in JSON
+    expect(Number(rows[0]![1]) * 1000).toBeCloseTo(meanOf(x, 'async', 'wall_ms'), 1);
+    const mdLines = readFileSync(md, 'utf8').trimEnd().split('\n');
+    expect(mdLines[0]!.split('|').map((c) => c.trim())).toEqual(['', 'Command', 'Mean [ms]', 'Min [ms]', 'Max [ms]', 'Relative', '']);
+    expect(mdLines).toHaveLength(2 + 4);
+    expect(mdLines.filter((l) => / 1\.00 \|$/.test(l))).toHaveLength(2);
+  });
+
+  it('-q in text shows no per-URL line, no run title, no timeline, no per-run summary', async () => {
+    const r = await run(['compare', '--modes', 'async,inline', '-q', ...urls(ctx.server.url, '/delay/10', 3, '&quiet')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/127\.0\.0\.1|── |\|=|req\/s .*p50|URLs/);
+    expect(r.stdout).toMatch(/^Comparison$/m);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^(end to end|memory|CPU)/);
+  });
+
+  it('--json - with records on stdout is a usage error in one line', async () => {
+    const r = await run(['compare', '--modes', 'async', '-f', 'ndjson', '--json', '-', `${ctx.server.url}/delay/10`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--json/);
+  });
+
+  it('compare --help lists compare’s options, plain defaults and an example', async () => {
+    const r = await run(['compare', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/-m, --mode/);
+    expect(r.stdout).toMatch(/--modes <list>[\s\S]*\(default: threads,async\)/);
+    expect(r.stdout).toMatch(/--warmup <n>[\s\S]*--export-markdown <file>[\s\S]*--export-csv <file>/);
+    expect(r.stdout).toMatch(/^Example:\n {2}fetchall compare /m);
+  });
+});
+
 describe('demo', () => {
   it('runs offline on its own server and shows the server agreeing with each mode', async () => {
-    const r = await run(['demo', '--modes', 'inline,async', '-c', '6']);
+    const r = await run(['demo', '--modes', 'inline,async', '-c', '6', '--no-report']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/fetchall demo: 12 URLs on the built-in server at http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toMatch(/inline: peak in flight claimed 1, seen by the server 1 {2}✓/);
     expect(r.stdout).toMatch(/async: peak in flight claimed 6, seen by the server 6 {2}✓/);
-    expect(r.stdout).toMatch(/async ran [\d.]+ times faster than inline/);
+    expect(r.stdout).toMatch(/^fetch: async ran [\d.]+ times faster than inline$/m);
+    expect(r.stdout).toMatch(/^end to end \(start-up included\): async ran [\d.]+ times faster than inline$/m);
+    // and in words a learner understands
+    expect(r.stdout).toMatch(/In plain words:\ninline took [\d.]+ times as long as async to fetch the list/);
     expect(r.stdout).toMatch(/404/);
     expect(await leftover(r.tag)).toEqual([]);
   });

@@ -1,7 +1,7 @@
 // Renderers tested by value on canned summaries: fixed times, no colour, exact text.
 
 import { describe, expect, it } from 'vitest';
-import type { UrlRecord } from '../src/engines/types.js';
+import type { UrlRecord } from '../src/core/types.js';
 import type { RunSummary, Span } from '../src/measure/stats.js';
 import { compareTable, meanSd, verdicts } from '../src/render/compare.js';
 import { bytes, duration } from '../src/render/format.js';
@@ -110,14 +110,14 @@ describe('compare', () => {
         { mode: 'inline', runs: [slow] },
         { mode: 'async', runs: [fast] },
       ]).map((v) => v.text),
-    ).toEqual(['async ran 10.00 times faster than inline']);
+    ).toEqual(['fetch: async ran 10.00 times faster than inline']);
     const a = [600, 610, 590].map((w) => ({ ...fast, wallMs: w }));
     const t = [1200, 1230, 1170].map((w) => ({ ...fast, mode: 'threads', wallMs: w }));
     const [v] = verdicts([
       { mode: 'threads', runs: t },
       { mode: 'async', runs: a },
     ]);
-    expect(v!.text).toBe('async ran 2.00 ± 0.06 times faster than threads');
+    expect(v!.text).toBe('fetch: async ran 2.00 ± 0.06 times faster than threads');
     // σ by error propagation: r·sqrt((σa/a)² + (σb/b)²)
     expect(v!.sigma).toBeCloseTo(2 * Math.sqrt((30 / 1200) ** 2 + (10 / 600) ** 2), 6);
   });
@@ -129,7 +129,7 @@ describe('compare', () => {
         { mode: 'async', runs: [x] },
         { mode: 'threads', runs: [{ ...x, mode: 'threads' }] },
       ])[0]!.text,
-    ).toBe('async ran as fast as threads');
+    ).toBe('fetch: async ran as fast as threads');
     const zero = { ...x, wallMs: 0 };
     expect(
       verdicts([
@@ -169,19 +169,29 @@ describe('records', () => {
     worker: 4,
     error: { code: 'HTTP_STATUS', message: '503 Service Unavailable' },
     file: null,
+    finalUrl: 'http://h/final',
+    redirects: 2,
+    ttfbMs: 120.04,
+    contentType: 'text/plain; charset=utf-8',
   };
 
   it('quotes csv per RFC 4180 and escapes tsv', () => {
-    expect(csvHeader).toBe('index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file');
-    expect(csv(rec)).toBe(
-      '3,"http://h/a,""b""\nc\td",threads,false,503,10,2026-11-25T12:00:00.000Z,2026-11-25T12:00:00.501Z,501.3,2,4,HTTP_STATUS: 503 Service Unavailable,',
+    expect(csvHeader).toBe(
+      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type',
     );
-    expect(tsv(rec).split('\t')).toHaveLength(13);
-    expect(tsv(rec)).toContain('http://h/a,"b"\\nc\\td');
+    // Offsets from the run's start (here 250 ms before this URL's), to 0.001 ms.
+    expect(csv(rec, T0 - 250)).toBe(
+      '3,"http://h/a,""b""\nc\td",threads,false,503,10,2026-11-25T12:00:00.000Z,2026-11-25T12:00:00.501Z,501.3,2,4,HTTP_STATUS: 503 Service Unavailable,,250,751.26,http://h/final,2,120,text/plain; charset=utf-8',
+    );
+    expect(tsv(rec, T0).split('\t')).toHaveLength(19);
+    expect(tsv(rec, T0)).toContain('http://h/a,"b"\\nc\\td');
+    // Nothing known: empty cells, as for status and worker.
+    const none = { ...rec, finalUrl: null, ttfbMs: null, contentType: null, redirects: 0 };
+    expect(csv(none, T0).split(',').slice(-6)).toEqual(['0', '501.26', '', '0', '', '']);
   });
 
   it('writes ndjson with the contract fields', () => {
-    expect(JSON.parse(ndjson(rec))).toEqual({
+    expect(JSON.parse(ndjson(rec, T0 - 250))).toEqual({
       index: 3,
       url: rec.url,
       mode: 'threads',
@@ -195,6 +205,12 @@ describe('records', () => {
       worker: 4,
       error: { code: 'HTTP_STATUS', message: '503 Service Unavailable' },
       file: null,
+      start_ms: 250,
+      end_ms: 751.26,
+      final_url: 'http://h/final',
+      redirects: 2,
+      ttfb_ms: 120,
+      content_type: 'text/plain; charset=utf-8',
     });
   });
 

@@ -2,11 +2,12 @@
 // against a server that asks for a very long wait; and a URL stopped during its retry wait.
 
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../src/core/errors.js';
 import { RunMeter } from '../src/measure/stats.js';
-import { parseDuration, UsageError } from '../src/options.js';
+import { parseDuration } from '../src/options.js';
 import { plain } from '../src/render/paint.js';
 import { summaryText } from '../src/render/summary.js';
-import { backoffMs } from '../src/run.js';
+import { backoffMs } from '../src/scheduler/retry.js';
 import { ndjson, run, start } from './helpers/cli.js';
 import { leftover } from './helpers/procs.js';
 import { useServer } from './helpers/server.js';
@@ -83,6 +84,10 @@ describe('the summary', () => {
       worker: null,
       error: null,
       file: null,
+      finalUrl: 'http://127.0.0.1/',
+      redirects: 0,
+      ttfbMs: 1,
+      contentType: null,
     });
     return summaryText(meter.finish({ startupMs: 0, threads: 1, helpers: 0, interrupted: null, notStarted: null, blockedMs: 0 }), plain);
   };

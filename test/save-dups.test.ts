@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { safeName } from '../src/engines/common.js';
+import { safeName } from '../src/engines/save.js';
 import { ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 

@@ -1,5 +1,6 @@
 // The test server is the ground truth for every other test, so each route, its /stats account and `fetchall serve` are pinned here.
 
+import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestServer } from '../src/server/index.js';
@@ -74,6 +75,7 @@ describe('the route table', () => {
       '/reset',
       '/garbage',
       '/headers',
+      '/echo',
       '/stats',
       '/reset-stats',
     ]);
@@ -100,7 +102,7 @@ describe('the route table', () => {
   });
 
   it('routes without arguments are 404 with one', async () => {
-    for (const p of ['/endless/1', '/hang/1', '/reset/1', '/garbage/1', '/headers/1', '/loop/c', '/loop/a/b', '//']) {
+    for (const p of ['/endless/1', '/hang/1', '/reset/1', '/garbage/1', '/headers/1', '/echo/1', '/loop/c', '/loop/a/b', '//']) {
       expect((await get(p)).status).toBe(404);
     }
   });
@@ -299,6 +301,21 @@ describe('routes', () => {
     const json = (await res.body.json()) as Record<string, string>;
     expect(json['user-agent']).toBe('fetchall-test');
     expect(json['x-test']).toBe('yes');
+  });
+
+  it('/echo answers with the method, the headers, and the length and sha256 of the body it read', async () => {
+    const body = Buffer.concat([Buffer.from('a=1&b=\r\n'), Buffer.alloc(70_000, 7)]);
+    const res = await request(`${server.url}/echo?i=1`, {
+      dispatcher: agent,
+      method: 'PUT',
+      body,
+      headers: { 'content-type': 'application/x-test' },
+    });
+    expect(res.statusCode).toBe(200);
+    const json = (await res.body.json()) as { method: string; headers: Record<string, string>; length: number; sha256: string };
+    expect(json).toMatchObject({ method: 'PUT', length: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    expect(json.headers['content-type']).toBe('application/x-test');
+    expect(server.stats().requests.map((r) => r.path)).toEqual(['/echo?i=1']);
   });
 
   it('/hang never answers, so the client times out, and the server sees the client go', async () => {

@@ -2,27 +2,36 @@
 // It uses undici's dispatch API directly (a handler per request, no stream or AbortSignal per
 // request): on loopback the per-request overhead is most of the cost, and this halves it.
 
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Agent, Dispatcher } from 'undici';
-import { clampTimer, now } from '../measure/clock.js';
+import type { Agent, buildConnector, Dispatcher, Pool, ProxyAgent } from 'undici';
+import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
 import {
-  fetchError,
+  bodyError,
+  declaredTooLarge,
+  firstValue,
+  hasBody,
   hopHeaders,
-  mapError,
+  limitedBytes,
   noResponse,
   parseRetryAfter,
+  proxyFor,
+  redirectKey,
   redirectStep,
+  requestedUrl,
   requestHeaders,
-  safeName,
-  saveName,
   statusError,
-  tempPath,
-} from './common.js';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
+  trustedCAs,
+  withBodyType,
+} from '../core/rules.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
+import { clampTimer, now } from '../measure/clock.js';
+import { safeName, saveName, tempPath } from './save.js';
 
 /**
  * undici's Agent on its own: loading the package's index (fetch, WebSocket, cache, mocks …)
@@ -30,12 +39,74 @@ import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions
  * whole index is the fallback should a future undici move the file.
  */
 function loadAgent(): typeof Agent {
+  return loadUndici('agent', 'Agent');
+}
+
+/** One of undici's dispatchers by its file, as {@link loadAgent} loads the Agent. */
+function loadUndici<K extends 'Agent' | 'ProxyAgent' | 'Pool'>(file: string, name: K): typeof import('undici')[K] {
   const require = createRequire(import.meta.url);
   try {
-    return require('undici/lib/dispatcher/agent.js') as typeof Agent;
+    return require(`undici/lib/dispatcher/${file}.js`) as typeof import('undici')[K];
   } catch {
-    return (require('undici') as typeof import('undici')).Agent;
+    return (require('undici') as typeof import('undici'))[name];
   }
+}
+
+/** undici's connector (what its Agent builds from `connect` options), loaded as the Agent is. */
+function loadConnector(): typeof buildConnector {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('undici/lib/core/connect.js') as typeof buildConnector;
+  } catch {
+    return (require('undici') as typeof import('undici')).buildConnector;
+  }
+}
+
+/**
+ * undici's connector, noting each socket until it is connected: the Agent's destroy() leaves a
+ * socket still connecting (a TLS handshake that never comes) open until its connect timeout,
+ * which holds the process after a stop. `connecting` is what close() destroys.
+ */
+function trackedConnector(options: buildConnector.BuildOptions, connecting: Set<Socket>): buildConnector.connector {
+  const connect = loadConnector()(options);
+  return (opts, callback) => {
+    let socket: Socket | undefined;
+    const done: buildConnector.Callback = (...args) => {
+      if (socket) connecting.delete(socket);
+      callback(...args);
+    };
+    // undici's connector returns its socket, though its type says void.
+    socket = (connect as unknown as (o: typeof opts, cb: typeof done) => Socket | undefined)(opts, done);
+    if (socket) {
+      connecting.add(socket);
+      socket.once('close', () => connecting.delete(socket!));
+    }
+  };
+}
+
+/**
+ * undici's ProxyAgent. Its tunnel calls connect() on the proxy's pool, one of the API methods
+ * the package's index puts on every Dispatcher: put them there as the index does (~5 ms, where
+ * the index costs ~180 ms). Should the files move, the index it is.
+ */
+function loadProxyAgent(): typeof ProxyAgent {
+  const require = createRequire(import.meta.url);
+  try {
+    const dispatcher = require('undici/lib/dispatcher/dispatcher.js') as { prototype: object };
+    if (typeof (dispatcher.prototype as { connect?: unknown }).connect !== 'function') {
+      Object.assign(dispatcher.prototype, require('undici/lib/api/index.js'));
+    }
+  } catch {
+    return (require('undici') as typeof import('undici')).ProxyAgent;
+  }
+  return loadUndici('proxy-agent', 'ProxyAgent');
+}
+
+/** -k and --cacert as Node's TLS options; --cacert adds to the CAs trusted by default. */
+function tlsOptions(opts: RequestOptions): { rejectUnauthorized: boolean; ca?: string[] } {
+  const tls: { rejectUnauthorized: boolean; ca?: string[] } = { rejectUnauthorized: !opts.insecure };
+  if (opts.cacert !== null) tls.ca = trustedCAs(opts.cacert);
+  return tls;
 }
 
 /** Why we aborted a request ourselves; anything else that ends one is the network's doing. */
@@ -48,10 +119,16 @@ class Stop extends Error {
 export class AsyncEngine implements Engine {
   readonly mode = 'async' as const;
   private readonly agent: Agent;
+  /** One ProxyAgent per proxy in use (core/rules.ts proxyFor decides which URL takes which). */
+  private readonly proxies = new Map<string, ProxyAgent>();
+  private readonly agentOptions: Agent.Options;
+  private readonly tls: ReturnType<typeof tlsOptions>;
   readonly headers: Record<string, string>;
   /** Requests in flight, so one listener on the run's signal can cancel them all. */
   readonly active = new Set<Exchange>();
   private watching: AbortSignal | null = null;
+  /** Sockets still connecting: close() ends them, as the Agent does not. */
+  private readonly connecting = new Set<Socket>();
 
   constructor(
     readonly opts: RequestOptions,
@@ -59,13 +136,11 @@ export class AsyncEngine implements Engine {
   ) {
     // The deadline is ours (a timer per request), so undici's per-phase timeouts are off.
     const AgentClass = loadAgent();
+    this.tls = tlsOptions(opts);
+    this.agentOptions = { connections: concurrency, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4000 };
     this.agent = new AgentClass({
-      connections: concurrency,
-      pipelining: 1,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 4000,
-      connect: { timeout: opts.timeoutMs },
+      ...this.agentOptions,
+      connect: trackedConnector({ timeout: opts.timeoutMs, ...this.tls }, this.connecting),
     });
     this.headers = requestHeaders(opts);
   }
@@ -78,6 +153,8 @@ export class AsyncEngine implements Engine {
   async init(): Promise<EngineInfo> {
     const t0 = now();
     const server = createServer((_req, res) => res.end('warm'));
+    // The warm-up's connection also shows us undici's HTTP/1 parser, to teach it to skip a 100.
+    subscribe('undici:client:connected', skipUnaskedContinue);
     try {
       await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject));
       const { port } = server.address() as { port: number };
@@ -96,6 +173,7 @@ export class AsyncEngine implements Engine {
     } catch {
       // Not warmed: the first request is a little slower, nothing else.
     } finally {
+      unsubscribe('undici:client:connected', skipUnaskedContinue);
       server.closeAllConnections();
       server.close();
     }
@@ -110,24 +188,52 @@ export class AsyncEngine implements Engine {
     if (this.watching !== signal) {
       this.watching = signal;
       signal.addEventListener('abort', () => {
-        for (const x of this.active) x.stop(fetchError('ABORTED', 'cancelled'));
+        for (const x of this.active) x.stop(fetchError('ABORTED'));
       });
     }
     const start = now();
     onStart(start, null);
     return new Promise((resolve) => {
-      if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED', 'cancelled')));
+      if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED')));
       new Exchange(this, job, start, resolve).hop(job.url, this.opts.method);
     });
   }
 
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
-    this.agent.dispatch(options, handler);
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, url: URL): void {
+    const proxy = proxyFor(url, this.opts.proxy);
+    (proxy === null ? this.agent : this.proxyAgent(proxy)).dispatch(options, handler);
+  }
+
+  /**
+   * The agent for one proxy: plain http is forwarded (absolute-form request line), https goes
+   * through a CONNECT tunnel and is verified end to end as without a proxy. Its pools keep our
+   * settings, undici's own per-phase timeouts off (the factory; the forwarding pool gets none).
+   */
+  private proxyAgent(uri: string): ProxyAgent {
+    let agent = this.proxies.get(uri);
+    if (agent) return agent;
+    const ProxyAgentClass = loadProxyAgent();
+    const PoolClass = loadUndici('pool', 'Pool');
+    const base = this.agentOptions;
+    const timeout = this.opts.timeoutMs;
+    agent = new ProxyAgentClass({
+      ...base,
+      uri,
+      proxyTunnel: false,
+      requestTls: this.tls,
+      // The proxy itself: connecting, and answering a CONNECT, within the deadline.
+      proxyTls: { timeout },
+      clientFactory: (origin: URL, o: object): Pool => new PoolClass(origin, { ...o, headersTimeout: timeout } as Pool.Options),
+      factory: (origin: string | URL, o: object): Pool => new PoolClass(origin, { ...base, ...o } as Pool.Options),
+    } as ProxyAgent.Options);
+    this.proxies.set(uri, agent);
+    return agent;
   }
 
   async close(): Promise<void> {
-    for (const x of this.active) x.stop(fetchError('ABORTED', 'cancelled'));
-    await this.agent.destroy().catch(() => {});
+    for (const x of this.active) x.stop(fetchError('ABORTED'));
+    await Promise.all([this.agent, ...this.proxies.values()].map((a) => a.destroy().catch(() => {})));
+    for (const socket of this.connecting) socket.destroy();
   }
 }
 
@@ -143,6 +249,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private visited: Set<string> | null = null;
   private following = false;
   private method = 'GET';
+  /** Whether this hop sends the body: until a redirect turns the method into GET. */
+  private withBody: boolean;
   private status: number | null = null;
   private bytes = 0;
   private retryAfterMs: number | null = null;
@@ -151,6 +259,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   private done = false;
   /** The response is complete; only the file is still being written. */
   private ended = false;
+  /** This hop's response head is in: a failure from here on keeps the status and bytes. */
+  private headIn = false;
+  /** The last hop requested, its URL made into final_url only at the end (it costs a parse with a fragment). */
+  private lastHop: URL | null = null;
+  private redirects = 0;
+  /** When the last response's head came (the shared clock), and its Content-Type. */
+  private headAt: number | null = null;
+  private contentType: string | null = null;
 
   constructor(
     private readonly engine: AsyncEngine,
@@ -159,9 +275,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly resolve: (r: AttemptResult) => void,
   ) {
     this.url = job.url;
+    this.withBody = engine.opts.body !== null;
     engine.active.add(this);
     const ms = engine.opts.timeoutMs;
-    this.timer = setTimeout(() => this.stop(fetchError('TIMEOUT', `no complete response within ${ms} ms`)), clampTimer(ms));
+    this.timer = setTimeout(() => this.stop(timeoutError(ms)), clampTimer(ms));
   }
 
   hop(url: string, method: string): void {
@@ -179,8 +296,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     // Anything this URL makes throw here is its own failure: it runs outside undici's handler
     // guards (straight from fetch()), where a throw would end the whole run.
     try {
-      const headers = hopHeaders(this.engine.headers, this.first, u, this.left);
-      this.engine.dispatch({ origin: u.origin, path: wirePath(u), method: method as Dispatcher.HttpMethod, headers }, this);
+      const hop = hopHeaders(this.engine.headers, this.first, u, this.left);
+      const body = this.withBody ? this.engine.opts.body : null;
+      const headers = withBodyType(hop, body);
+      const options = { origin: u.origin, path: wirePath(u), method: method as Dispatcher.HttpMethod, headers, body: body?.bytes };
+      this.lastHop = u;
+      this.engine.dispatch(options, this, u);
     } catch (err) {
       this.fail(mapError(err));
     }
@@ -190,40 +311,52 @@ class Exchange implements Dispatcher.DispatchHandler {
   stop(error: FetchError): void {
     if (this.done) return;
     const reason = new Stop(error);
-    if (this.controller) this.controller.abort(reason);
-    else this.pending = reason;
+    if (this.controller) return this.controller.abort(reason);
+    // Not started: undici hands over no way to abort until onRequestStart, which comes only once
+    // connected (a stalled TLS handshake: at its own connect timeout, later than ours). End the
+    // attempt now; a late start is aborted at once and its callbacks find the attempt done.
+    this.pending = reason;
+    this.fail(error);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.headIn = false;
     if (this.pending) controller.abort(this.pending);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // An interim 1xx: the final response follows (undici hands it here; node:http does not).
+    if (statusCode >= 100 && statusCode < 200) return;
+    // undici passes a status below 100 (099) that it then fails on: not HTTP, and no status.
+    if (statusCode < 100) return controller.abort(new Stop(fetchError('PROTOCOL_ERROR')));
     this.status = statusCode;
+    this.headIn = true;
+    this.headAt = now();
+    this.contentType = firstValue(headers['content-type']) ?? null;
     const opts = this.engine.opts;
     if (statusCode >= 300 && statusCode < 400 && opts.maxRedirects > 0) {
-      if (this.visited === null) this.visited = new Set([new URL(this.job.url).href]);
-      const step = redirectStep(statusCode, headers.location as string | undefined, this.url, this.method, this.visited, opts.maxRedirects);
+      this.visited ??= new Set([redirectKey(this.job.url)]);
+      const step = redirectStep(statusCode, firstValue(headers.location), this.url, this.method, this.visited, opts.maxRedirects);
       if (step.kind === 'fail') return controller.abort(new Stop(step.error));
       if (step.kind === 'follow') {
         this.following = true;
         this.url = step.url;
         this.method = step.method;
+        this.withBody &&= step.keepBody;
         return;
       }
     }
     this.following = false;
     this.retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
-    // HEAD answers, 204 and 304 carry no body whatever their Content-Length says.
-    const bodiless = this.method === 'HEAD' || statusCode === 204 || statusCode === 304;
-    const declared = bodiless ? 0 : Number(headers['content-length']);
-    if (declared > opts.maxSize) return controller.abort(new Stop(sizeError(opts.maxSize)));
+    if (declaredTooLarge(this.method, statusCode, headers['content-length'], opts.maxSize)) {
+      return controller.abort(new Stop(sizeError(opts.maxSize)));
+    }
     if (opts.outputDir !== null && statusCode < 400) {
       this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
       this.out = createWriteStream(this.tmp, { flags: 'wx' });
       this.out.on('error', (err) => {
-        const error = fetchError('WRITE_FAILED', `cannot save body: ${err.message}`);
+        const error = writeError(err.message);
         if (this.ended) this.fail(error);
         else controller.abort(new Stop(error));
       });
@@ -233,7 +366,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.following) return; // a redirect's body is read and dropped, keeping the socket usable
     this.bytes += chunk.length;
-    if (this.bytes > this.engine.opts.maxSize) return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
+    if (this.bytes > this.engine.opts.maxSize) {
+      this.bytes = limitedBytes(this.bytes, this.engine.opts.maxSize);
+      return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
+    }
     if (this.out && !this.out.write(chunk)) {
       controller.pause();
       this.out.once('drain', () => controller.resume());
@@ -244,6 +380,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.following) {
       this.following = false;
       this.controller = null;
+      this.redirects++;
       this.hop(this.url, this.method);
       return;
     }
@@ -258,19 +395,32 @@ class Exchange implements Dispatcher.DispatchHandler {
       const file = join(opts.outputDir!, saveName(opts.saveClaims, this.job.url, this.job.index));
       rename(tmp, file).then(
         () => this.finish(error, file),
-        (err: Error) => this.fail(fetchError('WRITE_FAILED', `cannot save body: ${err.message}`)),
+        (err: Error) => this.fail(writeError(err.message)),
       );
     });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.fail(err instanceof Stop ? err.error : mapError(err));
+    if (err instanceof Stop) return this.fail(err.error);
+    if (!this.headIn) {
+      const error = mapError(err);
+      // undici's connect timeout is our deadline too (it is set to -t): the same wording as ours.
+      return this.fail(error.code === 'TIMEOUT' ? timeoutError(this.engine.opts.timeoutMs) : error);
+    }
+    // A 204/304 that announced a length has no body to keep it: undici calls that a mismatch,
+    // node:http (and curl) take the response as it is.
+    if (!hasBody(this.method, this.status!) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+      return this.onResponseEnd();
+    }
+    this.fail(bodyError(err));
   }
 
   private fail(error: FetchError): void {
     if (this.out) {
+      // Removed once closed: a file still being opened would otherwise be created after the unlink.
+      const tmp = this.tmp!;
+      this.out.once('close', () => void unlink(tmp).catch(() => {}));
       this.out.destroy();
-      void unlink(this.tmp!).catch(() => {});
       this.out = null;
     }
     this.finish(error);
@@ -290,12 +440,43 @@ class Exchange implements Dispatcher.DispatchHandler {
       error,
       file,
       retryAfterMs: this.retryAfterMs,
+      finalUrl: this.lastHop && requestedUrl(this.lastHop),
+      redirects: this.redirects,
+      ttfbMs: this.headAt === null ? null : this.headAt - this.start,
+      contentType: this.contentType,
     });
   }
 }
 
-function sizeError(max: number): FetchError {
-  return fetchError('SIZE_LIMIT', `body larger than ${max} bytes`);
+let continuePatched = false;
+
+/**
+ * RFC 9110 §15.2: a client must parse and skip any 1xx before the final response, even one it
+ * did not ask for. undici skips them all but 100 Continue, which it takes for a broken reply
+ * when it sent no `Expect` (node:http and curl skip it). Its parser is internal, so it is reached
+ * through the socket undici's diagnostics channel hands us; should that change, the patch is
+ * skipped and an unasked 100 stays a failure in async mode.
+ */
+function skipUnaskedContinue(message: unknown): void {
+  if (continuePatched) return;
+  const socket = (message as { socket?: object } | null)?.socket;
+  if (!socket) return;
+  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'parser');
+  const parser = key && (socket as Record<symbol, unknown>)[key];
+  if (!parser || typeof parser !== 'object') return;
+  type Parser = { statusCode: number; headers: unknown[]; headersSize: number; socket: { destroyed: boolean } };
+  const proto = Object.getPrototypeOf(parser) as { onHeadersComplete?: (this: Parser, ...a: [number, boolean, boolean]) => number };
+  const original = proto.onHeadersComplete;
+  if (typeof original !== 'function' || original.length !== 3) return;
+  continuePatched = true;
+  proto.onHeadersComplete = function (statusCode, upgrade, keepAlive) {
+    if (statusCode !== 100 || upgrade || this.socket.destroyed) return original.call(this, statusCode, upgrade, keepAlive);
+    // What undici does for any other 1xx: no body; the final response follows on this socket.
+    this.statusCode = statusCode;
+    this.headers = [];
+    this.headersSize = 0;
+    return 1;
+  };
 }
 
 /**

@@ -1,12 +1,14 @@
 // The inline engine: sync-request called on the main thread. The pitfall: each request blocks
 // the event loop for its whole duration, so requests run strictly one at a time.
 
+import { fetchError } from '../core/errors.js';
+import { noResponse } from '../core/rules.js';
+import type { AttemptResult, Engine, EngineInfo, Job, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
-import { adoptHelper, liveHelpers, stopHelpers } from '../measure/procs.js';
-import { loadSyncRequest, syncFetch, warmUp } from '../sync/client.js';
+import { loadSyncRequest, warmUp } from '../sync/client.js';
+import { adoptHelper, liveHelpers, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
-import { fetchError, noResponse } from './common.js';
-import type { AttemptResult, Engine, EngineInfo, Job, RequestOptions } from './types.js';
+import { syncFetch } from './blocking.js';
 
 export class InlineEngine implements Engine {
   readonly mode = 'inline' as const;
@@ -72,5 +74,5 @@ export class InlineEngine implements Engine {
 }
 
 function cancelled(): AttemptResult {
-  return noResponse(now(), fetchError('ABORTED', 'cancelled'));
+  return noResponse(now(), fetchError('ABORTED'));
 }

@@ -1,8 +1,9 @@
 // The pool worker's entry: sync-request, blocking this thread for each request it runs.
 
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { loadSyncRequest, syncFetch, warmUp } from '../sync/client.js';
-import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
+import { loadSyncRequest, warmUp } from '../sync/client.js';
+import { syncFetch } from './blocking.js';
+import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
 const port = parentPort!;
 const send = (msg: FromWorker) => port.postMessage(msg);

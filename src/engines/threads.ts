@@ -3,12 +3,13 @@
 // helper process each worker causes.
 
 import { Worker } from 'node:worker_threads';
+import { fetchError } from '../core/errors.js';
+import { noResponse } from '../core/rules.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
 import { clampTimer, now } from '../measure/clock.js';
-import { adoptHelper, stopHelpers } from '../measure/procs.js';
-import type { FromWorker, ToWorker, WorkerData } from '../sync/protocol.js';
+import { adoptHelper, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
-import { fetchError, noResponse } from './common.js';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from './types.js';
+import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
 /** How long past its deadline a worker may stay silent before it is replaced. */
 const WATCHDOG_GRACE_MS = 2000;
@@ -21,6 +22,8 @@ interface Task {
 }
 
 interface Slot {
+  /** The worker's number as the user sees the pool: 1..N; a replacement takes the number it replaces. */
+  id: number;
   worker: Worker;
   helper: number | null;
   ready: boolean;
@@ -73,7 +76,7 @@ export class ThreadsEngine implements Engine {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, helper: null, ready: false, task: null, watchdog: null };
+    const slot: Slot = { id: this.freeId(), worker, helper: null, ready: false, task: null, watchdog: null };
     this.slots.add(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: FromWorker) => {
@@ -91,10 +94,10 @@ export class ThreadsEngine implements Engine {
             this.next(slot);
             break;
           case 'start':
-            slot.task?.onStart(msg.t, worker.threadId);
+            slot.task?.onStart(msg.t, slot.id);
             break;
           case 'result':
-            this.finish(slot, msg.result);
+            this.finish(slot, { ...msg.result, worker: slot.id });
             break;
         }
       });
@@ -107,6 +110,14 @@ export class ThreadsEngine implements Engine {
         this.lost(slot, fetchError('WORKER_CRASH', `worker thread exited with code ${code}`));
       });
     });
+  }
+
+  /** The lowest number 1..N no live worker holds (a worker lost has left the set, so its number is free). */
+  private freeId(): number {
+    const taken = new Set([...this.slots].map((s) => s.id));
+    let id = 1;
+    while (taken.has(id)) id++;
+    return id;
   }
 
   helperPids(): number[] {
@@ -176,7 +187,7 @@ export class ThreadsEngine implements Engine {
     if (slot.watchdog) clearTimeout(slot.watchdog);
     const task = slot.task;
     slot.task = null;
-    if (task) task.resolve({ ...failed(task, error), worker: slot.worker.threadId });
+    if (task) task.resolve({ ...failed(task, error), worker: slot.id });
     void slot.worker.terminate();
     if (slot.helper !== null) void stopHelpers([slot.helper]);
     // A worker that never became ready is retried by init(), not here.
@@ -194,7 +205,7 @@ export class ThreadsEngine implements Engine {
     this.slots.clear();
     for (const slot of slots) {
       if (slot.watchdog) clearTimeout(slot.watchdog);
-      if (slot.task) slot.task.resolve({ ...aborted(slot.task), worker: slot.worker.threadId });
+      if (slot.task) slot.task.resolve({ ...aborted(slot.task), worker: slot.id });
       slot.task = null;
     }
     await Promise.all(slots.map((s) => s.worker.terminate().catch(() => {})));
@@ -209,5 +220,5 @@ function failed(task: Task, error: FetchError): AttemptResult {
 }
 
 function aborted(task: Task): AttemptResult {
-  return failed(task, fetchError('ABORTED', 'cancelled'));
+  return failed(task, fetchError('ABORTED'));
 }

@@ -1,55 +1,6 @@
-// Helper processes: the ones sync-request starts on our behalf. We own them: we count them,
-// read their CPU and memory from /proc, and stop every one of them on every way out.
+// Readings from /proc: the CPU and peak memory of this process, its helpers and its reaped children.
 
 import { readFileSync } from 'node:fs';
-
-const live = new Set<number>();
-let hooked = false;
-
-/** Remember a helper; from now on it is stopped when fetchall exits, however it exits. */
-export function adoptHelper(pid: number): void {
-  live.add(pid);
-  if (!hooked) {
-    hooked = true;
-    // 'exit' handlers must be synchronous; process.kill is.
-    process.on('exit', () => {
-      for (const p of live) killQuietly(p, 'SIGKILL');
-    });
-  }
-}
-
-export function liveHelpers(): number[] {
-  return [...live];
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {}
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Stop helpers: SIGTERM, then SIGKILL for any still there after a short grace. */
-export async function stopHelpers(pids: number[]): Promise<void> {
-  for (const pid of pids) killQuietly(pid, 'SIGTERM');
-  const until = Date.now() + 1000;
-  let left = pids.filter(alive);
-  while (left.length > 0 && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 20));
-    left = left.filter(alive);
-  }
-  for (const pid of left) killQuietly(pid, 'SIGKILL');
-  for (const pid of pids) live.delete(pid);
-}
 
 const TICK_MS = 10; // USER_HZ is 100 on every Linux that Node supports
 
@@ -59,6 +10,26 @@ export function procCpuMs(pid: number | 'self'): number {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** System-mode CPU ms (stime) of a live process, or 0: with procCpuMs, splits user from sys. */
+export function procSysMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** System-mode CPU ms of our reaped children (cstime). */
+export function reapedChildrenSysMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[14]) * TICK_MS;
   } catch {
     return 0;
   }

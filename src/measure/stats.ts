@@ -3,9 +3,10 @@
 // timeline is drawn from. Nothing here grows with the length of the list.
 
 import { createHistogram, type IntervalHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
-import type { UrlRecord } from '../engines/types.js';
+import { type FailCounts, failClass } from '../core/errors.js';
+import type { UrlRecord } from '../core/types.js';
 import { now } from './clock.js';
-import { procCpuMs, procPeakRss, reapedChildrenCpuMs } from './procs.js';
+import { procCpuMs, procPeakRss, procSysMs, reapedChildrenCpuMs, reapedChildrenSysMs } from './procs.js';
 
 /** One bar of the waterfall. */
 export interface Span {
@@ -32,9 +33,13 @@ export interface RunSummary {
   startedAt: number;
   wallMs: number;
   startupMs: number;
+  /** How long closing the engine took (threads and helpers stopped); set after the run by run-mode. */
+  shutdownMs?: number;
   total: number;
   ok: number;
   failed: number;
+  /** The failed URLs by class, for `--fail-on` (a summary rebuilt from saved records may lack it). */
+  failedBy?: FailCounts;
   badInput: number;
   bytes: number;
   reqPerSec: number;
@@ -42,7 +47,8 @@ export interface RunSummary {
   achievedConcurrency: number;
   peakInFlight: number;
   loopStallMs: number;
-  cpu: { selfMs: number; helpersMs: number; totalMs: number };
+  /** `systemMs`: the sys part of `totalMs` (compare's csv export splits user from sys, as hyperfine). */
+  cpu: { selfMs: number; helpersMs: number; totalMs: number; systemMs?: number };
   memory: { selfPeakBytes: number; helpersPeakBytes: number };
   threads: number;
   helpers: number;
@@ -72,6 +78,8 @@ export class RunMeter {
   private readonly rssTimer = setInterval(() => this.sampleRss(), 50);
   private readonly cpu0 = process.cpuUsage();
   private readonly children0 = reapedChildrenCpuMs();
+  private readonly childrenSys0 = reapedChildrenSysMs();
+  private helpersSys0 = 0;
   private helpers0 = 0;
   private inflight = 0;
   private peak = 0;
@@ -81,6 +89,7 @@ export class RunMeter {
   private count = 0;
   private okCount = 0;
   private failCount = 0;
+  private readonly failedBy: FailCounts = { error: 0, '4xx': 0, '5xx': 0 };
   private bad = 0;
   private bytes = 0;
   private retries = 0;
@@ -94,6 +103,7 @@ export class RunMeter {
     private readonly helperPids: () => number[],
   ) {
     this.helpers0 = helperPids().reduce((s, p) => s + procCpuMs(p), 0);
+    this.helpersSys0 = helperPids().reduce((s, p) => s + procSysMs(p), 0);
     this.rssTimer.unref();
   }
 
@@ -117,7 +127,10 @@ export class RunMeter {
 
   record(r: UrlRecord): void {
     if (r.ok) this.okCount++;
-    else this.failCount++;
+    else {
+      this.failCount++;
+      this.failedBy[failClass(r)]++;
+    }
     if (r.error?.code === 'BAD_INPUT') this.bad++;
     // Only URLs that were really requested have a latency (not bad lines, not ones cancelled first).
     if (r.attempts === 0) return;
@@ -177,6 +190,8 @@ export class RunMeter {
     const selfMs = (cpu.user + cpu.system) / 1000;
     const pids = this.helperPids();
     const helpersMs = Math.max(0, pids.reduce((s, p) => s + procCpuMs(p), 0) - this.helpers0 + (reapedChildrenCpuMs() - this.children0));
+    const helpersSys = pids.reduce((s, p) => s + procSysMs(p), 0) - this.helpersSys0 + (reapedChildrenSysMs() - this.childrenSys0);
+    const systemMs = cpu.system / 1000 + Math.min(helpersMs, Math.max(0, helpersSys));
     const h = this.hist;
     const used = Math.ceil(wallMs / this.sliceMs);
     return {
@@ -187,6 +202,7 @@ export class RunMeter {
       total: this.okCount + this.failCount,
       ok: this.okCount,
       failed: this.failCount,
+      failedBy: { ...this.failedBy },
       badInput: this.bad,
       bytes: this.bytes,
       reqPerSec: wallMs > 0 ? (this.count * 1000) / wallMs : 0,
@@ -203,7 +219,7 @@ export class RunMeter {
       achievedConcurrency: wallMs > 0 ? this.busyMs / wallMs : 0,
       peakInFlight: this.peak,
       loopStallMs: Math.max(loopStallMs, opts.blockedMs),
-      cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs },
+      cpu: { selfMs, helpersMs, totalMs: selfMs + helpersMs, systemMs },
       memory: {
         selfPeakBytes: this.rssPeak,
         helpersPeakBytes: pids.reduce((s, p) => s + procPeakRss(p), 0),

@@ -1,7 +1,7 @@
 // The summary after a run: what it did and what it cost.
 
 import type { RunSummary } from '../measure/stats.js';
-import { bytes, duration, fixed } from './format.js';
+import { bytes, duration, fixed, wrapFigures } from './format.js';
 import type { Paint } from './paint.js';
 
 export function memoryText(s: RunSummary): string {
@@ -14,9 +14,10 @@ export function cpuText(s: RunSummary): string {
   return s.helpers > 0 || s.cpu.helpersMs > 0 ? `${total} (self ${duration(s.cpu.selfMs)} + helpers ${duration(s.cpu.helpersMs)})` : total;
 }
 
-export function summaryText(s: RunSummary, paint: Paint): string {
+/** The summary; `width` (a terminal's columns) wraps a long line between figures, never inside a word. */
+export function summaryText(s: RunSummary, paint: Paint, width = Number.POSITIVE_INFINITY): string {
   const lines: string[] = [];
-  const startup = s.startupMs > 0 ? paint.dim(`  (start-up ${duration(s.startupMs)}, not included)`) : '';
+  const startup = s.startupMs > 0 ? `  ${paint.dim(`(start-up ${duration(s.startupMs)}, not included)`)}` : '';
   const ns = s.notStarted;
   // URLs given but never started have no record, so `total` leaves them out: say how many.
   const notStarted = !ns
@@ -26,7 +27,7 @@ export function summaryText(s: RunSummary, paint: Paint): string {
       : ns.more
         ? ', input not read to the end'
         : '';
-  const stopped = s.interrupted ? paint.yellow(`  interrupted by ${s.interrupted}: partial results${notStarted}`) : '';
+  const stopped = s.interrupted ? `  ${paint.yellow(`interrupted by ${s.interrupted}: partial results${notStarted}`)}` : '';
   lines.push(`${paint.bold(s.mode)}: ${s.total} URL${s.total === 1 ? '' : 's'} in ${paint.bold(duration(s.wallMs))}${startup}${stopped}`);
   const failed = s.failed > 0 ? paint.red(`${s.failed} failed`) : `${s.failed} failed`;
   const bad = s.badInput > 0 ? ` (${s.badInput} bad input line${s.badInput === 1 ? '' : 's'})` : '';
@@ -35,7 +36,7 @@ export function summaryText(s: RunSummary, paint: Paint): string {
   if (s.latency) {
     const l = s.latency;
     // A URL's latency runs from its first attempt to its last: with retries, their waits are in it.
-    const waits = s.retries > 0 ? paint.dim('   (per URL, retry waits included)') : '';
+    const waits = s.retries > 0 ? `   ${paint.dim('(per URL, retry waits included)')}` : '';
     lines.push(`  latency      min ${duration(l.min)}   p50 ${duration(l.p50)}   p95 ${duration(l.p95)}   max ${duration(l.max)}${waits}`);
   }
   lines.push(`  concurrency  achieved ${fixed(s.achievedConcurrency, 2)}   peak in flight ${s.peakInFlight}`);
@@ -43,5 +44,6 @@ export function summaryText(s: RunSummary, paint: Paint): string {
   lines.push(`  cpu          ${cpuText(s)}`);
   lines.push(`  memory       ${memoryText(s)} peak RSS`);
   lines.push(`  threads      ${s.threads}   helper processes ${s.helpers}`);
-  return lines.join('\n');
+  // One column short of the width: a line that fills the last column wraps on some terminals.
+  return lines.flatMap((l) => wrapFigures(l, width - 1)).join('\n');
 }

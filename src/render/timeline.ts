@@ -1,6 +1,7 @@
 // The timeline: a waterfall (one bar per URL on a shared time axis) or, for lists longer than a
 // screen, a chart of requests in flight over time. Pure: summary and sizes in, text out.
 
+import { originOf } from '../core/rules.js';
 import type { RunSummary, Span } from '../measure/stats.js';
 import { clipEnd, clipStart, duration, printable } from './format.js';
 import type { Paint } from './paint.js';
@@ -18,14 +19,6 @@ function label(span: Span, withHost: boolean): string {
     return `${withHost ? u.host : ''}${u.pathname}${u.search}`;
   } catch {
     return span.url;
-  }
-}
-
-function origin(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
   }
 }
 
@@ -58,7 +51,7 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
   barWidth = o.width - fixed - labelWidth - rightWidth;
   if (barWidth < 10) rightWidth = Math.max(0, rightWidth - (10 - barWidth));
   barWidth = Math.max(1, o.width - fixed - labelWidth - rightWidth);
-  const withHost = new Set(spans.map((x) => origin(x.url))).size > 1;
+  const withHost = new Set(spans.map((x) => originOf(x.url))).size > 1;
   const full = paint.enabled ? '█' : '=';
   const failChar = paint.enabled ? '█' : 'x';
   const rows = spans.map((x) => {

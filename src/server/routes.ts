@@ -1,5 +1,6 @@
 // The built-in server's endpoints: one small handler per route, in a table that also lists them for `GET /` and `serve`.
 
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -186,6 +187,19 @@ function garbage(call: Call): void {
   call.req.socket.destroySoon();
 }
 
+/** The request as it arrived: method, headers, and the body's length and sha256 (hashed as it streams in, never held). */
+function echo(call: Call): void {
+  const hash = createHash('sha256');
+  let length = 0;
+  call.req.on('data', (chunk: Buffer) => {
+    length += chunk.length;
+    hash.update(chunk);
+  });
+  call.req.once('end', () =>
+    sendJson(call.res, { method: call.req.method, headers: call.req.headers, length, sha256: hash.digest('hex') }),
+  );
+}
+
 function index(call: Call): void {
   // Only `/` itself: a target like `*` also has an empty first segment.
   if (call.path !== '/') return notFound(call);
@@ -219,6 +233,7 @@ export const ROUTES: Record<string, Route> = {
   reset: { usage: '/reset', about: 'socket destroyed mid-response', handle: bare(reset) },
   garbage: { usage: '/garbage', about: 'a reply that is not HTTP', handle: bare(garbage) },
   headers: { usage: '/headers', about: 'JSON: the request headers', handle: bare((c) => sendJson(c.res, c.req.headers)) },
+  echo: { usage: '/echo', about: 'JSON: the request method, headers, and body length and sha256 (any method)', handle: bare(echo) },
   stats: {
     usage: '/stats',
     about: 'JSON: requests served, in flight, peak in flight, per-request arrival and finish (not counted)',

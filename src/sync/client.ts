@@ -1,32 +1,21 @@
 // sync-request, the deliberately blocking client, loaded so that: its round trip to its helper
 // goes through the relay thread (Atomics.wait, no process per request), its helper process is
-// known to fetchall (to count, measure and stop it), and a fetch honours every option as async does.
+// known to fetchall (to count, measure and stop it), and its helper reads each body itself.
+// The transport only: what to do with a response (redirects, limits, saving) is engines/blocking.ts.
 
 import childProcess from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import {
-  fetchError,
-  hopHeaders,
-  mapError,
-  parseRetryAfter,
-  redirectStep,
-  requestHeaders,
-  saveSync,
-  statusError,
-  withoutCredentials,
-} from '../engines/common.js';
-import type { AttemptResult, FetchError, Job, RequestOptions } from '../engines/types.js';
-import { clampTimer, now } from '../measure/clock.js';
-import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
+import { clampTimer } from '../measure/clock.js';
+import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply, type TlsSpec } from './protocol.js';
 
 interface SyncResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
   body: Uint8Array | string;
 }
-type SyncRequest = (method: string, url: string, options: Record<string, unknown>) => SyncResponse;
+export type SyncRequest = (method: string, url: string, options: Record<string, unknown>) => SyncResponse;
 type RpcResult = { stdout: Buffer; stderr: Buffer; status: number; error?: Error };
 
 const require = createRequire(import.meta.url);
@@ -144,85 +133,83 @@ function fail(code: string, message: string): RpcResult {
   };
 }
 
-/** One attempt at one URL with sync-request: blocks the calling thread until it is over. */
-export function syncFetch(
+/** Slack for the stand-by timers behind the helper's own deadline. */
+const STANDBY_MS = 2000;
+
+/** A response as the helper hands it over: its body already consumed there (counted, saved or cut). */
+export interface HopReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: BodyReport;
+}
+
+/** What a hop sends besides its headers, and how it gets there: the helper routes it. */
+export interface HopSend {
+  body: Uint8Array | null;
+  /** The proxy for this URL (core/rules.ts proxyFor); null = direct. */
+  proxy: string | null;
+  /** For an https URL, -k and --cacert; null = verify against the system's CAs. */
+  tls: TlsSpec | null;
+}
+
+/**
+ * One request, no redirect followed, through sync-request and its helper: blocks the calling
+ * thread until the helper has read the whole body, or cut it, by `until` (Date.now() clock).
+ * `save` is the temp file the helper streams a body of a status below 400 to.
+ */
+export function syncHop(
   request: SyncRequest,
-  job: Job,
-  opts: RequestOptions,
-  worker: number | null,
-  onStart: (t: number) => void,
-): AttemptResult {
-  const start = now();
-  onStart(start);
-  deadline = Date.now() + opts.timeoutMs;
-  let status: number | null = null;
-  let bytes = 0;
-  let file: string | null = null;
-  let retryAfterMs: number | null = null;
-  let error: FetchError | null = null;
-  const headers = requestHeaders(opts);
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  until: number,
+  save: string | null,
+  send: HopSend = { body: null, proxy: null, tls: null },
+): HopReply {
+  // The helper enforces `until` itself, body included, and reports what came by then; the relay
+  // (and sync-request's own timer) only stand by in case the helper cannot answer.
+  deadline = until + STANDBY_MS;
   try {
-    // Send what async sends: the WHATWG-normalised URL (percent-encoded, dot segments resolved,
-    // no fragment), so a comparison differs only in the concurrency model.
-    const first = new URL(job.url);
-    first.hash = '';
-    let url = first.href;
-    let method = opts.method;
-    let left = false;
-    const visited = new Set([url]);
-    for (;;) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
-      const hop = url === first.href ? first : new URL(url);
-      left ||= hop.origin !== first.origin;
-      // sync-request's own defaults (no timeout, endless redirects, throwing on >= 300) are all
-      // replaced, so this engine follows exactly the rules the async one does. URL credentials
-      // go as hopHeaders decides, never through sync-request (it would send them to any origin,
-      // and throws on userinfo that is not valid percent-encoding).
-      const res = request(method, withoutCredentials(hop), {
-        headers: hopHeaders(headers, first, hop, left),
-        followRedirects: false,
-        timeout: remaining,
-        retry: false,
-        gzip: false,
-      });
-      status = res.statusCode;
-      const location = res.headers.location;
-      const step = redirectStep(status, Array.isArray(location) ? location[0] : location, url, method, visited, opts.maxRedirects);
-      if (step.kind === 'follow') {
-        url = step.url;
-        method = step.method;
-        continue;
-      }
-      if (step.kind === 'fail') {
-        error = step.error;
-        break;
-      }
-      const body = typeof res.body === 'string' ? Buffer.from(res.body) : res.body;
-      bytes = body.length;
-      retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-      if (bytes > opts.maxSize) {
-        error = fetchError('SIZE_LIMIT', `body larger than ${opts.maxSize} bytes`);
-        break;
-      }
-      error = statusError(status);
-      if (opts.outputDir !== null && !error) file = saveSync(opts.outputDir, job.url, job.index, body, opts.saveClaims);
-      break;
-    }
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const message = String((err as Error).message ?? err);
-    if (code === 'HELPER_FAILED' || /^fetchallRelay failed/.test(message)) {
-      error = fetchError('HELPER_FAILED', 'sync-request’s helper process closed without an answer');
-    } else if (code === 'TIMEOUT' || /timed? ?out|ETIMEDOUT|ESOCKETTIMEDOUT/i.test(`${String(code)} ${message}`)) {
-      error = fetchError('TIMEOUT', `no complete response within ${opts.timeoutMs} ms`);
-    } else {
-      error = mapError(err);
-    }
+    // sync-request's own defaults (no timeout, endless redirects, throwing on >= 300) are all
+    // replaced, so the blocking engines follow exactly the rules the async one does.
+    const res = request(method, url, {
+      headers: withPrivate(headers, until, save, send),
+      // A Buffer, which sync-rpc carries as base64 (a worker's copy of the body is a Uint8Array).
+      body: send.body ? Buffer.from(send.body.buffer, send.body.byteOffset, send.body.byteLength) : undefined,
+      followRedirects: false,
+      timeout: clampTimer(until - Date.now() + STANDBY_MS),
+      retry: false,
+      gzip: false,
+    });
+    return { status: res.statusCode, headers: res.headers, body: bodyReport(res) };
   } finally {
     deadline = 0;
   }
-  return { status, bytes, start, end: now(), worker, error, file, retryAfterMs };
+}
+
+/** Whether a failed hop means the helper process is gone (its port refuses or resets), not the URL's server. */
+export function isHelperFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = String((err as Error | null)?.message ?? err);
+  return code === 'HELPER_FAILED' || /^fetchallRelay failed/.test(message);
+}
+
+/** The request headers plus the private ones the helper takes off before sending. */
+function withPrivate(headers: Record<string, string>, until: number, tmp: string | null, send: HopSend): Record<string, string> {
+  const all: Record<string, string> = { ...headers, [PRIVATE.deadline]: String(until) };
+  if (tmp) all[PRIVATE.save] = encodeURIComponent(tmp);
+  if (send.proxy) all[PRIVATE.proxy] = send.proxy;
+  if (send.tls) all[PRIVATE.tls] = encodeURIComponent(JSON.stringify(send.tls));
+  return all;
+}
+
+/** What the helper did with the body (see helper-wrapper.ts); no report means no body at all. */
+function bodyReport(res: SyncResponse): BodyReport {
+  const raw = res.headers[PRIVATE.body];
+  try {
+    if (typeof raw === 'string') return JSON.parse(raw) as BodyReport;
+  } catch {}
+  return { bytes: 0, saved: false, error: null };
 }
 
 /** A few round trips through a fresh helper, so the measured requests do not pay for cold code. */

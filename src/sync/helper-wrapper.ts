@@ -1,11 +1,21 @@
 // Runs sync-rpc's helper server, but exits when the process that started it is gone, so no
-// helper outlives fetchall, even after a SIGKILL that left no chance to clean up.
+// helper outlives fetchall, even after a SIGKILL that left no chance to clean up; and consumes
+// every response body here, so no body is ever buffered, encoded or sent back to the client.
 // argv: [node, this file, sync-rpc/lib/worker.js, port, key]
 
-import http, { type IncomingMessage } from 'node:http';
+import { createWriteStream, unlink, type WriteStream } from 'node:fs';
+import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { PassThrough } from 'node:stream';
+import tls from 'node:tls';
+import { fetchError, proxyRefused, sizeError, writeError } from '../core/errors.js';
+import { bodyError, declaredTooLarge, limitedBytes, trustedCAs } from '../core/rules.js';
+import type { FetchError } from '../core/types.js';
+import { clampTimer } from '../measure/clock.js';
+import { type BodyReport, PRIVATE, type TlsSpec } from './protocol.js';
 
 const target = process.argv[2]!;
 process.argv.splice(2, 1);
@@ -17,30 +27,248 @@ if (orphaned()) process.exit(0);
 setInterval(() => {
   if (orphaned()) process.exit(0);
 }, 200).unref();
-// --max-size, enforced where the body is: sync-request buffers a whole body in this process (and
-// encodes it again for the reply), so a limit checked only by the caller would let an endless or
-// huge body grow here without bound. A response over the limit is cut off with SIZE_LIMIT.
-const maxSize = Number(process.env.FETCHALL_HELPER_MAX_SIZE);
-if (maxSize > 0) {
-  const limit = (res: IncomingMessage, method: string) => {
-    // HEAD answers, 204 and 304 carry no body whatever their Content-Length says.
-    if (method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304) return;
-    const tooBig = () => res.destroy(Object.assign(new Error(`body larger than ${maxSize} bytes`), { code: 'SIZE_LIMIT' }));
-    if (Number(res.headers['content-length']) > maxSize) return tooBig();
-    let seen = 0;
-    res.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen > maxSize) tooBig();
-    });
+
+// --max-size, enforced where the body is.
+const maxSize = Number(process.env.FETCHALL_HELPER_MAX_SIZE) > 0 ? Number(process.env.FETCHALL_HELPER_MAX_SIZE) : Infinity;
+
+type Callback = (res: IncomingMessage) => void;
+
+/**
+ * sync-request (through then-request and http-basic) would buffer a whole body here, encode it
+ * as base64 inside JSON and send it back, and the client would copy it again on each hop: about
+ * 15 copies per body. Instead the body is read here as it arrives — counted, limited, streamed
+ * to its file — and sync-request gets an empty body with a {@link BodyReport} header. So a
+ * body costs a chunk or two in flight, wherever it goes, and a cut body (reset, size limit,
+ * deadline) still reports its status and the bytes that came, as undici does.
+ */
+function consume(req: ClientRequest, res: IncomingMessage, save: string | null, deadline: number, callback: Callback): void {
+  // The head is in now: this callback is node:http's response event.
+  const headAt = performance.now();
+  let bytes = 0;
+  let error: FetchError | null = null;
+  let out: WriteStream | null = null;
+  let settled = false;
+  const settle = () => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    res.removeAllListeners('data');
+    if (error) res.destroy();
+    const report: BodyReport = { bytes, saved: out !== null && error === null, error, sinceHeadMs: performance.now() - headAt };
+    const empty = new PassThrough();
+    empty.end();
+    const headers = { ...res.headers, [PRIVATE.body]: JSON.stringify(report) };
+    callback(Object.assign(empty, { statusCode: res.statusCode, headers }) as unknown as IncomingMessage);
   };
-  for (const mod of [http, https]) {
-    const original = mod.request;
-    (mod as { request: unknown }).request = function (this: unknown, ...args: Parameters<typeof http.request>) {
-      const req = original.apply(this, args);
-      req.on('response', (res: IncomingMessage) => limit(res, req.method));
-      return req;
-    };
+  // The reply waits for the file to be closed (and, on failure, removed), so the client never
+  // renames or removes a file this process still writes.
+  let ending = false;
+  const finish = (err: FetchError | null) => {
+    if (ending) return;
+    ending = true;
+    error = err;
+    if (error) res.pause();
+    if (!out) return settle();
+    const file = out;
+    file.once('close', () => (error && save ? unlink(save, () => settle()) : settle()));
+    if (error) file.destroy();
+    else file.end();
+  };
+  const timer = setTimeout(() => finish(fetchError('TIMEOUT', 'deadline passed during the body')), clampTimer(deadline - Date.now()));
+  if (!Number.isFinite(deadline)) clearTimeout(timer);
+  // Once the head is in, http-basic would take a later socket error for a failed request and
+  // lose the status and the bytes: the body's outcome is decided here instead. An error after a
+  // complete response (stray bytes after a 204) is the next response's, and there is none.
+  req.removeAllListeners('error');
+  req.on('error', (err) => {
+    if (!res.complete) finish(bodyError(err));
+  });
+  const status = res.statusCode ?? 0;
+  if (declaredTooLarge(req.method, status, res.headers['content-length'], maxSize)) return finish(sizeError(maxSize));
+  if (save && status < 400) {
+    out = createWriteStream(save, { flags: 'wx' });
+    out.on('error', (err) => {
+      const failed = writeError(err.message);
+      // Failing while the last bytes are flushed: the close that follows reports it.
+      if (ending) error ??= failed;
+      else finish(failed);
+    });
   }
+  res.on('data', (chunk: Buffer) => {
+    if (error) return;
+    bytes += chunk.length;
+    if (bytes > maxSize) {
+      bytes = limitedBytes(bytes, maxSize);
+      return finish(sizeError(maxSize));
+    }
+    if (out && !out.write(chunk)) {
+      res.pause();
+      out.once('drain', () => res.resume());
+    }
+  });
+  res.on('end', () => finish(null));
+  res.on('error', (err) => finish(bodyError(err)));
+  // Node reports a body cut short ('aborted', a premature close) on some versions only by closing.
+  res.on('close', () => {
+    if (!res.complete) finish(fetchError('SOCKET_CLOSED'));
+  });
+}
+
+/** Take (and remove, so they are never sent) the private request headers. */
+function takePrivate(headers: OutgoingHttpHeaders | undefined): {
+  save: string | null;
+  deadline: number;
+  proxy: string | null;
+  tls: TlsSpec | null;
+} {
+  const save = headers?.[PRIVATE.save];
+  const deadline = Number(headers?.[PRIVATE.deadline]);
+  const proxy = headers?.[PRIVATE.proxy];
+  const tlsSpec = headers?.[PRIVATE.tls];
+  if (headers) {
+    delete headers[PRIVATE.save];
+    delete headers[PRIVATE.deadline];
+    delete headers[PRIVATE.proxy];
+    delete headers[PRIVATE.tls];
+  }
+  return {
+    save: typeof save === 'string' ? decodeURIComponent(save) : null,
+    deadline: deadline > 0 ? deadline : Infinity,
+    proxy: typeof proxy === 'string' ? proxy : null,
+    tls: typeof tlsSpec === 'string' ? (JSON.parse(decodeURIComponent(tlsSpec)) as TlsSpec) : null,
+  };
+}
+
+/** http-basic's request options, as it passes them to http.request / https.request. */
+interface RequestArgs {
+  host?: string;
+  port?: number;
+  path?: string;
+  headers?: OutgoingHttpHeaders;
+  agent?: unknown;
+  createConnection?: unknown;
+  rejectUnauthorized?: boolean;
+  ca?: string[];
+}
+
+// Taken before they are wrapped below: the CONNECT to a proxy is ours, not a request to consume.
+const plainRequest = http.request;
+
+/** --cacert bundles by path, read once, with the CAs trusted by default (core/rules.ts trustedCAs). */
+const bundles = new Map<string, string[]>();
+function tlsOptions(spec: TlsSpec | null): { rejectUnauthorized: boolean; ca?: string[] } {
+  if (!spec) return { rejectUnauthorized: true };
+  const out: { rejectUnauthorized: boolean; ca?: string[] } = { rejectUnauthorized: !spec.insecure };
+  if (spec.cacert !== null) {
+    let ca = bundles.get(spec.cacert);
+    if (!ca) {
+      ca = trustedCAs(spec.cacert);
+      bundles.set(spec.cacert, ca);
+    }
+    out.ca = ca;
+  }
+  return out;
+}
+
+/**
+ * Send one request as the client asked, through a proxy if it named one, and with its -k and
+ * --cacert: plain http goes to the proxy with the absolute URL as its target; https goes through
+ * a CONNECT tunnel, with TLS to the server over it, verified as without a proxy. Returns what
+ * stops a tunnel still being opened, for a request that ends first: a request with no socket
+ * yet neither closes nor fails when destroyed, so its deadline's error is handed over here.
+ */
+function route(options: RequestArgs, secure: boolean, proxyUrl: string | null, spec: TlsSpec | null): (err?: Error) => void {
+  const trust = tlsOptions(spec);
+  if (secure) Object.assign(options, trust);
+  if (!proxyUrl) return () => {};
+  const proxy = new URL(proxyUrl);
+  const host = options.host ?? 'localhost';
+  const authority = `${net.isIPv6(host) ? `[${host}]` : host}${options.port ? `:${options.port}` : ''}`;
+  options.headers ??= {};
+  const headers = options.headers;
+  const auth =
+    proxy.username || proxy.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`
+      : null;
+  const proxyHost = proxy.hostname.replace(/^\[|\]$/g, '');
+  const proxyPort = Number(proxy.port) || 80;
+  if (!secure) {
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'host')) headers.host = authority;
+    if (auth) headers['proxy-authorization'] = auth;
+    options.path = `http://${authority}${options.path ?? '/'}`;
+    options.host = proxyHost;
+    options.port = proxyPort;
+    return () => {};
+  }
+  let tunnel: ClientRequest | null = null;
+  let open = false;
+  let created: ((err: Error | null, socket?: net.Socket) => void) | null = null;
+  options.agent = undefined;
+  options.createConnection = (_o: unknown, oncreate: (err: Error | null, socket?: net.Socket) => void) => {
+    created = oncreate;
+    const target = `${authority}${options.port ? '' : ':443'}`;
+    tunnel = plainRequest({
+      host: proxyHost,
+      port: proxyPort,
+      method: 'CONNECT',
+      path: target,
+      headers: auth ? { host: target, 'proxy-authorization': auth } : { host: target },
+      agent: false,
+    });
+    tunnel.once('connect', (res: IncomingMessage, socket: net.Socket, head: Buffer) => {
+      open = true;
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        const refused = proxyRefused(res.statusCode ?? 0);
+        return oncreate(Object.assign(new Error(refused.message), { code: refused.code }));
+      }
+      if (head.length > 0) socket.unshift(head);
+      oncreate(null, tls.connect({ socket, host, servername: net.isIP(host) ? undefined : host, ...trust }));
+    });
+    tunnel.once('error', (err) => oncreate(err));
+    tunnel.end();
+    return undefined;
+  };
+  return (err) => {
+    if (open) return;
+    tunnel?.destroy();
+    // Node calls it once: the tunnel's own error that follows is dropped.
+    if (err) created?.(err);
+  };
+}
+
+// http-basic calls http.request / https.request with (options, callback) and hands the response
+// given to that callback to then-request: take it over there.
+for (const mod of [http, https]) {
+  const original = mod.request;
+  (mod as { request: unknown }).request = function (this: unknown, ...args: unknown[]) {
+    const at = args.findIndex((a) => typeof a === 'function');
+    if (at < 0) return (original as (...a: unknown[]) => ClientRequest).apply(this, args);
+    const options = args.find((a) => a !== null && typeof a === 'object' && !(a instanceof URL)) as RequestArgs | undefined;
+    const { save, deadline, proxy, tls: tlsSpec } = takePrivate(options?.headers);
+    const unroute = options ? route(options, mod === https, proxy, tlsSpec) : (_err?: Error) => {};
+    const callback = args[at] as Callback;
+    let waiting: NodeJS.Timeout | undefined;
+    args[at] = (res: IncomingMessage) => {
+      clearTimeout(waiting);
+      consume(req, res, save, deadline, callback);
+    };
+    const req = (original as (...a: unknown[]) => ClientRequest).apply(this, args);
+    req.once('close', () => unroute());
+    // Until the headers come: no status to report, the request just fails with TIMEOUT.
+    if (Number.isFinite(deadline)) {
+      waiting = setTimeout(
+        () => {
+          const err = Object.assign(new Error('deadline passed before the response'), { code: 'TIMEOUT' });
+          unroute(err);
+          req.destroy(err);
+        },
+        clampTimer(deadline - Date.now()),
+      );
+      req.once('close', () => clearTimeout(waiting));
+    }
+    return req;
+  };
 }
 
 // The port was reserved by fetchall, which passed us its listening socket: sync-rpc's worker

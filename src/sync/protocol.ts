@@ -1,8 +1,7 @@
 // The messages between the blocking side of sync-request (a pool worker, or the main thread in
-// inline mode) and the relay thread, and between the pool and its workers. Shared, never duplicated.
+// inline mode) and the relay thread, and between the client and its helper. Shared, never duplicated.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { AttemptResult, Job, RequestOptions } from '../engines/types.js';
 
 /** Handed to the relay thread once per blocking client. */
 export interface RelayClient {
@@ -34,17 +33,40 @@ export interface RelayReply {
   fd?: number;
 }
 
-/** What a pool worker is started with. */
-export interface WorkerData {
-  relay: RelayClient;
-  options: RequestOptions;
-  warmUrl: string;
+/**
+ * Private headers between the blocking client and sync-request's helper process: the helper
+ * reads the body itself (counts it, or streams it to its file) so no body crosses a socket or a
+ * thread. They never reach the network: the helper strips the request ones before sending.
+ */
+export const PRIVATE = {
+  /** Request: epoch ms by which the whole response, body included, must be in. */
+  deadline: 'x-fetchall-deadline',
+  /** Request: the temp file (URI-encoded) to stream a body of a status below 400 to. */
+  save: 'x-fetchall-save',
+  /** Request: the proxy to go through (core/rules.ts proxyFor), `http://[user:pw@]host:port`. */
+  proxy: 'x-fetchall-proxy',
+  /** Request, https only: JSON {@link TlsSpec}, URI-encoded. */
+  tls: 'x-fetchall-tls',
+  /** Response: JSON {@link BodyReport}, in place of the body. */
+  body: 'x-fetchall-body',
+} as const;
+
+/** -k and --cacert for one https request. */
+export interface TlsSpec {
+  insecure: boolean;
+  /** Absolute path of a PEM bundle trusted besides the system's CAs. */
+  cacert: string | null;
 }
 
-export type ToWorker = { type: 'fetch'; job: Job };
-
-export type FromWorker =
-  | { type: 'helper'; pid: number }
-  | { type: 'ready' }
-  | { type: 'start'; index: number; t: number }
-  | { type: 'result'; index: number; result: AttemptResult };
+/** What the helper tells the client about a body it consumed. */
+export interface BodyReport {
+  bytes: number;
+  /** The body went to the `save` file, complete and closed. */
+  saved: boolean;
+  error: { code: string; message: string } | null;
+  /**
+   * ms from the response head's arrival here to this report: the helper and its client run on
+   * different clocks, so the client dates the head by counting back from when the reply reached it.
+   */
+  sinceHeadMs?: number;
+}

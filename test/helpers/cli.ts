@@ -29,6 +29,14 @@ export interface Running {
   done: Promise<CliResult>;
 }
 
+/** The tests talk to loopback servers: a proxy in the caller's environment must not route them (tests that want one set it). */
+const NO_PROXY_ENV = Object.fromEntries(
+  ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((n) => [
+    [n, undefined],
+    [n.toLowerCase(), undefined],
+  ]),
+);
+
 /** How long a test waits for a line before it fails, rather than hang until the test's timeout. */
 export const WAIT_MS = 15_000;
 
@@ -53,11 +61,23 @@ export function killAll(): void {
   children.clear();
 }
 
-export function start(args: string[], opts: { input?: string; env?: Record<string, string>; stdin?: 'pipe' | 'ignore' } = {}): Running {
+export function start(
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; stdin?: 'pipe' | 'ignore'; cwd?: string } = {},
+): Running {
   const tag = `fetchall-test-${randomUUID()}`;
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, CI: 'true', FETCHALL_TEST_TAG: tag, ...opts.env } as NodeJS.ProcessEnv,
+    env: {
+      ...process.env,
+      ...NO_PROXY_ENV,
+      NO_COLOR: '1',
+      FORCE_COLOR: undefined,
+      CI: 'true',
+      FETCHALL_TEST_TAG: tag,
+      ...opts.env,
+    } as NodeJS.ProcessEnv,
     stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
+    cwd: opts.cwd,
   });
   track(child, tag);
   let out = '';
@@ -122,7 +142,7 @@ export function start(args: string[], opts: { input?: string; env?: Record<strin
 }
 
 /** Run to completion. */
-export function run(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function run(args: string[], opts: { input?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
   return start(args, { ...opts, stdin: opts.input === undefined ? 'ignore' : 'pipe' }).done;
 }
 

@@ -1,4 +1,4 @@
-// The one contract the engines share: jobs in, events out. Engines print nothing.
+// The one contract the engines share with the scheduler and sinks: jobs in, events out. Engines print nothing.
 
 export const MODES = ['async', 'threads', 'inline'] as const;
 export type Mode = (typeof MODES)[number];
@@ -23,8 +23,33 @@ export interface RequestOptions {
   maxSize: number;
   /** Save bodies here; null = discard them. */
   outputDir: string | null;
-  /** With outputDir: the run's table of names already saved (common.ts saveName), shared by its threads. */
+  /** With outputDir: the run's table of names already saved (engines/save.ts saveName), shared by its threads. */
   saveClaims: SharedArrayBuffer | null;
+  /** -d / --data-binary: the body sent on every hop that keeps the method (core/rules.ts redirectStep); null = none. */
+  body: RequestBody | null;
+  /** Which proxy each URL goes through (core/rules.ts proxyFor). */
+  proxy: ProxySettings;
+  /** -k: do not verify the server's certificate. */
+  insecure: boolean;
+  /** --cacert: absolute path of a PEM bundle trusted besides the system's CAs; null = none. */
+  cacert: string | null;
+}
+
+/** A request body, sent byte for byte by every engine. */
+export interface RequestBody {
+  bytes: Uint8Array;
+  /** The Content-Type it brings (-d's form type), null when -H names one. */
+  contentType: string | null;
+}
+
+/** Where proxies come from: --proxy, --no-proxy, and the environment's (either case). */
+export interface ProxySettings {
+  /** --proxy: the proxy for every URL (NO_PROXY still applies); null = from the environment. */
+  proxy: string | null;
+  /** --no-proxy: no proxy at all, whatever else says. */
+  noProxy: boolean;
+  /** The proxy variables as found in the environment (http_proxy, HTTPS_PROXY, no_proxy, …). */
+  env: Record<string, string | undefined>;
 }
 
 /** A stable, documented error code plus a human message. */
@@ -43,8 +68,16 @@ export interface AttemptResult {
   worker: number | null;
   error: FetchError | null;
   file: string | null;
-  /** Seconds to wait before a retry, from a Retry-After header. */
+  /** ms to wait before a retry, from a Retry-After header. */
   retryAfterMs: number | null;
+  /** The last URL requested, as sent (core/rules.ts requestedUrl); null when no request went out. */
+  finalUrl: string | null;
+  /** Redirect hops followed. */
+  redirects: number;
+  /** ms from this attempt's start to the head of the last response received; null when none came. */
+  ttfbMs: number | null;
+  /** That response's Content-Type (the first, if repeated); null when none. */
+  contentType: string | null;
 }
 
 /** The record of one URL after all attempts: the ndjson/csv row. */
@@ -63,6 +96,11 @@ export interface UrlRecord {
   worker: number | null;
   error: FetchError | null;
   file: string | null;
+  /** From the last attempt (see AttemptResult); finalUrl is null only for a bad input line. */
+  finalUrl: string | null;
+  redirects: number;
+  ttfbMs: number | null;
+  contentType: string | null;
 }
 
 export type RunEvent =

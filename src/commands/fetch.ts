@@ -1,0 +1,174 @@
+// `fetchall [options] [source...]`: sources → one mode → live lines or records → timeline and summary.
+
+import type { UsageError } from '../core/errors.js';
+import type { Outcome } from '../exit.js';
+import { countable, countJobs, filterItems, type InputItem, readJobs, type Source } from '../input.js';
+import type { RunSummary } from '../measure/stats.js';
+import type { RunOptions } from '../options.js';
+import { escapeControls } from '../render/escape.js';
+import type { Out } from '../render/write.js';
+import { loadResume, type ResumeState, sameFile } from '../resume.js';
+import { inShard } from '../shard.js';
+import type { StopReason } from '../signals.js';
+import { BadLinesSink } from '../sinks/bad-lines.js';
+import { FailuresSink } from '../sinks/failures.js';
+import { ProgressSink } from '../sinks/progress.js';
+import { ReportSink } from '../sinks/report.js';
+import { SpanCollector } from '../sinks/spans.js';
+import type { Sink } from '../sinks/types.js';
+import { outputSink, progressPlan, runMode, startupStopLine } from './run-mode.js';
+import { type Session, session, type Terminal } from './session.js';
+
+/** `report`: also write the HTML report there (checked writable by the CLI before the run). */
+export async function fetchCommand(sources: Source[], o: RunOptions, term: Terminal, report: string | null = null): Promise<Outcome> {
+  const s = session(term, o.format === 'text' || o.mode === 'inline');
+  try {
+    const resume = o.resume ? await startResume(o.resume, term, s.err, s.out) : null;
+    const plan = progressPlan(o, term);
+    const progress = plan ? new ProgressSink(s.err, null, plan) : null;
+    const given = countGiven(sources, progress, keeper(o, resume));
+    const bars = report === null ? null : new SpanCollector();
+    const sinks = [
+      new BadLinesSink(s.err, progress),
+      progress,
+      o.quiet ? new FailuresSink(s.err, progress) : null,
+      outputSink(o, s, true, progress),
+      bars,
+    ].filter((x): x is Sink => x !== null);
+    // A source that cannot be read is said at once, as a missing file is, and ends the run as a usage error.
+    let unreadable = false;
+    const onUnreadable = (e: UsageError) => {
+      unreadable = true;
+      s.err.line(`fetchall: ${escapeControls(e.message)}`);
+    };
+    // What the input held before a shard or --resume took its part: an empty part is no usage error.
+    const input = { read: 0, skipped: 0 };
+    let items: AsyncIterable<InputItem> = counting(readJobs(sources, process.stdin, s.ctl.signal, onUnreadable), input);
+    if (resume) {
+      items = filterItems(items, (item) => {
+        const done = isDone(item, resume);
+        if (done) input.skipped++;
+        return !done;
+      });
+    }
+    const { summary, ...run } = await runMode({
+      items,
+      options: o,
+      mode: o.mode,
+      session: s,
+      sinks,
+    });
+    // A signal handled only as the engine closed (inline blocks the loop) is still a stop.
+    const stop = run.stop ?? s.stopped();
+    if (summary?.notStarted?.more && countable(sources)) await countNotStarted(summary, sources, given(), keeper(o, resume));
+    if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) {
+      const count = given() ?? (countable(sources) ? await countJobs(sources, 64 * 1024 * 1024).catch(() => null) : null);
+      s.err.line(startupStopLine(o.mode, stop, count));
+    }
+    if (resume?.exists) s.err.line(resumeNote(resume, input.skipped));
+    if (summary && summary.total === 0 && stop === null && input.read > 0 && !unreadable) {
+      // A shard with no URLs of this list, or a list already done: nothing wrong, so exit 0.
+      s.err.line(
+        input.skipped > 0
+          ? 'fetchall: nothing left to fetch: every URL already has an ok record'
+          : `fetchall: nothing to fetch in shard ${o.shard?.k}/${o.shard?.n}: all ${input.read} input lines fall in other shards`,
+      );
+      return s.finish({});
+    }
+    if (summary && summary.total === 0 && stop === null) {
+      if (unreadable) return s.finish({ usage: true });
+      s.err.line('fetchall: nothing to fetch: the input held no URLs');
+      return s.finish({ nothingToFetch: true });
+    }
+    // Records first: a stdout that cannot take them is known before the report, which then stays
+    // unprinted. So the report is handed the summary here, once the run is settled, not by the scheduler.
+    await s.out.drain();
+    if (summary && stop !== 'EPIPE' && !s.out.error) new ReportSink(s, o, term).onEnd(summary, stop);
+    await s.out.drain();
+    const reported = summary && bars && report !== null ? await writeRunReport(report, o, bars.applyTo(summary), stop, s) : true;
+    return s.finish({
+      failed: summary?.failed ?? 0,
+      failedBy: summary?.failedBy ?? null,
+      failOn: o.failOn,
+      stop,
+      writeFailed: !reported,
+      usage: unreadable,
+    });
+  } finally {
+    s.unhook();
+  }
+}
+
+/**
+ * The total for the progress line: counted by a second, streaming pass while the run goes on,
+ * only over URLs and regular files. A pipe, FIFO or stdin is read once, so its total stays unknown.
+ * Returns what the count found so far.
+ */
+function countGiven(sources: Source[], progress: ProgressSink | null, keep: (item: InputItem) => boolean): () => number | null {
+  let given: number | null = null;
+  if (progress && countable(sources)) {
+    countJobs(sources, Number.POSITIVE_INFINITY, keep).then(
+      (n) => {
+        given = n;
+        progress.total = n;
+      },
+      () => {},
+    );
+  }
+  return () => given;
+}
+
+/** Input left unread after a stop: count what was given, where it can be read again cheaply. */
+async function countNotStarted(
+  summary: RunSummary,
+  sources: Source[],
+  known: number | null,
+  keep: (item: InputItem) => boolean,
+): Promise<void> {
+  const given = known ?? (await countJobs(sources, 64 * 1024 * 1024, keep).catch(() => null));
+  if (given !== null) summary.notStarted = { count: Math.max(0, given - summary.total), more: false };
+}
+
+/** The HTML report, its renderer loaded only when asked for (most runs want none). */
+async function writeRunReport(path: string, o: RunOptions, summary: RunSummary, stop: StopReason | null, s: Session): Promise<boolean> {
+  const { runReport, writeReport } = await import('./html-report.js');
+  return writeReport(path, runReport(o, summary, stop), s.err);
+}
+
+/** Which items this run fetches: its shard's, less those --resume skips. */
+function keeper(o: RunOptions, resume: ResumeState | null): (item: InputItem) => boolean {
+  const { shard } = o;
+  return (item) => (!shard || inShard(item, shard)) && !(resume && isDone(item, resume));
+}
+
+function isDone(item: InputItem, resume: ResumeState): boolean {
+  return item.kind === 'job' && resume.done.has(item.job.url);
+}
+
+async function* counting(items: AsyncIterable<InputItem>, input: { read: number }): AsyncGenerator<InputItem> {
+  for await (const item of items) {
+    input.read++;
+    yield item;
+  }
+}
+
+/**
+ * The --resume file read before the run. When it is also stdout (`>> FILE`), records are appended
+ * to it: a last line cut off (a killed run) is ended first, so the next record is a whole line.
+ */
+async function startResume(file: string, term: Terminal, err: Out, out: Out): Promise<ResumeState> {
+  const output = sameFile(file, (term.stdout as { fd?: number }).fd);
+  const resume = await loadResume(file);
+  const name = escapeControls(file);
+  if (!resume.exists) err.line(`fetchall: --resume ${name}: no such file yet, so nothing to skip`);
+  if (output === 'overwrite') {
+    err.line(`fetchall: --resume ${name} is also stdout, opened with > rather than >>: the shell emptied it before the run`);
+  }
+  if (output !== 'no' && resume.endsMidLine) out.partial('\n');
+  return resume;
+}
+
+function resumeNote(r: ResumeState, skipped: number): string {
+  const unreadable = r.unreadable > 0 ? ` (${r.unreadable} line${r.unreadable === 1 ? '' : 's'} there not records, ignored)` : '';
+  return `fetchall: --resume ${escapeControls(r.file)}: skipped ${skipped} URL${skipped === 1 ? '' : 's'} already ok there${unreadable}`;
+}

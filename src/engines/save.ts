@@ -1,0 +1,84 @@
+// Saved bodies (--output-dir): one safe, unique file name per record, written to a temp file and renamed into place.
+
+import { createHash } from 'node:crypto';
+import { renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A file name for a URL that is safe on any filesystem (no separators, no '..', no control
+ * characters, bounded length) and unique per URL (a hash of the whole URL ends it).
+ */
+export function safeName(url: string): string {
+  const hash = createHash('sha256').update(url).digest('hex').slice(0, 12);
+  let readable = url
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[._-]+|[._-]+$/g, '');
+  if (readable.length > 80) readable = readable.slice(0, 80).replace(/[._-]+$/, '');
+  return `${readable || 'body'}-${hash}`;
+}
+
+/** Slots in a run's table of saved names (8 bytes each, touched only as names are claimed). */
+const CLAIM_SLOTS = 1 << 20;
+
+/**
+ * The table of names a run has saved bodies under, shared by every thread of the run (a
+ * SharedArrayBuffer travels to pool workers by reference), so that each record gets its own file.
+ */
+export function newSaveClaims(): SharedArrayBuffer {
+  return new SharedArrayBuffer(CLAIM_SLOTS * 8);
+}
+
+/**
+ * The file name for a record's body: safeName(url) for the first record of that URL this run to
+ * be saved; a later record of the same URL (listed twice) adds its index, which no other record of
+ * the run has. The claim is one atomic compare-and-swap, so two threads saving the same URL at
+ * once cannot both take the name. A file from an earlier run is not a claim: it is replaced, as
+ * before. Should the table ever be too full to claim in (about a million names), the name with
+ * the index is used: still a file of the record's own.
+ */
+export function saveName(claims: SharedArrayBuffer | null, url: string, index: number): string {
+  const name = safeName(url);
+  if (!claims) return name;
+  const table = new BigInt64Array(claims);
+  const mask = table.length - 1;
+  // 63 bits of the name's hash, never 0 (an empty slot).
+  const key = createHash('sha256').update(name).digest().readBigInt64LE(0) | 1n;
+  let slot = Number(key & BigInt(mask));
+  for (let probe = 0; probe < 64; probe++) {
+    const held = Atomics.compareExchange(table, slot, 0n, key);
+    if (held === 0n) return name;
+    if (held === key) break;
+    slot = (slot + 1) & mask;
+  }
+  return `${name}-${index}`;
+}
+
+/** The temporary name a body is written to before it is renamed into place. */
+export function tempPath(dir: string, name: string, index: number): string {
+  return join(dir, `.${name}.${process.pid}.${index}.part`);
+}
+
+/**
+ * Move a body that sync-request's helper streamed to `tmp` into place: the rename is the atomic
+ * step, as in async mode. The name is claimed only once the body is on disk, so a failed write
+ * leaves the name to a later record of the same URL.
+ */
+export function commitSync(dir: string, url: string, index: number, tmp: string, claims: SharedArrayBuffer | null = null): string {
+  const final = join(dir, saveName(claims, url, index));
+  try {
+    renameSync(tmp, final);
+  } catch (err) {
+    discardSync(tmp);
+    throw Object.assign(new Error(`cannot save body: ${(err as Error).message}`), { code: 'WRITE_FAILED' });
+  }
+  return final;
+}
+
+/** Remove a temp file that will not become a saved body (gone already is fine). */
+export function discardSync(tmp: string): void {
+  try {
+    unlinkSync(tmp);
+  } catch {}
+}

@@ -1,0 +1,242 @@
+// The HTML report's waterfall: every mode stacked on one time axis, one bar per URL, or for big
+// runs the bars binned into rows × pixels. Pure: summaries in, SVG text out.
+
+import type { RunSummary, Span } from '../measure/stats.js';
+import { escapeControls } from './escape.js';
+import { bytes, clipStart, duration, fixed } from './format.js';
+import { esc, px, type TimeFrame, timeGrid, xOf } from './svg.js';
+
+/** A bar with what a record knows beyond a Span (the records reader fills these in). */
+export interface BarSpan extends Span {
+  bytes?: number;
+  attempts?: number;
+}
+
+/** As the live meter: a bar's URL is cut here, so a report of long URLs stays small. */
+const MAX_URL = 200;
+
+/** A bar from a record (live or read back from ndjson). */
+export function barOf(r: Omit<BarSpan, 'code'> & { error: { code: string } | null }): BarSpan {
+  return {
+    index: r.index,
+    url: r.url.length > MAX_URL ? `${r.url.slice(0, MAX_URL - 1)}…` : r.url,
+    start: r.start,
+    end: r.end,
+    ok: r.ok,
+    status: r.status,
+    code: r.error?.code ?? null,
+    worker: r.worker,
+    bytes: r.bytes,
+    attempts: r.attempts,
+  };
+}
+
+/** One mode's drawn run. `note`: which run it is, when a mode ran several times. */
+export interface Lane {
+  mode: string;
+  run: RunSummary;
+  note?: string;
+}
+
+/** Above this many bars (or when bars were dropped) the waterfall is binned. */
+export const BIN_ABOVE = 2000;
+/** Rows of a binned waterfall; each row is a run of consecutive URLs. */
+export const BIN_ROWS = 200;
+const ROW_PX = 11;
+const BODY_MAX = 250;
+const HEAD = 34;
+const GAP = 18;
+
+export const isBinned = (s: RunSummary): boolean => s.spansDropped > 0 || s.spans.length > BIN_ABOVE;
+
+function bodyHeight(s: RunSummary): number {
+  if (isBinned(s)) return BIN_ROWS * 2;
+  return Math.max(ROW_PX, Math.min(s.spans.length * ROW_PX, BODY_MAX));
+}
+
+/** How far a run reaches on the time axis, from its own start. */
+export function extentMs(s: RunSummary): number {
+  // A loop, not Math.max(...spans): a spread of 100,000 arguments can overflow the stack.
+  return s.spans.reduce((m, x) => Math.max(m, x.end - s.startedAt), Math.max(0, s.wallMs));
+}
+
+export function outcomeClass(s: Span): 'ok' | 'http' | 'err' {
+  if (s.ok) return 'ok';
+  return s.code === 'HTTP_STATUS' ? 'http' : 'err';
+}
+
+function outcomeText(s: Span): string {
+  if (s.ok) return `status ${s.status}`;
+  if (s.code === 'HTTP_STATUS') return `failed: status ${s.status}`;
+  return `failed: ${s.code ?? 'error'}${s.status === null ? '' : ` (status ${s.status})`}`;
+}
+
+export function barTitle(s: BarSpan, t0: number): string {
+  const facts = [outcomeText(s)];
+  if (s.bytes !== undefined) facts.push(bytes(s.bytes));
+  facts.push(duration(s.end - s.start));
+  if (s.attempts !== undefined) facts.push(`${s.attempts} attempt${s.attempts === 1 ? '' : 's'}`);
+  if (s.worker !== null) facts.push(`worker ${s.worker}`);
+  return `#${s.index} ${escapeControls(s.url)}\n${escapeControls(facts.join(' · '))}\nfrom +${duration(s.start - t0)} to +${duration(s.end - t0)}`;
+}
+
+function shortLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    return clipStart(`${u.pathname}${u.search}`, 26);
+  } catch {
+    return clipStart(url, 26);
+  }
+}
+
+/** One rect per span, in input order, with its times (ms from the run's start) as data. */
+function bars(lane: Lane, f: TimeFrame, top: number): string {
+  const s = lane.run;
+  const spans = [...s.spans].sort((a, b) => a.index - b.index);
+  const rowH = bodyHeight(s) / Math.max(1, spans.length);
+  const h = rowH >= 4 ? rowH - 2 : rowH;
+  const labels = rowH >= 9;
+  const drawn = spans.map((x, i) => {
+    const t0 = x.start - s.startedAt;
+    const t1 = x.end - s.startedAt;
+    const x0 = xOf(f, t0);
+    const w = Math.max(2, xOf(f, t1) - x0);
+    // A failure keeps 2 px however thin the rows, so it is not lost among hundreds of bars.
+    const hh = x.ok ? h : Math.max(h, 2);
+    const y = top + i * rowH + (rowH - hh) / 2;
+    const label = labels
+      ? `<text class="row" x="${px(f.left - 8)}" y="${px(y + h / 2 + 3.5)}" text-anchor="end">${esc(shortLabel(x.url))}</text>`
+      : '';
+    return `${label}<rect class="bar ${outcomeClass(x)}" data-index="${x.index}" data-t0="${px(t0)}" data-t1="${px(t1)}" x="${px(x0)}" y="${px(y)}" width="${px(w)}" height="${px(hh)}"><title>${esc(barTitle(x, s.startedAt), true)}</title></rect>`;
+  });
+  // Failures last, so they are drawn over their neighbours rather than under them.
+  return [...drawn.filter((_, i) => spans[i]!.ok), ...drawn.filter((_, i) => !spans[i]!.ok)].join('');
+}
+
+interface Bins {
+  rows: number;
+  per: number;
+  cols: number;
+  ok: Float64Array;
+  fail: Float64Array;
+  sorted: Span[];
+}
+
+/** Time in flight per row (a run of `per` consecutive URLs) and pixel column, ok and failed apart. */
+export function binSpans(s: RunSummary, f: TimeFrame): Bins {
+  const sorted = [...s.spans].sort((a, b) => a.index - b.index);
+  const per = Math.max(1, Math.ceil(sorted.length / BIN_ROWS));
+  const rows = Math.max(1, Math.ceil(sorted.length / per));
+  const cols = Math.max(1, Math.round(f.width));
+  const colMs = f.totalMs / cols;
+  const ok = new Float64Array(rows * cols);
+  const fail = new Float64Array(rows * cols);
+  sorted.forEach((x, i) => {
+    const into = x.ok ? ok : fail;
+    const a = Math.min(cols, Math.max(0, (x.start - s.startedAt) / colMs));
+    const b = Math.min(cols, Math.max(a, (x.end - s.startedAt) / colMs));
+    const base = Math.floor(i / per) * cols;
+    for (let c = Math.min(cols - 1, Math.floor(a)); c <= Math.min(cols - 1, Math.floor(b)); c++) {
+      // A span shorter than a pixel still marks its pixel.
+      into[base + c]! += Math.max(1e-3, Math.min(b, c + 1) - Math.max(a, c));
+    }
+  });
+  return { rows, per, cols, ok, fail, sorted };
+}
+
+/** Each row's pixels merged into runs of one shade: a few rects per row, whatever the row's size. */
+function binRow(b: Bins, r: number, max: number, f: TimeFrame, y: number): string {
+  const rects: string[] = [];
+  let from = 0;
+  let prev = '';
+  const shade = (c: number): string => {
+    const o = b.ok[r * b.cols + c]!;
+    const x = b.fail[r * b.cols + c]!;
+    if (o + x <= 0) return '';
+    return `${x > o ? 'f' : 'o'}${Math.min(4, Math.ceil((4 * (o + x)) / max))}`;
+  };
+  for (let c = 0; c <= b.cols; c++) {
+    const cls = c < b.cols ? shade(c) : '';
+    if (cls === prev) continue;
+    if (prev) {
+      const x0 = f.left + (from / b.cols) * f.width;
+      rects.push(`<rect class="bin ${prev}" x="${px(x0)}" y="${px(y)}" width="${px(((c - from) / b.cols) * f.width)}" height="2"/>`);
+    }
+    prev = cls;
+    from = c;
+  }
+  return rects.join('');
+}
+
+function binRowTitle(b: Bins, r: number, t0: number): string {
+  const group = b.sorted.slice(r * b.per, (r + 1) * b.per);
+  const failed = group.filter((x) => !x.ok).length;
+  const first = Math.min(...group.map((x) => x.start)) - t0;
+  const last = Math.max(...group.map((x) => x.end)) - t0;
+  const range = `URLs #${group[0]!.index}–#${group[group.length - 1]!.index}`;
+  return `${range} (${group.length}): ${group.length - failed} ok, ${failed} failed\nfrom +${duration(first)} to +${duration(last)}`;
+}
+
+function binned(lane: Lane, f: TimeFrame, top: number): string {
+  const b = binSpans(lane.run, f);
+  let max = 0;
+  for (let i = 0; i < b.ok.length; i++) max = Math.max(max, b.ok[i]! + b.fail[i]!);
+  const rows: string[] = [];
+  for (let r = 0; r < b.rows; r++) {
+    const g = b.sorted[r * b.per]!;
+    const title = esc(binRowTitle(b, r, lane.run.startedAt), true);
+    rows.push(`<g class="bin-row" data-first="${g.index}"><title>${title}</title>${binRow(b, r, max, f, top + r * 2)}</g>`);
+  }
+  return rows.join('');
+}
+
+function laneHeading(lane: Lane, f: TimeFrame, top: number): string {
+  const s = lane.run;
+  const drawn = s.spans.length + s.spansDropped;
+  const facts = [
+    `${drawn} URL${drawn === 1 ? '' : 's'} in ${duration(s.wallMs)}`,
+    // In words first, for a learner: the staircase and the overlap, named.
+    s.peakInFlight <= 1 ? 'one at a time' : `up to ${s.peakInFlight} at once`,
+    `achieved concurrency ${fixed(s.achievedConcurrency, 2)}`,
+  ];
+  if (s.failed > 0) facts.push(`${s.failed} failed`);
+  if (isBinned(s))
+    facts.push(
+      s.spansDropped > 0 ? `binned: the first ${s.spans.length} of ${drawn} URLs` : `binned: rows of ${Math.ceil(drawn / BIN_ROWS)} URLs`,
+    );
+  if (lane.note) facts.push(lane.note);
+  const y = top + 20;
+  return `<text class="mode" x="${px(f.left - 8)}" y="${px(y)}" text-anchor="end">${esc(lane.mode)}</text><text class="facts" x="${px(f.left)}" y="${px(y)}">${esc(facts.join('  ·  '))}</text>`;
+}
+
+/** The dashed line where the mode's run ended: the staircase's length is its wall time. */
+function endMarker(lane: Lane, f: TimeFrame, top: number, bottom: number): string {
+  const x = px(xOf(f, lane.run.wallMs));
+  return `<line class="end" x1="${x}" y1="${px(top)}" x2="${x}" y2="${px(bottom)}"/>`;
+}
+
+export function laneHeight(lane: Lane): number {
+  return HEAD + bodyHeight(lane.run) + GAP;
+}
+
+/** The whole stacked waterfall; `width` is the SVG's, `f` the shared time frame. */
+export function waterfallSvg(lanes: Lane[], f: TimeFrame, width: number): string {
+  const top = 28;
+  const parts: string[] = [];
+  let y = top;
+  for (const lane of lanes) {
+    const body = bodyHeight(lane.run);
+    parts.push(`<g class="lane" data-mode="${esc(lane.mode)}">`);
+    parts.push(`<rect class="plot" x="${px(f.left)}" y="${px(y + HEAD)}" width="${px(f.width)}" height="${px(body)}"/>`);
+    parts.push(laneHeading(lane, f, y));
+    parts.push(endMarker(lane, f, y + HEAD - 4, y + HEAD + body + 4));
+    parts.push(isBinned(lane.run) ? binned(lane, f, y + HEAD) : bars(lane, f, y + HEAD));
+    parts.push('</g>');
+    y += laneHeight(lane);
+  }
+  const bottom = y - GAP + 6;
+  const grid = timeGrid(f, top, bottom);
+  const title = `<text class="axis" x="${px(f.left + f.width / 2)}" y="${px(bottom + 32)}" text-anchor="middle">time since the mode's own start</text>`;
+  const height = bottom + 44;
+  return `<svg class="waterfall" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${px(height)}" viewBox="0 0 ${width} ${px(height)}" role="img" aria-label="waterfall">${grid}${parts.join('')}${title}</svg>`;
+}

@@ -1,0 +1,56 @@
+// Small pieces the HTML report is drawn with: escaping, the shared time scale, axis ticks. Pure.
+
+import { escapeControls } from './escape.js';
+import { duration } from './format.js';
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * Text from the network or the input, safe in HTML text and in a quoted attribute: control
+ * characters shown as `\xNN` (as on the terminal), then the five markup characters as entities.
+ * `keepNewlines` for text made of lines (a <pre>, a hover title) whose data was escaped line by line.
+ */
+export function esc(s: string, keepNewlines = false): string {
+  return escapeControls(s, keepNewlines ? '\n' : '').replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+}
+
+/** A coordinate for an attribute: at most two decimals, so the file stays small. */
+export function px(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+/** Where time goes on the page: every mode drawn from its own start on this one axis. */
+export interface TimeFrame {
+  /** x of time 0, in px. */
+  left: number;
+  /** px from time 0 to `totalMs`. */
+  width: number;
+  totalMs: number;
+}
+
+export function xOf(f: TimeFrame, ms: number): number {
+  return f.left + (Math.max(0, Math.min(ms, f.totalMs)) / f.totalMs) * f.width;
+}
+
+/** A round step (1, 2 or 5 × 10ⁿ) giving about `target` intervals over `total`. */
+export function niceStep(total: number, target = 8): number {
+  if (!(total > 0)) return 1;
+  const raw = total / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const m = [1, 2, 5, 10].find((k) => k * mag >= raw) ?? 10;
+  return m * mag;
+}
+
+/** Vertical grid lines with time labels above (`top`) and below (`bottom`) the plot. */
+export function timeGrid(f: TimeFrame, top: number, bottom: number): string {
+  const step = niceStep(f.totalMs);
+  const parts: string[] = [];
+  for (let t = 0; t <= f.totalMs + step * 1e-9; t += step) {
+    const x = px(xOf(f, t));
+    const label = t === 0 ? '0' : duration(t);
+    parts.push(`<line class="grid" x1="${x}" y1="${px(top)}" x2="${x}" y2="${px(bottom)}"/>`);
+    parts.push(`<text class="tick" x="${x}" y="${px(top - 6)}" text-anchor="middle">${esc(label)}</text>`);
+    parts.push(`<text class="tick" x="${x}" y="${px(bottom + 14)}" text-anchor="middle">${esc(label)}</text>`);
+  }
+  return parts.join('');
+}

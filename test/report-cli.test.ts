@@ -1,0 +1,194 @@
+// The HTML report through the built CLI: --report on fetch, compare and demo, demo's default
+// fetchall-demo.html and --no-report, a target checked before any request, a failed write, demo
+// --print-list, and `fetchall report` merging shards and skipping bad lines.
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type Running, run, start } from './helpers/cli.js';
+import { leftover } from './helpers/procs.js';
+import { urls, useServer } from './helpers/server.js';
+
+const h = useServer();
+const dir = mkdtempSync(join(tmpdir(), 'fetchall-report-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A fresh empty directory to run in, so a report written by default lands where the test looks. */
+const freshDir = (name: string) => mkdtempSync(join(dir, `${name}-`));
+
+/** The bars of one mode's lane in the waterfall: its <g class="lane"> up to the lane's end. */
+function laneBars(html: string, mode: string): string[] {
+  const at = html.indexOf(`<g class="lane" data-mode="${mode}">`);
+  if (at < 0) return [];
+  const lane = html.slice(at, html.indexOf('</g>', at));
+  return [...lane.matchAll(/<rect class="bar [a-z]+"[^>]*data-index="(\d+)"/g)].map((m) => m[1]!);
+}
+
+const lanes = (html: string) => [...html.matchAll(/<g class="lane" data-mode="([a-z]+)">/g)].map((m) => m[1]);
+
+describe('--report on fetch', () => {
+  it.each(['async', 'threads', 'inline'])('%s: writes one bar per URL, and stdout still carries only records', async (mode) => {
+    const list = [...urls(h.server.url, '/delay/30', 5, `&r-${mode}`), `${h.server.url}/status/500?r-${mode}`];
+    const path = join(dir, `fetch-${mode}.html`);
+    const r = await run(['-m', mode, '-c', '3', '-f', 'ndjson', '--report', path, ...list]);
+    expect(r.code, r.stderr).toBe(1);
+    const records = r.stdout.trim().split('\n');
+    expect(records.map((l) => JSON.parse(l).url).sort()).toEqual([...list].sort());
+    expect(r.stderr).toContain(`fetchall: wrote the report to ${path} (open it in a browser)`);
+    const html = readFileSync(path, 'utf8');
+    expect(lanes(html)).toEqual([mode]);
+    expect(laneBars(html, mode).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
+    expect(html).toMatch(/<rect class="bar http"[^>]*data-index="5"/);
+    expect(html).toContain(`<th>Node</th><td>${process.version}</td>`);
+    expect(html).toContain('<th>-c (concurrency)</th><td>3</td>');
+    expect(html).toContain('<th>per host</th><td>no limit</td>');
+  });
+});
+
+describe('--report on compare', () => {
+  it('stacks every mode on one axis, with the table and both verdicts', async () => {
+    const list = urls(h.server.url, '/delay/60', 6, '&cmp');
+    const path = join(dir, 'compare.html');
+    const r = await run(['compare', '--modes', 'inline,threads,async', '-c', '3', '--report', path, ...list]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(path, 'utf8');
+    expect(lanes(html)).toEqual(['inline', 'threads', 'async']);
+    for (const mode of ['inline', 'threads', 'async']) expect(laneBars(html, mode)).toHaveLength(6);
+    expect(html).toContain('<section id="compare">');
+    const verdicts = r.stdout.split('\n').filter((l) => / (ran|as fast as) /.test(l));
+    expect(verdicts.length).toBeGreaterThanOrEqual(2);
+    for (const v of verdicts) expect(html).toContain(`<p class="verdict">${v.trim()}</p>`);
+  });
+});
+
+describe('--report target', () => {
+  it.each([
+    ['fetch', []],
+    ['compare', ['compare']],
+  ])('%s: a missing directory is a usage error before any request', async (_name, cmd) => {
+    h.server.reset();
+    const path = join(dir, 'no-such-dir', 'r.html');
+    const r = await run([...cmd, '--report', path, ...urls(h.server.url, '/delay/10', 3, '&missing')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`fetchall: --report: cannot write the report to '${path}': no such file or directory (ENOENT)\n`);
+    expect(h.server.stats().served).toBe(0);
+  });
+
+  it('a report that cannot be written (/dev/full) is exit 74 with one line', async () => {
+    const r = await run(['-q', '--report', '/dev/full', ...urls(h.server.url, '/delay/10', 2, '&full')]);
+    expect(r.code).toBe(74);
+    expect(r.stderr).toBe("fetchall: cannot write the report '/dev/full': no space left on device (ENOSPC)\n");
+    expect(r.stdout).toMatch(/^async: 2 URLs in /m);
+  });
+});
+
+describe('demo and its report', () => {
+  it('--report X writes X and says so on stderr, with the server’s own peak per mode', async () => {
+    const cwd = freshDir('demo-x');
+    const r = await run(['demo', '--modes', 'async,threads', '--runs', '1', '-c', '4', '--report', 'x.html'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('fetchall: wrote the report to x.html (open it in a browser)\n');
+    expect(readdirSync(cwd)).toEqual(['x.html']);
+    const html = readFileSync(join(cwd, 'x.html'), 'utf8');
+    expect(lanes(html)).toEqual(['async', 'threads']);
+    for (const mode of ['async', 'threads']) expect(laneBars(html, mode)).toHaveLength(12);
+    expect(html.match(/server(&#39;|&#x27;|')s peak 4</g)).toHaveLength(2);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  it('writes fetchall-demo.html in the current directory by default, and nothing with --no-report', async () => {
+    const cwd = freshDir('demo-default');
+    const r = await run(['demo', '--modes', 'async', '-c', '4'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('fetchall: wrote the report to fetchall-demo.html (open it in a browser)\n');
+    expect(laneBars(readFileSync(join(cwd, 'fetchall-demo.html'), 'utf8'), 'async')).toHaveLength(12);
+    const none = freshDir('demo-none');
+    const n = await run(['demo', '--modes', 'async', '-c', '4', '--no-report'], { cwd: none });
+    expect(n.code, n.stderr).toBe(0);
+    expect(n.stderr).toBe('');
+    expect(readdirSync(none)).toEqual([]);
+  });
+});
+
+describe('demo --print-list', () => {
+  let serve: Running | null = null;
+  afterEach(async () => {
+    serve?.child.kill('SIGTERM');
+    await serve?.done;
+    serve = null;
+  });
+
+  it('prints a list pointing at serve’s default port, saying how to start it', async () => {
+    const r = await run(['demo', '--print-list']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe("# fetchall demo's list: 12 URLs on the built-in server at http://127.0.0.1:8080.");
+    expect(lines[1]).toContain('fetchall serve --port 8080');
+    expect(lines.filter((l) => !l.startsWith('#'))).toHaveLength(12);
+    expect(lines.filter((l) => !l.startsWith('#')).every((l) => l.startsWith('http://127.0.0.1:8080/'))).toBe(true);
+  });
+
+  it('with a running server’s URL, is a list a fetch runs as it is', async () => {
+    serve = start(['serve', '--port', '0']);
+    const base = (await serve.waitFor(/^http:\/\/127\.0\.0\.1:\d+$/)).trim();
+    const list = await run(['demo', '--print-list', `${base}/`]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).not.toContain(`${base}//`);
+    const r = await run(['-f', 'ndjson', '-c', '12', '-'], { input: list.stdout });
+    expect(r.code).toBe(1);
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records).toHaveLength(12);
+    expect(records.filter((x) => x.ok)).toHaveLength(11);
+    expect(records.find((x) => !x.ok)).toMatchObject({ status: 404 });
+  });
+
+  it('a base that is not an http URL is a usage error', async () => {
+    const r = await run(['demo', '--print-list', 'ftp://x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^fetchall: error: option '--print-list \[base\]' argument 'ftp:\/\/x' is invalid\. expected an http or https URL\n/,
+    );
+  });
+});
+
+describe('fetchall report', () => {
+  it('merges two shard files from two runs: every URL counted once, one bar each', async () => {
+    const list = urls(h.server.url, '/delay/20', 10, '&shard');
+    const a = await run(['-f', 'ndjson', '-c', '4', ...list.slice(0, 6)]);
+    const b = await run(['-f', 'ndjson', '-c', '4', ...list.slice(5)]);
+    writeFileSync(join(dir, 'a.ndjson'), a.stdout);
+    writeFileSync(join(dir, 'b.ndjson'), b.stdout);
+    const html = join(dir, 'merged.html');
+    const r = await run(['report', join(dir, 'a.ndjson'), join(dir, 'b.ndjson'), '--html', html, '--no-timeline']);
+    expect(r.code, r.stderr).toBe(0);
+    // The shards overlap by one URL: it is counted once, and the merge says so.
+    expect(r.stdout).toMatch(/^async: 10 URLs in /m);
+    expect(r.stdout).toMatch(/^ {2}10 ok {3}0 failed/m);
+    expect(r.stderr).toContain('1 duplicate record by URL in async');
+    expect(r.stderr).toContain(`wrote the report to ${html}`);
+    expect(laneBars(readFileSync(html, 'utf8'), 'async')).toHaveLength(10);
+  });
+
+  it('reports a bad line as FILE:LINE and skips it (exit 1); reads stdin given as -', async () => {
+    const good = await run(['-f', 'ndjson', ...urls(h.server.url, '/delay/5', 2, '&bad')]);
+    const [one, two] = good.stdout.trim().split('\n');
+    const file = join(dir, 'bad.ndjson');
+    writeFileSync(file, `${one}\n{"truncated":\n`);
+    const r = await run(['report', file, '-', '--no-timeline'], { input: `${two}\n` });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:2: not JSON\n`);
+    expect(r.stderr).toContain('fetchall: 1 bad line skipped\n');
+    expect(r.stdout).toMatch(/^async: 2 URLs in /m);
+    expect(existsSync(join(dir, 'bad.html'))).toBe(false);
+  });
+
+  it('an --html target in a missing directory is a usage error before reading', async () => {
+    const r = await run(['report', '--html', join(dir, 'nope', 'r.html'), '-'], { input: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^fetchall: --html: cannot write the report to '.*r\.html': no such file or directory \(ENOENT\)\n$/);
+  });
+});

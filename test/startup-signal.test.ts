@@ -1,0 +1,67 @@
+// A signal while the engine is still starting (a pool of 32 threads and helpers takes seconds):
+// one line on stderr saying so and how many URLs were not started, the signal's status, nothing left running.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type Running, start } from './helpers/cli.js';
+import { leftover, processesTagged } from './helpers/procs.js';
+import { urls, useServer } from './helpers/server.js';
+
+const ctx = useServer();
+const dir = mkdtempSync(join(tmpdir(), 'fetchall-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let running: Running | null = null;
+afterEach(() => {
+  running?.child.kill('SIGKILL');
+  running = null;
+});
+
+/** Wait until the pool has begun starting helpers (the CLI itself carries the tag too), then signal it. */
+async function signalDuringStartup(r: Running, sig: NodeJS.Signals): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (processesTagged(r.tag).length < 2) {
+    if (Date.now() > end) throw new Error('no helper process appeared within 20 s');
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  // Fewer than all 32 helpers: the pool is still starting.
+  expect(processesTagged(r.tag).length).toBeLessThan(33);
+  r.child.kill(sig);
+}
+
+describe('a signal during start-up of the threads pool', () => {
+  it('fetch: SIGINT → one line naming the start-up and the URLs not started, exit 130', async () => {
+    const list = join(dir, 'three.txt');
+    writeFileSync(list, `${urls(ctx.server.url, '/delay/10', 3, '&startup').join('\n')}\n`);
+    running = start(['-m', 'threads', '-c', '32', list], { stdin: 'ignore' });
+    await signalDuringStartup(running, 'SIGINT');
+    const r = await running.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toBe('fetchall: interrupted by SIGINT during start-up of the threads pool: 3 URLs not started\n');
+    expect(r.stdout).toBe('');
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  it('fetch from stdin (not counted): SIGTERM → the line without a count, exit 143', async () => {
+    running = start(['-m', 'threads', '-c', '32', '-'], { stdin: 'pipe' });
+    running.child.stdin!.write(`${ctx.server.url}/delay/10\n`);
+    await signalDuringStartup(running, 'SIGTERM');
+    const r = await running.done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toBe('fetchall: interrupted by SIGTERM during start-up of the threads pool: no URL started\n');
+  });
+
+  it('compare: SIGTERM → the line with the list length, exit 143', async () => {
+    running = start(['compare', '--modes', 'threads,async', '-c', '32', ...urls(ctx.server.url, '/delay/10', 2, '&cmp-startup')], {
+      stdin: 'ignore',
+    });
+    await signalDuringStartup(running, 'SIGTERM');
+    const r = await running.done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toContain('fetchall: interrupted by SIGTERM during start-up of the threads pool: 2 URLs not started\n');
+    expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+});
