@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../src/core/errors.js';
 import { checkUrl, countable, countJobs, type InputItem, readJobs, resolveSources, type Source } from '../src/input.js';
-import { UsageError } from '../src/options.js';
 import { until, within } from './helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-input-unit-'));

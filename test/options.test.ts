@@ -2,9 +2,10 @@
 // and the one-line message that names the flag.
 
 import { describe, expect, it } from 'vitest';
+import { FatalError, UsageError } from '../src/core/errors.js';
+import { CLEAN, getExitCode } from '../src/exit.js';
 import {
   checkPoolSize,
-  FatalError,
   MAX_POOL,
   MAX_TIMER_MS,
   parseDuration,
@@ -14,27 +15,30 @@ import {
   parseMode,
   parseModes,
   parseSize,
-  UsageError,
 } from '../src/options.js';
 
-/** The UsageError `f` throws: its message, checked to be one line and to carry exit status 2. */
+/**
+ * The UsageError `f` throws (cli.ts makes it a usage outcome, exit status 2): its message, checked
+ * to be one line that starts with the flag it names.
+ */
 function usage(f: () => unknown): string {
   try {
     f();
   } catch (err) {
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as UsageError).exitCode).toBe(2);
-    const { message } = err as Error;
+    const { message, flag } = err as UsageError;
     expect(message).not.toContain('\n');
+    expect(message.startsWith(`${flag}: `)).toBe(true);
     return message;
   }
   throw new Error('expected a UsageError, got none');
 }
 
 describe('error classes', () => {
-  it('carry their exit status', () => {
-    expect(new UsageError('x').exitCode).toBe(2);
-    expect(new FatalError('x').exitCode).toBe(1);
+  it('end a run with their exit status: a usage error 2, a fatal one 1', () => {
+    expect(getExitCode({ ...CLEAN, usage: true })).toBe(2);
+    expect(getExitCode({ ...CLEAN, fatal: true })).toBe(1);
+    expect(new UsageError({ flag: '-x', reason: 'r' })).toBeInstanceOf(Error);
     expect(new FatalError('x')).toBeInstanceOf(Error);
   });
 });
@@ -172,12 +176,14 @@ describe('parseHeader', () => {
     expect(usage(() => parseHeader('-H', text))).toBe(`-H: expected "Name: value", got '${text}'`);
   });
 
-  it.each(['X: a\rb', 'X: a\nb', 'X: a\0b'])('refuses %j: a control character in the value', (text) => {
-    expect(usage(() => parseHeader('-H', text))).toBe('-H: header value may not contain control characters');
+  it.each(['X: a\rb', 'X: a\nb', 'X: a\0b', 'X: v\r\n', 'X: v\n', 'X\x7f: v'])('refuses %j: a control character anywhere', (text) => {
+    expect(usage(() => parseHeader('-H', text))).toBe('-H: a header may not contain control characters (tab is allowed)');
   });
 
-  it('a trailing CR or LF is trimmed away, not refused', () => {
-    expect(parseHeader('-H', 'X: v\r\n')).toEqual(['X', 'v']);
+  it('allows a tab, and Latin-1 text only', () => {
+    expect(parseHeader('-H', 'X:\ta\tb\t')).toEqual(['X', 'a\tb']);
+    expect(parseHeader('-H', 'X: caf\u00e9')).toEqual(['X', 'caf\u00e9']);
+    expect(usage(() => parseHeader('-H', 'X: \u20ac'))).toBe('-H: a header may hold only Latin-1 text (percent-encode anything else)');
   });
 });
 
