@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine, RequestOptions } from '../src/engines/types.js';
+import type { Engine, RequestOptions } from '../src/core/types.js';
 import { type ServerProcess, spawnServer } from '../src/server/process.js';
 import { track } from './helpers/cli.js';
 import { kill } from './helpers/procs.js';
@@ -50,6 +50,10 @@ const options: RequestOptions = {
   maxSize: 1_000_000,
   outputDir: null,
   saveClaims: null,
+  body: null,
+  proxy: { proxy: null, noProxy: false, env: {} },
+  insecure: false,
+  cacert: null,
 };
 
 // The engines run from the build, as the CLI runs them: a worker thread is started from its file.
@@ -95,11 +99,11 @@ describe.each(['threads', 'inline'] as const)('%s engine', (mode) => {
 
 describe('the exit hook', () => {
   it('kills an adopted helper when the process exits at once (a second Ctrl-C, a wedged stop)', async () => {
-    const procs = new URL('../dist/measure/procs.js', import.meta.url).href;
+    const helpers = new URL('../dist/sync/helpers.js', import.meta.url).href;
     // A child that adopts a long sleeper as its helper, says its pid, and exits without cleaning up.
     const script = `
       import { spawn } from 'node:child_process';
-      const { adoptHelper } = await import(${JSON.stringify(procs)});
+      const { adoptHelper } = await import(${JSON.stringify(helpers)});
       const helper = spawn('sleep', ['30'], { stdio: 'ignore' });
       adoptHelper(helper.pid);
       process.stdout.write(helper.pid + '\\n', () => process.exit(130));
