@@ -3,7 +3,7 @@
 // the formatters and the clock's conversions.
 
 import { describe, expect, it } from 'vitest';
-import type { RunEvent, UrlRecord } from '../src/engines/types.js';
+import type { RunEvent, UrlRecord } from '../src/core/types.js';
 import { clampTimer, clockTime, iso, MAX_TIMER_MS, now, sleep } from '../src/measure/clock.js';
 import type { RunSummary, Span } from '../src/measure/stats.js';
 import { compareTable, METRICS, meanSd, verdicts } from '../src/render/compare.js';
@@ -129,7 +129,7 @@ describe('summaryText', () => {
     const s = summary({ interrupted: 'SIGTERM' });
     const [first, second] = summaryText(s, tags).split('\n');
     expect(first).toBe(
-      '<b>threads</b>: 12 URLs in <b>1.23 s</b><dim>  (start-up 812 ms, not included)</dim><y>  interrupted by SIGTERM: partial results</y>',
+      '<b>threads</b>: 12 URLs in <b>1.23 s</b>  <dim>(start-up 812 ms, not included)</dim>  <y>interrupted by SIGTERM: partial results</y>',
     );
     expect(second).toBe('  <g>9 ok</g>   <r>3 failed</r> (2 bad input lines)   123 kB   9.7 req/s   2 retries');
     expect(summaryText(summary({ failed: 0 }), tags).split('\n')[1]).toContain('</g>   0 failed');
@@ -163,6 +163,10 @@ describe('eventLine', () => {
     worker: 2,
     error: null,
     file: null,
+    finalUrl: 'http://h/a',
+    redirects: 0,
+    ttfbMs: 100,
+    contentType: null,
     ...r,
   });
   const line = (e: RunEvent, paint: Paint = plain) => eventLine(e, T0, paint);
@@ -227,10 +231,25 @@ describe('eventLine', () => {
 });
 
 describe('progressLine', () => {
-  it('shows done of total, in flight, rate and elapsed time', () => {
-    expect(progressLine({ done: 5, total: 12, inFlight: 3, elapsedMs: 2000 })).toBe('5/12 done · 3 in flight · 2.5 req/s · 2.00 s');
-    expect(progressLine({ done: 5, total: null, inFlight: 0, elapsedMs: 500 })).toBe('5 done · 0 in flight · 10.0 req/s · 500 ms');
-    expect(progressLine({ done: 0, total: 0, inFlight: 0, elapsedMs: 0 })).toBe('0/0 done · 0 in flight · 0.0 req/s · 0.0 ms');
+  it('shows done of total, failed, in flight, rate, the ETA and elapsed time', () => {
+    // 7 left at 2.5 req/s: 2.8 s, shown as whole seconds
+    expect(progressLine({ done: 5, total: 12, failed: 0, inFlight: 3, elapsedMs: 2000 }, 200)).toBe(
+      '5/12 done · 0 failed · 3 in flight · 2.5 req/s · ETA 0:03 · 0:02 elapsed',
+    );
+    expect(progressLine({ done: 5, total: null, failed: 2, inFlight: 0, elapsedMs: 500 }, 200)).toBe(
+      '5 done · 2 failed · 0 in flight · 10.0 req/s · 0:01 elapsed',
+    );
+    // nothing done yet, or no time passed: a rate of 0 and no ETA, never a division by zero
+    expect(progressLine({ done: 0, total: 0, failed: 0, inFlight: 0, elapsedMs: 0 }, 200)).toBe(
+      '0/0 done · 0 failed · 0 in flight · 0.0 req/s · 0:00 elapsed',
+    );
+    expect(progressLine({ done: 0, total: 10, failed: 0, inFlight: 4, elapsedMs: 3000 }, 200)).toBe(
+      '0/10 done · 0 failed · 4 in flight · 0.0 req/s · 0:03 elapsed',
+    );
+    // all done: no ETA
+    expect(progressLine({ done: 10, total: 10, failed: 0, inFlight: 0, elapsedMs: 3000 }, 200)).toBe(
+      '10/10 done · 0 failed · 0 in flight · 3.3 req/s · 0:03 elapsed',
+    );
     expect(CLEAR_LINE).toBe('\r\u001b[K');
   });
 });
@@ -404,6 +423,7 @@ describe('compare table and verdict', () => {
     threads: 1,
     helpers: 0,
     startupMs: 0,
+    shutdownMs: 5,
     failed: 0,
   });
   const t = summary({
@@ -419,6 +439,7 @@ describe('compare table and verdict', () => {
     threads: 5,
     helpers: 4,
     startupMs: 1500,
+    shutdownMs: 300,
     failed: 1,
   });
 
@@ -447,9 +468,12 @@ describe('compare table and verdict', () => {
       row('threads', '1', '5'),
       row('helper processes', '0', '4'),
       row('start-up', '0.0 ms', '1.50 s'),
+      row('shut-down', '5 ms', '300 ms'),
+      // start-up + fetch + shut-down
+      row('end to end', '1.00 s', '4.30 s'),
       row('failed', '0', '1'),
     ]);
-    expect(METRICS.map((m) => m.label)).toHaveLength(14);
+    expect(METRICS.map((m) => m.label)).toHaveLength(16);
   });
 
   it('shows mean ± σ over runs, – for a figure a mode lacks, and the header bold', () => {
@@ -475,11 +499,14 @@ describe('compare table and verdict', () => {
       walls('inline', [10_000, 10_000, 10_000]),
       walls('async', [1000, 1100, 900]),
     ]);
+    // end to end as well: the same walls, plus a's start-up 0 and shut-down 5 ms
     expect(v.map((x) => x.text)).toEqual([
-      'async ran 3.00 ± 0.42 times faster than threads',
-      'async ran 10.00 ± 1.00 times faster than inline',
+      'fetch: async ran 3.00 ± 0.42 times faster than threads',
+      'fetch: async ran 10.00 ± 1.00 times faster than inline',
+      'end to end (start-up included): async ran 2.99 ± 0.42 times faster than threads',
+      'end to end (start-up included): async ran 9.96 ± 0.99 times faster than inline',
     ]);
-    expect(v[0]).toMatchObject({ fastest: 'async', other: 'threads', ratio: 3 });
+    expect(v[0]).toMatchObject({ basis: 'fetch', fastest: 'async', other: 'threads', ratio: 3 });
     expect(v[0]!.sigma).toBeCloseTo(3 * Math.sqrt(0.1 ** 2 + 0.1 ** 2), 10);
     expect(v[1]!.sigma).toBeCloseTo(10 * 0.1, 10);
   });
@@ -487,18 +514,35 @@ describe('compare table and verdict', () => {
   it('gives σ 0 and no ± with one run each; ties read "as fast as"; one mode has no verdict', () => {
     const one = (mode: string, wallMs: number) => ({ mode, runs: [{ ...a, mode, wallMs }] });
     expect(verdicts([one('threads', 2000), one('async', 1000)])).toEqual([
-      { fastest: 'async', other: 'threads', ratio: 2, sigma: 0, text: 'async ran 2.00 times faster than threads' },
+      { basis: 'fetch', fastest: 'async', other: 'threads', ratio: 2, sigma: 0, text: 'fetch: async ran 2.00 times faster than threads' },
+      {
+        basis: 'end_to_end',
+        fastest: 'async',
+        other: 'threads',
+        ratio: 2005 / 1005,
+        sigma: 0,
+        text: 'end to end (start-up included): async ran 2.00 times faster than threads',
+      },
     ]);
-    expect(verdicts([one('async', 1000), one('threads', 1004)])[0]!.text).toBe('async ran as fast as threads');
-    expect(verdicts([one('async', 1000), one('threads', 1010)])[0]!.text).toBe('async ran 1.01 times faster than threads');
+    expect(verdicts([one('async', 1000), one('threads', 1004)])[0]!.text).toBe('fetch: async ran as fast as threads');
+    expect(verdicts([one('async', 1000), one('threads', 1010)])[0]!.text).toBe('fetch: async ran 1.01 times faster than threads');
+    // the two bases can disagree: the faster fetch loses on a long start-up
+    const started = (mode: string, wallMs: number, startupMs: number) => ({
+      mode,
+      runs: [{ ...a, mode, wallMs, startupMs, shutdownMs: 0 }],
+    });
+    expect(verdicts([started('threads', 1000, 2000), started('async', 2000, 0)]).map((x) => x.text)).toEqual([
+      'fetch: threads ran 2.00 times faster than async',
+      'end to end (start-up included): async ran 1.50 times faster than threads',
+    ]);
     expect(verdicts([one('async', 1000)])).toEqual([]);
     expect(verdicts([])).toEqual([]);
     // either mode with two runs is enough for a ±
     expect(
       verdicts([one('async', 1000), { mode: 'threads', runs: [1900, 2100].map((wallMs) => ({ ...a, mode: 'threads', wallMs })) }])[0]!.text,
-    ).toBe('async ran 2.00 ± 0.14 times faster than threads');
+    ).toBe('fetch: async ran 2.00 ± 0.14 times faster than threads');
     const two = { mode: 'async', runs: [900, 1100].map((wallMs) => ({ ...a, wallMs })) };
-    expect(verdicts([two, one('threads', 2000)])[0]!.text).toBe('async ran 2.00 ± 0.28 times faster than threads');
+    expect(verdicts([two, one('threads', 2000)])[0]!.text).toBe('fetch: async ran 2.00 ± 0.28 times faster than threads');
   });
 
   it('never divides by a zero mean', () => {
@@ -506,8 +550,9 @@ describe('compare table and verdict', () => {
       { mode: 'async', runs: [{ ...a, wallMs: 0 }] },
       { mode: 'threads', runs: [t] },
     ]);
-    expect(v).toHaveLength(1);
-    expect(v[0]!.text).toBe('async took no measurable time; no ratio to threads');
+    // fetch only: a's 0 ms fetch plus its 5 ms shut-down is a measurable time end to end
+    expect(v).toHaveLength(2);
+    expect(v[0]!.text).toBe('fetch: async took no measurable time; no ratio to threads');
     expect(v[0]!.ratio).toBeNaN();
     expect(v[0]!.sigma).toBeNaN();
   });
@@ -537,14 +582,24 @@ describe('records', () => {
     worker: null,
     error: null,
     file: '/tmp/x,y',
+    finalUrl: null,
+    redirects: 0,
+    ttfbMs: null,
+    contentType: null,
   };
 
   it('writes empty cells for null fields and escapes a backslash in tsv', () => {
-    expect(tsvHeader).toBe('index\turl\tmode\tok\tstatus\tbytes\tstart\tend\tms\tattempts\tworker\terror\tfile');
-    expect(tsv(rec)).toBe('0\thttp://h/a\\\\b\tasync\ttrue\t\t0\t2026-11-25T12:00:00.000Z\t2026-11-25T12:00:00.000Z\t0.1\t0\t\t\t/tmp/x,y');
-    expect(csv(rec)).toBe('0,http://h/a\\b,async,true,,0,2026-11-25T12:00:00.000Z,2026-11-25T12:00:00.000Z,0.1,0,,,"/tmp/x,y"');
-    expect(tsv({ ...rec, url: 'a\tb\rc\nd' }).split('\t')[1]).toBe('a\\tb\\rc\\nd');
-    expect(JSON.parse(ndjson({ ...rec, ms: 1234.56 })).ms).toBe(1234.6);
+    expect(tsvHeader).toBe(
+      'index\turl\tmode\tok\tstatus\tbytes\tstart\tend\tms\tattempts\tworker\terror\tfile\tstart_ms\tend_ms\tfinal_url\tredirects\tttfb_ms\tcontent_type',
+    );
+    expect(tsv(rec, T0)).toBe(
+      '0\thttp://h/a\\\\b\tasync\ttrue\t\t0\t2026-11-25T12:00:00.000Z\t2026-11-25T12:00:00.000Z\t0.1\t0\t\t\t/tmp/x,y\t0\t0.05\t\t0\t\t',
+    );
+    expect(csv(rec, T0)).toBe(
+      '0,http://h/a\\b,async,true,,0,2026-11-25T12:00:00.000Z,2026-11-25T12:00:00.000Z,0.1,0,,,"/tmp/x,y",0,0.05,,0,,',
+    );
+    expect(tsv({ ...rec, url: 'a\tb\rc\nd' }, T0).split('\t')[1]).toBe('a\\tb\\rc\\nd');
+    expect(JSON.parse(ndjson({ ...rec, ms: 1234.56 }, T0)).ms).toBe(1234.6);
   });
 });
 
