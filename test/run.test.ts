@@ -1,12 +1,16 @@
-// The scheduler (runJobs in src/run.ts) with a fake engine that answers from a script of delays and
-// outcomes: the record's fields, retries and which errors earn one, Retry-After, the -c and
-// --per-host bounds, bad lines, a stop, and the summary's figures.
+// The scheduler's edges, beside scheduler.test.ts (which has the main rules): exact times through a
+// fake engine that can report its own, every error code's retry rule, backoffMs and the refusal's
+// wording, a record's start when onStart differs or never came, stops around the input (idle,
+// closed, read after the stop), the engine's own loop block, an engine or an input that rejects,
+// and createEngine. Mostly what mutation testing found the other tests left unchecked.
 
 import { describe, expect, it } from 'vitest';
-import type { AttemptResult, Engine, FetchError, Job, RunEvent, UrlRecord } from '../src/engines/types.js';
+import type { AttemptResult, Engine, FetchError, Job, RunEvent, UrlRecord } from '../src/core/types.js';
 import type { InputItem } from '../src/input.js';
 import { now, sleep } from '../src/measure/clock.js';
-import { backoffMs, createEngine, type RunConfig, runJobs } from '../src/run.js';
+import { createEngine } from '../src/scheduler/engines.js';
+import { backoffMs } from '../src/scheduler/retry.js';
+import { type RunConfig, type RunParams, runJobs } from '../src/scheduler/run.js';
 
 /** One scripted attempt: how long it takes, and what it answers. */
 interface Step {
@@ -26,6 +30,9 @@ interface Step {
   /** The error a stopped attempt reports (default ABORTED). */
   abortError?: FetchError;
 }
+
+/** Where an attempt went and what answered: not what these tests look at. */
+const NOTHING_REACHED = { finalUrl: null, redirects: 0, ttfbMs: null, contentType: null } as const;
 
 /** An engine whose URLs answer from a script (by URL, one step per attempt; the last repeats). */
 class FakeEngine implements Engine {
@@ -70,12 +77,23 @@ class FakeEngine implements Engine {
         error: step.abortError ?? { code: 'ABORTED', message: 'cancelled' },
         file: null,
         retryAfterMs: null,
+        ...NOTHING_REACHED,
       };
     }
     const status = step.status === undefined ? 200 : step.status;
     const error =
       step.error !== undefined ? step.error : status !== null && status >= 400 ? { code: 'HTTP_STATUS', message: String(status) } : null;
-    return { status, bytes: step.bytes ?? 10, start, end, worker: 7, error, file: null, retryAfterMs: step.retryAfterMs ?? null };
+    return {
+      status,
+      bytes: step.bytes ?? 10,
+      start,
+      end,
+      worker: 7,
+      error,
+      file: null,
+      retryAfterMs: step.retryAfterMs ?? null,
+      ...NOTHING_REACHED,
+    };
   }
 
   helperPids() {
@@ -105,6 +123,10 @@ const config = (extra: Partial<RunConfig> = {}): RunConfig => ({
     maxSize: 1000,
     outputDir: null,
     saveClaims: null,
+    body: null,
+    proxy: { proxy: null, noProxy: true, env: {} },
+    insecure: false,
+    cacert: null,
   },
   ...extra,
 });
@@ -120,15 +142,22 @@ async function* items(list: (string | InputItem)[]): AsyncGenerator<InputItem> {
   }
 }
 
+/** runJobs with no sink, for a test that looks only at the summary or the engine. */
+const runBare = (input: AsyncIterable<InputItem>, engine: Engine, cfg: RunConfig, signal: AbortSignal) =>
+  runJobs({ items: input, engine, config: cfg, sinks: [], signal, setup: { startupMs: 0, threads: 1 } } satisfies RunParams);
+
 async function go(list: (string | InputItem)[], engine: FakeEngine, cfg: RunConfig, signal = new AbortController().signal) {
   const events: RunEvent[] = [];
-  const bad: string[] = [];
-  const summary = await runJobs(items(list), engine, cfg, { onEvent: (e) => events.push(e), onBadLine: (m) => bad.push(m) }, signal, {
-    startupMs: 3,
-    threads: 1,
+  const summary = await runJobs({
+    items: items(list),
+    engine,
+    config: cfg,
+    sinks: [{ onEvent: (e) => events.push(e) }],
+    signal,
+    setup: { startupMs: 3, threads: 1 },
   });
   const records = events.filter((e): e is Exclude<RunEvent, { kind: 'start' }> => e.kind !== 'start').map((e) => e.record);
-  return { events, bad, summary, records: records.sort((a, b) => a.index - b.index) };
+  return { events, summary, records: records.sort((a, b) => a.index - b.index) };
 }
 
 describe('records', () => {
@@ -152,6 +181,7 @@ describe('records', () => {
         worker: 7,
         error: null,
         file: null,
+        ...NOTHING_REACHED,
       },
     ]);
     expect(summary).toMatchObject({
@@ -181,13 +211,6 @@ describe('records', () => {
     expect(events.map((e) => e.kind)).toEqual(['start', 'start', 'start', 'done']);
     expect(summary.retries).toBe(2);
     expect(summary.latency).toMatchObject({ min: 450, max: 450 });
-  });
-
-  it('gives up after --retries more attempts, failing with the last error', async () => {
-    const engine = new FakeEngine({ 'http://a/1': [{ status: 503 }] });
-    const { records, events } = await go(['http://a/1'], engine, config({ retries: 2 }));
-    expect(records[0]).toMatchObject({ ok: false, status: 503, attempts: 3, error: { code: 'HTTP_STATUS', message: '503' } });
-    expect(events.at(-1)!.kind).toBe('fail');
   });
 
   it.each([
@@ -226,22 +249,9 @@ describe('records', () => {
     const { records } = await go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 0 }));
     expect(records[0]!.attempts).toBe(retried ? 2 : 1);
   });
-
-  it('a URL with no retries left is not retried, whatever its error', async () => {
-    const engine = new FakeEngine({ 'http://a/1': [{ status: 503 }] });
-    expect((await go(['http://a/1'], engine, config({ retries: 0 }))).records[0]!.attempts).toBe(1);
-  });
 });
 
 describe('Retry-After', () => {
-  it('waits the server’s time before the retry', async () => {
-    const engine = new FakeEngine({ 'http://a/1': [{ status: 503, retryAfterMs: 150 }, { status: 200 }] });
-    const { records } = await go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 1000 }));
-    expect(records[0]).toMatchObject({ ok: true, attempts: 2 });
-    expect(engine.calls[1]!.t - engine.calls[0]!.t).toBeGreaterThanOrEqual(145);
-    expect(records[0]!.ms).toBeGreaterThanOrEqual(145);
-  });
-
   it.each([
     [5000, 1000, 'Retry-After 5 s), longer than --retry-max-wait 1 s'],
     [1500, 999, 'Retry-After 1.5 s), longer than --retry-max-wait 999 ms'],
@@ -266,147 +276,23 @@ describe('Retry-After', () => {
   });
 });
 
-describe('bounds', () => {
-  it('keeps at most -c requests in flight and starts jobs in input order', async () => {
-    const list = Array.from({ length: 12 }, (_, i) => `http://a/${i}`);
-    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 15 }]])));
-    const { events, records, summary } = await go(list, engine, config({ concurrency: 3 }));
-    expect(engine.peak).toBe(3);
-    expect(summary.peakInFlight).toBe(3);
-    expect(records).toHaveLength(12);
-    expect(events.filter((e) => e.kind === 'start').map((e) => (e as { index: number }).index)).toEqual(list.map((_, i) => i));
-  });
-
-  it('keeps at most --per-host per origin while other origins go on', async () => {
-    const list = Array.from({ length: 16 }, (_, i) => `http://${i % 2 ? 'b' : 'a'}/${i}`);
-    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 15 }]])));
-    const { records } = await go(list, engine, config({ concurrency: 10, perHost: 2 }));
-    expect(records).toHaveLength(16);
-    expect(Object.fromEntries(engine.peakPerHost)).toEqual({ a: 2, b: 2 });
-    expect(engine.peak).toBe(4);
-  });
-
-  it('--per-host does not hold back a host behind a busy one', async () => {
-    // Eight slow jobs on a, then one on b: b starts while a's are still waiting.
-    const list = [...Array.from({ length: 8 }, (_, i) => `http://a/${i}`), 'http://b/0'];
-    const engine = new FakeEngine({ ...Object.fromEntries(list.map((u) => [u, [{ ms: 30 }]])), 'http://b/0': [{ ms: 1 }] });
-    await go(list, engine, config({ concurrency: 4, perHost: 1 }));
-    const b = engine.calls.findIndex((c) => c.url === 'http://b/0');
-    expect(b).toBeLessThan(3);
-  });
-});
-
 describe('bad lines', () => {
-  it('become failed records with BAD_INPUT, reported once each, numbered in place', async () => {
+  it('have no latency: a bad line adds no span, and no start event', async () => {
     const badItem: InputItem = { kind: 'bad', index: 1, where: 'list.txt:2', text: 'junk', reason: 'not a URL' };
-    const engine = new FakeEngine({});
-    const { bad, records, summary, events } = await go(['http://a/0', badItem, 'http://a/2'], engine, config());
-    expect(bad).toEqual(['list.txt:2: not a URL']);
-    expect(records[1]).toMatchObject({
-      index: 1,
-      url: 'junk',
-      mode: 'async',
-      ok: false,
-      status: null,
-      bytes: 0,
-      ms: 0,
-      attempts: 0,
-      worker: null,
-      error: { code: 'BAD_INPUT', message: 'list.txt:2: not a URL' },
-      file: null,
-    });
-    expect(records[1]!.start).toBe(records[1]!.end);
+    const { summary, events } = await go(['http://a/0', badItem, 'http://a/2'], new FakeEngine({}), config());
     expect(events.filter((e) => e.kind === 'start')).toHaveLength(2);
-    expect(summary).toMatchObject({ total: 3, ok: 2, failed: 1, badInput: 1 });
-    // a bad line has no latency
     expect(summary.spans.map((s) => s.index).sort()).toEqual([0, 2]);
   });
 });
 
-describe('a stop', () => {
-  it('cancels what is in flight, starts nothing more and counts what was never started', async () => {
-    const list = Array.from({ length: 10 }, (_, i) => `http://a/${i}`);
-    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 60_000 }]])));
-    const ctl = new AbortController();
-    const t0 = now();
-    const running = go(list, engine, config({ concurrency: 2 }), ctl.signal);
-    await sleep(30);
-    ctl.abort('SIGINT');
-    const { summary, records } = await running;
-    expect(now() - t0).toBeLessThan(5000);
-    expect(engine.calls).toHaveLength(2);
-    expect(records.map((r) => r.error?.code)).toEqual(['ABORTED', 'ABORTED']);
-    expect(summary.interrupted).toBe('SIGINT');
-    // -c full: nothing more was read, so there may be more than none
-    expect(summary.notStarted).toEqual({ count: 0, more: true });
-  });
-
-  it('counts the jobs held back by --per-host as not started, up to -c × 4 read ahead', async () => {
-    const list = Array.from({ length: 20 }, (_, i) => `http://a/${i}`);
-    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 60_000 }]])));
-    const ctl = new AbortController();
-    const running = go(list, engine, config({ concurrency: 2, perHost: 1 }), ctl.signal);
-    await sleep(30);
-    ctl.abort('SIGINT');
-    const { summary, records } = await running;
-    expect(records).toHaveLength(1);
-    expect(summary.notStarted).toEqual({ count: 8, more: true });
-  });
-
-  it('says the input was read to the end when it was', async () => {
-    const list = ['http://a/0', 'http://a/1'];
-    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 60_000 }]])));
-    const ctl = new AbortController();
-    const running = go(list, engine, config({ concurrency: 5 }), ctl.signal);
-    await sleep(30);
-    ctl.abort('SIGINT');
-    expect((await running).summary.notStarted).toEqual({ count: 0, more: false });
-  });
-
-  it('during a retry wait ends the URL at the stop, not at its last attempt', async () => {
-    const engine = new FakeEngine({ 'http://a/1': [{ status: 503, retryAfterMs: 60_000, at: [1000, 1100] }] });
-    const ctl = new AbortController();
-    const running = go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 120_000 }), ctl.signal);
-    await sleep(30);
-    ctl.abort('SIGTERM');
-    const { records, summary } = await running;
-    expect(records[0]).toMatchObject({ attempts: 1, status: 503, start: 1000 });
-    expect(records[0]!.end).toBeGreaterThan(1100);
-    expect(summary.interrupted).toBe('SIGTERM');
-    expect(summary.notStarted).toEqual({ count: 0, more: false });
-  });
-
+describe('a failing input', () => {
   it('an input that fails rejects the run', async () => {
     async function* broken(): AsyncGenerator<InputItem> {
       yield { kind: 'job', job: { index: 0, url: 'http://a/0' } };
       throw new Error('EIO');
     }
     const engine = new FakeEngine({});
-    await expect(
-      runJobs(broken(), engine, config(), { onEvent() {}, onBadLine() {} }, new AbortController().signal, { startupMs: 0, threads: 1 }),
-    ).rejects.toThrow('EIO');
-  });
-});
-
-describe('the summary', () => {
-  it('achieved concurrency: time in flight over wall time', async () => {
-    const list = Array.from({ length: 4 }, (_, i) => `http://a/${i}`);
-    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 120 }]])));
-    const { summary } = await go(list, engine, config({ concurrency: 4 }));
-    // four overlapping requests: near 4, never above, far from its inverse
-    expect(summary.achievedConcurrency).toBeGreaterThan(2.5);
-    expect(summary.achievedConcurrency).toBeLessThanOrEqual(4.01);
-    expect(summary.peakInFlight).toBe(4);
-    expect(summary.reqPerSec).toBeGreaterThan(4);
-  });
-
-  it('one at a time is concurrency about 1', async () => {
-    const list = Array.from({ length: 3 }, (_, i) => `http://a/${i}`);
-    const engine = new FakeEngine(Object.fromEntries(list.map((u) => [u, [{ ms: 60 }]])));
-    const { summary } = await go(list, engine, config({ concurrency: 1 }));
-    expect(summary.achievedConcurrency).toBeGreaterThan(0.6);
-    expect(summary.achievedConcurrency).toBeLessThanOrEqual(1.01);
-    expect(summary.peakInFlight).toBe(1);
+    await expect(runBare(broken(), engine, config(), new AbortController().signal)).rejects.toThrow('EIO');
   });
 });
 
@@ -472,8 +358,14 @@ describe('the scheduler’s edges', () => {
     };
     const engine = new FakeEngine({});
     const events: RunEvent[] = [];
-    const hooks = { onEvent: (e: RunEvent) => events.push(e), onBadLine() {} };
-    await runJobs(input, engine, config({ concurrency: 4, perHost: 1 }), hooks, new AbortController().signal, { startupMs: 0, threads: 1 });
+    await runJobs({
+      items: input,
+      engine,
+      config: config({ concurrency: 4, perHost: 1 }),
+      sinks: [{ onEvent: (e) => events.push(e) }],
+      signal: new AbortController().signal,
+      setup: { startupMs: 0, threads: 1 },
+    });
     expect(events.filter((e) => e.kind === 'done')).toHaveLength(12);
     expect(most).toBe(1);
   });
@@ -485,7 +377,7 @@ describe('the scheduler’s edges', () => {
     }
     const ctl = new AbortController();
     const engine = new FakeEngine({ 'http://a/0': [{ ms: 1 }] });
-    const running = runJobs(idle(), engine, config(), { onEvent() {}, onBadLine() {} }, ctl.signal, { startupMs: 0, threads: 1 });
+    const running = runBare(idle(), engine, config(), ctl.signal);
     await sleep(30);
     ctl.abort('SIGTERM');
     expect(await running).toMatchObject({ total: 1, interrupted: 'SIGTERM', notStarted: { count: 0, more: true } });
@@ -502,10 +394,7 @@ describe('the scheduler’s edges', () => {
     }
     const ctl = new AbortController();
     const engine = new FakeEngine({ 'http://a/0': [{ ms: 60_000 }] });
-    const running = runJobs(list(), engine, config({ concurrency: 1 }), { onEvent() {}, onBadLine() {} }, ctl.signal, {
-      startupMs: 0,
-      threads: 1,
-    });
+    const running = runBare(list(), engine, config({ concurrency: 1 }), ctl.signal);
     await sleep(20);
     ctl.abort('SIGINT');
     await running;
@@ -524,10 +413,7 @@ describe('the scheduler’s edges', () => {
     };
     const ctl = new AbortController();
     const engine = new FakeEngine({ 'http://a/0': [{ ms: 60_000 }] });
-    const running = runJobs(input, engine, config({ concurrency: 1 }), { onEvent() {}, onBadLine() {} }, ctl.signal, {
-      startupMs: 0,
-      threads: 1,
-    });
+    const running = runBare(input, engine, config({ concurrency: 1 }), ctl.signal);
     await sleep(20);
     ctl.abort('SIGINT');
     await expect(running).resolves.toMatchObject({ interrupted: 'SIGINT' });
@@ -542,10 +428,7 @@ describe('the scheduler’s edges', () => {
     // The first request runs through the stop (as inline's does), so the second item arrives meanwhile.
     const engine = new FakeEngine({ 'http://a/0': [{ ms: 150, ignoreAbort: true }] });
     const ctl = new AbortController();
-    const running = runJobs(late(), engine, config({ concurrency: 2 }), { onEvent() {}, onBadLine() {} }, ctl.signal, {
-      startupMs: 0,
-      threads: 1,
-    });
+    const running = runBare(late(), engine, config({ concurrency: 2 }), ctl.signal);
     await sleep(15);
     ctl.abort('SIGINT');
     const summary = await running;
