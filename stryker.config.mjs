@@ -8,12 +8,13 @@ export default {
   mutate: [
     'src/options.ts',
     'src/input.ts',
-    'src/engines/common.ts',
+    'src/core/rules.ts',
+    'src/core/errors.ts',
+    'src/engines/save.ts',
     'src/render/*.ts',
     'src/measure/clock.ts',
-    // the scheduler, while it lives in run.ts; its own folder once it has one
-    'src/run.ts',
     'src/scheduler/*.ts',
+    'src/exit.ts',
   ],
   coverageAnalysis: 'perTest',
   // A 2-core machine: one mutant per core, and room for a slow one before it counts as a timeout.

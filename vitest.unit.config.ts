@@ -3,14 +3,22 @@
 
 import { defineConfig } from 'vitest/config';
 
+// rules.test.ts is not here: beside its unit tests it runs the built CLI in every mode.
 export const UNIT_TESTS = [
   'test/options.test.ts',
   'test/input.test.ts',
-  'test/rules.test.ts',
+  'test/usage-error.test.ts',
+  'test/rules-boundaries.test.ts',
   'test/summary.test.ts',
   'test/render.test.ts',
-  'test/run.test.ts',
+  'test/html.test.ts',
+  'test/verdict.test.ts',
+  'test/sinks.test.ts',
   'test/write.test.ts',
+  'test/exit.test.ts',
+  'test/queue.test.ts',
+  'test/scheduler.test.ts',
+  'test/run.test.ts',
 ];
 
 export default defineConfig({
