@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Kills every child a test started, even when it failed (test/helpers/cli.ts killAll).
+    setupFiles: ['test/helpers/setup.ts'],
     // The CLI tests start real processes, thread pools and servers: keep a 2-core machine sane.
     maxWorkers: 2,
     minWorkers: 1,

@@ -5,8 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, ndjson, run, start } from './helpers/cli.js';
+import { BIN, ndjson, run, start, track } from './helpers/cli.js';
 import { urls, useServer } from './helpers/server.js';
+import { within } from './helpers/wait.js';
 
 const ctx = useServer();
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-cli-'));
@@ -142,10 +143,10 @@ describe('more usage errors', () => {
   });
 
   it.skipIf(spawnSync('script', ['--version']).status !== 0)('is 2 with no source and a terminal on stdin', async () => {
-    const child = spawn('script', ['-qc', `"${process.execPath}" "${BIN}"; echo "rc=$?"`, '/dev/null']);
+    const child = track(spawn('script', ['-qc', `"${process.execPath}" "${BIN}"; echo "rc=$?"`, '/dev/null']));
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    await new Promise((resolve) => child.on('close', resolve));
+    await within(new Promise((resolve) => child.on('close', resolve)), 'the run under script(1)');
     expect(out.replace(/\r/g, '').trim().split('\n')).toEqual([
       'fetchall: nothing to fetch: give a file of URLs, a URL, or pipe URLs on stdin (see --help)',
       'rc=2',
@@ -241,10 +242,12 @@ describe('progress', () => {
     const env = { ...process.env, NO_COLOR: '1' } as NodeJS.ProcessEnv;
     delete env.CI;
     // Not spawnSync: the server answering these requests lives in this process.
-    const child = spawn('script', ['-qc', `"${process.execPath}" "${BIN}" -c 4 -f ndjson "${list}" > /dev/null`, '/dev/null'], { env });
+    const child = track(
+      spawn('script', ['-qc', `"${process.execPath}" "${BIN}" -c 4 -f ndjson "${list}" > /dev/null`, '/dev/null'], { env }),
+    );
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    await new Promise((resolve) => child.on('close', resolve));
+    await within(new Promise((resolve) => child.on('close', resolve)), 'the run under script(1)');
     const r = { stdout };
     const frames = r.stdout.split('\r\u001b[K').filter((f) => /in flight/.test(f));
     expect(frames.length).toBeGreaterThan(1);
@@ -272,7 +275,7 @@ describe('serve', () => {
       const stats = await (await fetch(`${base}/stats`)).json();
       expect(stats.served).toBe(2);
       s.child.kill(sig);
-      const done = await s.done;
+      const done = await within(s.done, `serve to stop on ${sig}`);
       expect(done.code).toBe(0);
       expect(done.stdout.split('\n')[0]).toBe(base);
     }

@@ -6,9 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, ndjson, run, start } from './helpers/cli.js';
+import { BIN, ndjson, run, start, track } from './helpers/cli.js';
 import { leftover, processesTagged } from './helpers/procs.js';
 import { useServer } from './helpers/server.js';
+import { until, within } from './helpers/wait.js';
 
 const ctx = useServer();
 
@@ -24,6 +25,13 @@ type Rec = {
   url: string;
 };
 const byIndex = (stdout: string) => (ndjson(stdout) as unknown as Rec[]).sort((a, b) => a.index - b.index);
+
+/** '1.5 GB', '58 MB', '900 B' (render/format.ts bytes(), SI units) → bytes. */
+function sizeOf(text: string): number {
+  const m = /^([\d.]+) ([kMGT]?)B$/.exec(text);
+  if (!m) throw new Error(`not a size: ${text}`);
+  return Number(m[1]) * 1000 ** ' kMGT'.indexOf(m[2] || ' ');
+}
 
 describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
   it('fails each fault with a stable code, no stack trace, and fetches the rest', async () => {
@@ -87,9 +95,16 @@ describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
     const [rec] = byIndex(r.stdout);
     expect(rec!.error?.code).toBe('SIZE_LIMIT');
     expect(rec!.ms).toBeLessThan(10_000);
-    expect(r.stderr).toMatch(/memory\s+\d+ MB(?: \+ helpers (\d+) MB)?/);
-    const helpers = /helpers (\d+) MB peak/.exec(r.stderr);
-    if (helpers) expect(Number(helpers[1])).toBeLessThan(200);
+    // Read both figures with their units (B, kB, MB, GB): a body buffered whole would show here.
+    const memory = /memory\s+([\d.]+ [kMGT]?B)(?: \+ helpers ([\d.]+ [kMGT]?B))? peak RSS/.exec(r.stderr);
+    expect(memory, r.stderr).not.toBeNull();
+    expect(sizeOf(memory![1]!)).toBeGreaterThan(10e6);
+    expect(sizeOf(memory![1]!)).toBeLessThan(400e6);
+    if (mode === 'async') expect(memory![2]).toBeUndefined();
+    else {
+      expect(memory![2], 'the helpers’ memory').toBeDefined();
+      expect(sizeOf(memory![2]!)).toBeLessThan(200e6);
+    }
   });
 
   it('returns the 3xx itself with --max-redirects 0', async () => {
@@ -167,11 +182,14 @@ describe('limits and stops', () => {
   it('threads: Ctrl-C during pool start-up stops at once and starts nothing more', async () => {
     const s = start(['-m', 'threads', '-c', '6', `${ctx.server.url}/delay/10?early`]);
     // Wait until the pool is visibly starting: its first helper process exists.
-    while (processesTagged(s.tag).length < 2) await new Promise((r) => setTimeout(r, 20));
+    await until(() => processesTagged(s.tag).length >= 2, 'the first helper process');
     s.child.kill('SIGINT');
-    const r = await s.done;
+    const r = await within(s.done, 'the exit after SIGINT');
     expect(r.code).toBe(130);
     expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
+    // Nothing started: no request reached the server, no start line was printed, no helper is left.
+    expect(ctx.server.stats().requests.some((q) => q.path.includes('early'))).toBe(false);
+    expect(r.stdout).not.toMatch(/\bstart\b/);
     expect(await leftover(r.tag)).toEqual([]);
   });
 
@@ -179,7 +197,7 @@ describe('limits and stops', () => {
     const u = ctx.server.url;
     const s = start(['-m', mode, '-c', '1', '-f', 'ndjson', `${u}/hang?dies-${mode}`, `${u}/delay/5?after1`, `${u}/delay/5?after2`]);
     // The /hang request is in flight once the server has seen it; then its helper is killed.
-    while (!ctx.server.stats().requests.some((q) => q.path.includes(`dies-${mode}`))) await new Promise((r) => setTimeout(r, 20));
+    await until(() => ctx.server.stats().requests.some((q) => q.path.includes(`dies-${mode}`)), 'the /hang request at the server');
     const helpers = processesTagged(s.tag).filter((p) => {
       try {
         return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sync-rpc');
@@ -189,7 +207,7 @@ describe('limits and stops', () => {
     });
     expect(helpers).toHaveLength(1);
     process.kill(helpers[0]!, 'SIGKILL');
-    const r = await s.done;
+    const r = await within(s.done, 'the run to finish after its helper died');
     expect(r.code).toBe(1);
     expect(byIndex(r.stdout).map((x) => x.error?.code ?? x.status)).toEqual(['HELPER_FAILED', 200, 200]);
     expect(await leftover(r.tag)).toEqual([]);
@@ -218,7 +236,7 @@ describe('limits and stops', () => {
     await s.waitFor(/done\s+#3/);
     const t0 = Date.now();
     s.child.kill(sig);
-    const r = await s.done;
+    const r = await within(s.done, `the exit after ${sig}`);
     expect(r.code).toBe(code);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(r.stderr).toMatch(new RegExp(`interrupted by ${sig}`));
@@ -227,23 +245,33 @@ describe('limits and stops', () => {
     expect(await leftover(r.tag)).toEqual([]);
   });
 
-  it.each(['async', 'threads'])('%s: a closed pipe (| head -1) stops quietly', async (mode) => {
+  it.each(['async', 'threads'])('%s: a closed pipe (| head -1) stops quietly with status 141', async (mode) => {
     const u = ctx.server.url;
     const list = Array.from({ length: 30 }, (_, i) => `${u}/delay/200?pipe-${mode}=${i}`).join(' ');
     const tag = `fetchall-test-pipe-${mode}-${Date.now()}`;
-    const child = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" -m ${mode} -c 3 -f ndjson ${list} | head -1`], {
-      env: { ...process.env, FETCHALL_TEST_TAG: tag, CI: 'true' },
-    });
+    // bash, for fetchall's own status (PIPESTATUS); the pipeline's would be head's.
+    const child = track(
+      spawn(
+        'bash',
+        ['-c', `"${process.execPath}" "${BIN}" -m ${mode} -c 3 -f ndjson ${list} | head -1; echo "status=\${PIPESTATUS[0]}" >&2`],
+        {
+          env: { ...process.env, FETCHALL_TEST_TAG: tag, CI: 'true' },
+        },
+      ),
+      tag,
+    );
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    await new Promise((r) => child.on('close', r));
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    await within(new Promise((r) => child.on('close', r)), 'the pipeline to end');
     expect(out.split('\n').filter((l) => l.startsWith('{'))).toHaveLength(1);
+    // SPEC: 141 when stdout closes.
+    expect(err).toMatch(/^status=141$/m);
     // It stopped at the closed pipe rather than fetching the whole list into the void.
     const served = ctx.server.stats().requests.filter((q) => q.path.includes(`pipe-${mode}`)).length;
     expect(served).toBeLessThan(30);
-    expect(err).not.toMatch(/EPIPE|Error|\bat \S+:\d+:\d+/);
+    expect(err.replace(/^status=\d+\n/m, '')).not.toMatch(/EPIPE|Error|\bat \S+:\d+:\d+/);
     expect(await leftover(tag)).toEqual([]);
   });
 });

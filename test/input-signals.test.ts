@@ -12,9 +12,10 @@ import { countable, resolveSources } from '../src/input.js';
 import { RunMeter } from '../src/measure/stats.js';
 import { plain } from '../src/render/paint.js';
 import { summaryText } from '../src/render/summary.js';
-import { BIN, ndjson, type Running, start } from './helpers/cli.js';
+import { BIN, ndjson, type Running, start, track } from './helpers/cli.js';
 import { leftover, processesTagged } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
+import { within } from './helpers/wait.js';
 
 const ctx = useServer();
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-input-'));
@@ -61,7 +62,7 @@ describe('which sources are counted for the progress total', () => {
 function inTerminal(command: string, tag: string, deadlineMs = 40_000): Promise<{ code: number | null; tty: string; hung: boolean }> {
   const env = { ...process.env, NO_COLOR: '1', FETCHALL_TEST_TAG: tag, TERM: 'xterm' } as NodeJS.ProcessEnv;
   delete env.CI;
-  const child = spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = track(spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), tag);
   let tty = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     tty += d;
@@ -164,10 +165,13 @@ describe('a stop while the input writer is idle', () => {
     let out = '';
     let err = '';
     // The shell waits for `cat` as well, so fetchall's own status is reported as soon as it exits.
-    extra = spawn('sh', ['-c', `cat ${q(f)} | { ${q(process.execPath)} ${q(BIN)} -f ndjson /dev/stdin; echo "status=$?" >&2; }`], {
-      env: { ...process.env, CI: 'true', FETCHALL_TEST_TAG: tag },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    extra = track(
+      spawn('sh', ['-c', `cat ${q(f)} | { ${q(process.execPath)} ${q(BIN)} -f ndjson /dev/stdin; echo "status=$?" >&2; }`], {
+        env: { ...process.env, CI: 'true', FETCHALL_TEST_TAG: tag },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+      tag,
+    );
     extra.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
     });
@@ -208,7 +212,7 @@ describe('a signal during the last request', () => {
     try {
       await until(() => ctx.server.stats().requests.some((x) => x.path === path), 'the request at the server');
       s.child.kill(sig);
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after the signal');
       expect(r.code, r.stderr).toBe(code);
       expect(`${r.stdout}${r.stderr}`).toMatch(new RegExp(`interrupted by ${sig}`));
       expect(await leftover(r.tag)).toEqual([]);
@@ -223,7 +227,7 @@ describe('a signal during the last request', () => {
     try {
       await until(() => ctx.server.stats().requests.some((x) => x.path === '/delay/1500?mid-a'), 'the first request');
       s.child.kill('SIGINT');
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after the signal');
       expect(r.code).toBe(130);
       expect(ctx.server.stats().requests.some((x) => x.path === '/delay/1?mid-b')).toBe(false);
     } finally {
@@ -262,7 +266,7 @@ describe('what a stopped run did not start', () => {
     try {
       await until(() => ctx.server.stats().requests.some((x) => x.path === '/hang?ns-0'), 'the first request');
       s.child.kill('SIGINT');
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after the signal');
       expect(r.code).toBe(130);
       expect(r.stderr).toMatch(/1 URL in .*interrupted by SIGINT.*4 not started/);
     } finally {
@@ -278,7 +282,7 @@ describe('what a stopped run did not start', () => {
     try {
       await until(() => ctx.server.stats().requests.some((x) => x.path === '/hang?nsf'), 'the first request');
       s.child.kill('SIGINT');
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after the signal');
       expect(r.code).toBe(130);
       expect(r.stderr).toMatch(/1 URL in .*200 not started/);
     } finally {

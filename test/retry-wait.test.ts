@@ -11,6 +11,7 @@ import { backoffMs } from '../src/scheduler/retry.js';
 import { ndjson, run, start } from './helpers/cli.js';
 import { leftover } from './helpers/procs.js';
 import { useServer } from './helpers/server.js';
+import { within } from './helpers/wait.js';
 
 const ctx = useServer();
 
@@ -162,7 +163,7 @@ describe('--retry-max-wait end to end', () => {
       // Let real time pass inside the retry wait: that time belongs to the URL's record.
       await new Promise((r) => setTimeout(r, 1000));
       s.child.kill('SIGINT');
-      const r = await s.done;
+      const r = await within(s.done, 'the exit after SIGINT');
       expect(r.code).toBe(130);
       const [rec] = ndjson(r.stdout) as unknown as Rec[];
       expect(rec!.attempts).toBe(1);

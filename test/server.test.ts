@@ -277,6 +277,13 @@ describe('routes', () => {
     expect((await get('/flaky/2?key=t2')).status).toBe(503);
   });
 
+  it('/flaky/:n?retry-after=s asks for that wait; anything but seconds is 0', async () => {
+    expect((await get('/flaky/1?key=ra1&retry-after=7')).headers['retry-after']).toBe('7');
+    expect((await get('/flaky/1?key=ra1&retry-after=7')).status).toBe(200);
+    expect((await get('/flaky/1?key=ra2&retry-after=-1')).headers['retry-after']).toBe('0');
+    expect((await get('/flaky/1?key=ra3&retry-after=soon')).headers['retry-after']).toBe('0');
+  });
+
   it('/flaky/:n without a key counts per request target; 0 never fails; nonsense is 400', async () => {
     expect([await text('/flaky/1?i=own'), await text('/flaky/1?i=own')]).toEqual([
       '503 flaky: attempt 1 of 1 fails\n',

@@ -20,7 +20,7 @@ import type { AttemptResult, FetchError, ProxySettings, RequestBody, RequestOpti
  * - HEAD, 1xx, 204, 304 have no body whatever Content-Length says ({@link hasBody}).
  * - TLS handshake failures: TLS_FAILED; a certificate that fails verification: its own code (mapError).
  * - Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
- * - A body goes on every hop that keeps the method; 301/302 POST and 303 become a GET without it ({@link redirectStep}).
+ * - A body goes on every hop that keeps the method; 301/302 POST and 303 (HEAD aside) become a GET without it ({@link redirectStep}).
  * - The proxy: one per URL, by {@link proxyFor}.
  */
 
@@ -199,7 +199,8 @@ export function redirectStep(
     return { kind: 'fail', error: fetchError('TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirect${maxRedirects === 1 ? '' : 's'}`) };
   }
   visited.add(href);
-  const nextMethod = status === 303 || ((status === 301 || status === 302) && method === 'POST') ? 'GET' : method;
+  // As Fetch and RFC 9110: a 303 makes the next request a retrieval; HEAD already is one.
+  const nextMethod = (status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST') ? 'GET' : method;
   // As curl: the body goes where the method goes (307/308, a PUT after 301/302); a rewrite to GET drops it.
   return { kind: 'follow', url: href, method: nextMethod, keepBody: nextMethod === method };
 }

@@ -62,8 +62,9 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
     const id = `#${x.index}`.padStart(idWidth);
     const name = clipStart(printable(label(x, withHost), 1000), labelWidth).padEnd(labelWidth);
     const whole = right(x);
-    // Cut to whole words: '404' rather than '404 12 m'.
-    const tail = whole.length <= rightWidth ? whole : whole.slice(0, rightWidth).replace(/ \S*$/, '').padEnd(rightWidth);
+    // Cut to whole words: '404' rather than '404 12 m'; a first word too long for the room is cut, not dropped.
+    const cut = whole.slice(0, rightWidth);
+    const tail = whole.length <= rightWidth ? whole : (cut.replace(/ \S*$/, '') || cut).padEnd(rightWidth);
     return `${paint.dim(id)} ${name} |${' '.repeat(a)}${painted}${' '.repeat(barWidth - b)}|${x.ok ? tail : paint.red(tail)}`;
   });
   const pad = idWidth + 1 + labelWidth + 1;

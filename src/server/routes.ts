@@ -112,9 +112,13 @@ function status(call: Call): void {
 function flaky(call: Call): void {
   const [n] = counts(call, 1) ?? [];
   if (n === undefined) return sendText(call.res, 400, 'bad flaky count\n');
-  const key = (call.query !== '' && new URLSearchParams(call.query).get('key')) || (call.req.url ?? '/');
+  const params = new URLSearchParams(call.query);
+  const key = params.get('key') || (call.req.url ?? '/');
+  // ?retry-after=s asks for a real wait, so a client that ignores Retry-After shows in the arrival times.
+  const wait = params.get('retry-after') ?? '';
   const seen = call.ctx.attempts.next(key);
-  if (seen <= n) return sendText(call.res, 503, `flaky: attempt ${seen} of ${n} fails\n`, { 'retry-after': '0' });
+  if (seen <= n)
+    return sendText(call.res, 503, `flaky: attempt ${seen} of ${n} fails\n`, { 'retry-after': DIGITS.test(wait) ? wait : '0' });
   sendText(call.res, 200, `flaky: attempt ${seen} ok\n`);
 }
 
@@ -213,7 +217,11 @@ export const ROUTES: Record<string, Route> = {
   '': { usage: '/', about: 'this list of routes (not counted)', quiet: true, handle: index },
   delay: { usage: '/delay/:ms', about: '200 after ms milliseconds, small text body', handle: delay },
   status: { usage: '/status/:code', about: 'that status (200-599); ?retry-after=s adds Retry-After to 429 and 503', handle: status },
-  flaky: { usage: '/flaky/:n', about: '503 with Retry-After: 0 for the first n requests per ?key=, then 200', handle: flaky },
+  flaky: {
+    usage: '/flaky/:n',
+    about: '503 with Retry-After: 0 (or ?retry-after=s) for the first n requests per ?key=, then 200',
+    handle: flaky,
+  },
   bytes: { usage: '/bytes/:n', about: 'n bytes of a repeating pattern', handle: bytes },
   drip: { usage: '/drip/:n/:ms', about: 'n bytes spread over ms milliseconds', handle: drip },
   endless: { usage: '/endless', about: 'a body that never ends', handle: bare(endless) },

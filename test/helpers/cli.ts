@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { kill, processesTagged } from './procs.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/fetchall.js', import.meta.url));
 
@@ -20,8 +21,11 @@ export interface Running {
   tag: string;
   stdout(): string;
   stderr(): string;
-  /** Resolves when stdout (or stderr) has a line matching `re`. */
-  waitFor(re: RegExp, stream?: 'stdout' | 'stderr'): Promise<string>;
+  /**
+   * Resolves when stdout (or stderr) has a line matching `re`; rejects with the output so far
+   * when the process ends first or `timeoutMs` passes.
+   */
+  waitFor(re: RegExp, stream?: 'stdout' | 'stderr', timeoutMs?: number): Promise<string>;
   done: Promise<CliResult>;
 }
 
@@ -32,6 +36,30 @@ const NO_PROXY_ENV = Object.fromEntries(
     [n.toLowerCase(), undefined],
   ]),
 );
+
+/** How long a test waits for a line before it fails, rather than hang until the test's timeout. */
+export const WAIT_MS = 15_000;
+
+// Every child a test started, so one failed test cannot leave a run going into the next test.
+const children = new Map<ChildProcess, string | null>();
+
+/** Register a child spawned without `start` (a shell, `script`), so killAll stops it too. */
+export function track<C extends ChildProcess>(child: C, tag: string | null = null): C {
+  children.set(child, tag);
+  return child;
+}
+
+/**
+ * Kill every child started since the last call, with anything carrying its tag (its helpers).
+ * The setup file calls this after each test, passed or failed.
+ */
+export function killAll(): void {
+  for (const [child, tag] of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (tag) kill(processesTagged(tag));
+  }
+  children.clear();
+}
 
 export function start(
   args: string[],
@@ -51,6 +79,7 @@ export function start(
     stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
     cwd: opts.cwd,
   });
+  track(child, tag);
   let out = '';
   let err = '';
   const waiters: { re: RegExp; stream: 'stdout' | 'stderr'; resolve: (s: string) => void }[] = [];
@@ -84,13 +113,28 @@ export function start(
     tag,
     stdout: () => out,
     stderr: () => err,
-    waitFor: (re, stream = 'stdout') =>
+    waitFor: (re, stream = 'stdout', timeoutMs = WAIT_MS) =>
       new Promise((resolve, reject) => {
-        waiters.push({ re, stream, resolve });
+        const waiter = {
+          re,
+          stream,
+          resolve: (line: string) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        };
+        const fail = (why: string) => {
+          const i = waiters.indexOf(waiter);
+          if (i === -1) return;
+          waiters.splice(i, 1);
+          reject(new Error(`${why} before ${re} appeared on ${stream}.\nstdout:\n${out}\nstderr:\n${err}`));
+        };
+        const timer = setTimeout(() => fail(`${timeoutMs} ms passed`), timeoutMs);
+        waiters.push(waiter);
         check();
         done.then(() => {
-          if (waiters.some((w) => w.resolve === resolve))
-            reject(new Error(`process ended before ${re} appeared.\nstdout:\n${out}\nstderr:\n${err}`));
+          clearTimeout(timer);
+          fail('the process ended');
         });
       }),
     done,

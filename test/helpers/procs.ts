@@ -17,8 +17,12 @@ export function processesTagged(tag: string): number[] {
   return pids;
 }
 
-/** Processes still alive shortly after the CLI exits (helpers get a moment to notice). */
-export async function leftover(tag: string, graceMs = 1500): Promise<number[]> {
+/**
+ * Processes still alive shortly after the CLI exits. fetchall stops its helpers before it exits,
+ * so the grace is only for the kernel to finish a kill: short enough that a helper left to notice
+ * its parent is gone (helper-wrapper polls every 200 ms) does not pass for one that was stopped.
+ */
+export async function leftover(tag: string, graceMs = 150): Promise<number[]> {
   const until = Date.now() + graceMs;
   let pids = processesTagged(tag);
   while (pids.length > 0 && Date.now() < until) {
