@@ -23,7 +23,9 @@ export class Collector {
     return {
       onEvent: (e) => bars?.onEvent(e),
       onEnd: (summary: RunSummary) => {
-        entry.runs.push(bars ? bars.applyTo(summary) : summary);
+        // The bars go onto the summary itself, not a copy: run-mode sets its shut-down time after onEnd.
+        if (bars) Object.assign(summary, bars.applyTo(summary));
+        entry.runs.push(summary);
       },
     };
   }
