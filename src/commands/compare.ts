@@ -91,7 +91,7 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
     const collector = new Collector(c.modes);
     const stop = await runComparison(items, o, c, s, collector);
     // The report first: a failed export must not hide it.
-    if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop, { warmup: c.warmup });
+    if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop, { warmup: c.warmup, warmupsDone: collector.warmups });
     await s.out.drain();
     let exported = true;
     for (const x of exports) {
@@ -178,6 +178,7 @@ export function comparisonJson(modes: ModeRuns[], stop: StopReason | null, o: Ru
     modes: modes.map((m) => ({
       mode: m.mode,
       runs: m.runs.map(runFigures),
+      partial_runs: (m.partial ?? []).map(runFigures),
       mean: Object.fromEntries(
         METRICS.map((x) => {
           const { mean, sd, min, max } = spread(m.runs.map(x.get));
@@ -225,6 +226,8 @@ async function readList(sources: Source[], onUnreadable: (e: UsageError) => void
   return items;
 }
 
+const jobCount = (items: InputItem[]) => items.reduce((n, x) => n + (x.kind === 'job' ? 1 : 0), 0);
+
 async function* replay(items: InputItem[]): AsyncGenerator<InputItem> {
   yield* items;
 }
@@ -253,6 +256,7 @@ export async function runComparison(
         await hooks.before?.();
         const { stop } = await runMode({ items: replay(items), options: { ...o, quiet: true }, mode, session: s, sinks: [] });
         if (stop) return stop;
+        collector.warmups++;
       }
     }
   }
@@ -269,6 +273,8 @@ export async function runComparison(
       first = false;
       const { summary, stop } = await runMode({ items: replay(items), options: o, mode, session: s, sinks });
       if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) s.err.line(startupStopLine(mode, stop, items.length));
+      // compare read the whole list first: what a stop left unstarted is known, not "input not read to the end".
+      if (summary?.interrupted) summary.notStarted = { count: Math.max(0, jobCount(items) - summary.total), more: false };
       if (summary && stop === null) await hooks.after?.(mode, summary);
       if (stop) return stop;
     }
