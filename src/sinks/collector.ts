@@ -28,8 +28,8 @@ export class Collector {
       onEnd: (summary: RunSummary) => {
         // The bars go onto the summary itself, not a copy: run-mode sets its shut-down time after onEnd.
         if (bars) Object.assign(summary, bars.applyTo(summary));
-        if (summary.interrupted) (entry.partial ??= []).push(summary);
-        else entry.runs.push(summary);
+        if (!summary.interrupted) entry.runs.push(summary);
+        else entry.partial = [...(entry.partial ?? []), summary];
       },
     };
   }
