@@ -156,6 +156,21 @@ describe('demo --print-list', () => {
 });
 
 describe('fetchall report', () => {
+  it('one run of a list with a URL three times: three records, no duplicate', async () => {
+    const url = `${h.server.url}/delay/5?thrice`;
+    const a = await run(['-f', 'ndjson', '-c', '2', url, url, url]);
+    expect(a.code, a.stderr).toBe(0);
+    writeFileSync(join(dir, 'thrice.ndjson'), a.stdout);
+    const r = await run(['report', join(dir, 'thrice.ndjson'), '--no-timeline']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^async: 3 URLs in /m);
+    expect(r.stderr).not.toMatch(/duplicate/);
+    // the same file again is the same records: each a duplicate of its own index
+    const twice = await run(['report', join(dir, 'thrice.ndjson'), join(dir, 'thrice.ndjson'), '--no-timeline']);
+    expect(twice.stdout).toMatch(/^async: 3 URLs in /m);
+    expect(twice.stderr).toContain('3 duplicate records by URL in async');
+  });
+
   it('merges two shard files from two runs: every URL counted once, one bar each', async () => {
     const list = urls(h.server.url, '/delay/20', 10, '&shard');
     const a = await run(['-f', 'ndjson', '-c', '4', ...list.slice(0, 6)]);
