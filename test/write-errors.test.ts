@@ -194,3 +194,19 @@ describe('compare reads its whole list, within a cap', () => {
     expect(code).toBe(2);
   });
 });
+
+describe('help into a closed pipe', () => {
+  it('fetchall --help | head -1 with the reader gone: exit 141, nothing said', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    // The reader leaves before the help is written: the write meets EPIPE.
+    child.stdout!.destroy();
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(err).toBe('');
+    expect(code).toBe(141);
+  });
+});
