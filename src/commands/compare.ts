@@ -73,13 +73,11 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
   const view: Terminal = toStdout ? { ...term, stdout: term.stderr, stdoutIsTTY: term.stderrIsTTY, paint: term.errPaint } : term;
   const s = session(view, o.format === 'text' || c.modes.includes('inline'));
   try {
-    // A target that cannot be written is known before minutes of fetching, not after.
+    // A target that cannot be written is known before minutes of fetching, not after: a usage
+    // error (exit 2), as --report's; a failure when writing after the run stays an output error (74).
     for (const x of exports) {
       const unwritable = x.path === '-' ? null : checkWritable(x.path);
-      if (unwritable) {
-        s.err.line(`fetchall: cannot write ${x.flag} file '${escapeControls(x.path)}': ${reason(unwritable)}`);
-        return s.finish({ writeFailed: true });
-      }
+      if (unwritable) throw new UsageError({ flag: null, reason: `cannot write ${x.flag} file '${x.path}': ${reason(unwritable)}` });
     }
     // A source that cannot be read is said once, as a missing file is; the rest is compared, and the status is a usage error's.
     let unreadable = false;
