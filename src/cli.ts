@@ -268,6 +268,17 @@ function reportTarget(flag: string, path: string | false | undefined): string | 
   return path;
 }
 
+/** demo writes its report unasked: where the current directory takes no file, say so and how to do without. */
+const DEMO_REPORT = 'fetchall-demo.html';
+function demoReportTarget(path: string | false | undefined): string | null {
+  const why = path === DEMO_REPORT ? checkWritable(path) : null;
+  if (!why) return reportTarget('--report', path);
+  throw new UsageError({
+    flag: null,
+    reason: `demo writes its HTML report to ${DEMO_REPORT} in the current directory by default, and cannot here: ${reason(why)}; --no-report runs it without one, --report FILE writes it elsewhere`,
+  });
+}
+
 function colorLevel(wanted: boolean, isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
   if (!wanted) return false;
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
@@ -545,7 +556,7 @@ function demoProgram(report: Report): Command {
       arg('--runs', (f, v) => parseIntFlag(f, v, 1, 100)),
       1,
     )
-    .option('--report <file.html>', 'write the HTML report to FILE', 'fetchall-demo.html')
+    .option('--report <file.html>', 'write the HTML report to FILE', DEMO_REPORT)
     .option('--no-report', 'write no HTML report')
     .option(
       '--print-list [base]',
@@ -560,7 +571,7 @@ function demoProgram(report: Report): Command {
         return;
       }
       checkPoolSize(opts.modes, opts.concurrency);
-      const html = reportTarget('--report', opts.report);
+      const html = demoReportTarget(opts.report);
       report(await demoCommand({ ...opts, report: html, userAgent: USER_AGENT }, terminal(opts.color)));
     });
 }

@@ -2,7 +2,7 @@
 // fetchall-demo.html and --no-report, a target checked before any request, a failed write, demo
 // --print-list, and `fetchall report` merging shards and skipping bad lines.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -108,6 +108,20 @@ describe('demo and its report', () => {
     expect(n.code, n.stderr).toBe(0);
     expect(n.stderr).toBe('');
     expect(readdirSync(none)).toEqual([]);
+  });
+});
+
+describe('demo where its default report cannot go', () => {
+  it('says demo writes fetchall-demo.html by default and suggests --no-report; exit 2, before any run', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'fetchall-demo-ro-'));
+    // a directory in the way (a read-only directory would not stop root)
+    mkdirSync(join(cwd, 'fetchall-demo.html'));
+    const r = await run(['demo', '--modes', 'async'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^fetchall: demo writes its HTML report to fetchall-demo\.html in the current directory by default, and cannot here: .*--no-report/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 
