@@ -36,6 +36,17 @@ async function until(test: () => boolean, what: string, deadlineMs = 15_000): Pr
 
 const seen = (tag: string) => ctx.server.stats().requests.filter((x) => x.path.includes(tag)).length;
 
+describe('compare with one mode', () => {
+  it('runs it and says in one line there is nothing to compare', async () => {
+    const r = await run(['compare', '--modes', 'async', '-q', ...urls(ctx.server.url, '/delay/5', 2, '&one')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Comparison$/m);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'one mode (async): nothing to compare it with; --modes names two or more, e.g. --modes threads,async',
+    );
+  });
+});
+
 describe('compare interrupted', () => {
   it('leaves a partial run out of the means and verdicts, shows it as partial with its not-started count', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'fetchall-cpart-')), 'cmp.json');

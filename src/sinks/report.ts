@@ -123,6 +123,10 @@ export function printComparison(
   const v = verdictLines(done);
   if (v.length > 0) out.line('');
   for (const line of v) out.line(paint.bold(line));
+  if (modes.length === 1)
+    out.line(
+      paint.dim(`\none mode (${modes[0]!.mode}): nothing to compare it with; --modes names two or more, e.g. --modes threads,async`),
+    );
 }
 
 /** A run cut short, in one line: what it did, and that the figures leave it out. */
