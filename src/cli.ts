@@ -268,6 +268,17 @@ function reportTarget(flag: string, path: string | false | undefined): string | 
   return path;
 }
 
+/** demo writes its report unasked: where the current directory takes no file, say so and how to do without. */
+const DEMO_REPORT = 'fetchall-demo.html';
+function demoReportTarget(path: string | false | undefined): string | null {
+  const why = path === DEMO_REPORT ? checkWritable(path) : null;
+  if (!why) return reportTarget('--report', path);
+  throw new UsageError({
+    flag: null,
+    reason: `demo writes its HTML report to ${DEMO_REPORT} in the current directory by default, and cannot here: ${reason(why)}; --no-report runs it without one, --report FILE writes it elsewhere`,
+  });
+}
+
 function colorLevel(wanted: boolean, isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
   if (!wanted) return false;
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
@@ -545,7 +556,7 @@ function demoProgram(report: Report): Command {
       arg('--runs', (f, v) => parseIntFlag(f, v, 1, 100)),
       1,
     )
-    .option('--report <file.html>', 'write the HTML report to FILE', 'fetchall-demo.html')
+    .option('--report <file.html>', 'write the HTML report to FILE', DEMO_REPORT)
     .option('--no-report', 'write no HTML report')
     .option(
       '--print-list [base]',
@@ -560,7 +571,7 @@ function demoProgram(report: Report): Command {
         return;
       }
       checkPoolSize(opts.modes, opts.concurrency);
-      const html = reportTarget('--report', opts.report);
+      const html = demoReportTarget(opts.report);
       report(await demoCommand({ ...opts, report: html, userAgent: USER_AGENT }, terminal(opts.color)));
     });
 }
@@ -599,15 +610,23 @@ function configureOutput(cmd: Command): void {
 
 /** The first write outside a run's session (help, usage errors) that failed, and where. */
 let lostWrite: { target: string; error: NodeJS.ErrnoException } | null = null;
+/** stdout's reader went away (`fetchall --help | head -1`): exit 141 quietly, as a run does. */
+let readerGone = false;
+
+/** Note a failed write: a reader gone is no failure to report. */
+function noteLost(name: string, stream: NodeJS.WriteStream, error: NodeJS.ErrnoException): void {
+  if (error?.code === 'EPIPE') readerGone ||= name === 'stdout';
+  else lostWrite ??= { target: describeStream(name, stream), error };
+}
 
 /** A write to a file or device throws (ENOSPC on /dev/full): note it for exit 74, never crash. */
 function writeOrNote(stream: NodeJS.WriteStream, name: string, text: string): void {
   try {
     stream.write(text);
   } catch (e) {
-    lostWrite ??= { target: describeStream(name, stream), error: e as NodeJS.ErrnoException };
+    noteLost(name, stream, e as NodeJS.ErrnoException);
   }
-  if (stream.errored) lostWrite ??= { target: describeStream(name, stream), error: stream.errored as NodeJS.ErrnoException };
+  if (stream.errored) noteLost(name, stream, stream.errored as NodeJS.ErrnoException);
 }
 
 /** How a command that threw ended, saying so in one line where the user needs to know. */
@@ -643,11 +662,12 @@ function lostWriteFailed(): boolean {
 export async function main(argv: string[]): Promise<void> {
   let outcome: Outcome = CLEAN;
   lostWrite = null;
+  readerGone = false;
   // A stream that fails says so by an event (a tick later, even for a file); unheard, that event
   // would crash the process. A run's session takes charge of its own; this catches the rest
   // (help or a usage error to /dev/full).
   const onError = (name: 'stdout' | 'stderr') => (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') lostWrite ??= { target: describeStream(name, process[name]), error: e };
+    noteLost(name, process[name], e);
   };
   process.stdout.on('error', onError('stdout'));
   process.stderr.on('error', onError('stderr'));
@@ -661,6 +681,7 @@ export async function main(argv: string[]): Promise<void> {
   // Events for the last writes arrive a tick later.
   await new Promise((resolve) => setImmediate(resolve));
   if (lostWriteFailed()) outcome = { ...outcome, writeFailed: true };
+  if (readerGone && !outcome.stop) outcome = { ...outcome, stop: 'EPIPE' };
   process.exitCode = getExitCode(outcome);
   // Everything we start is stopped by now; this only guards against a stray handle (a stdin
   // nobody will close) keeping a finished command alive.

@@ -150,10 +150,10 @@ export function bareMsWarning(flag: string, value: string): string | null {
 
 /** `--fail-on`: 'none', or a comma list of error, 4xx, 5xx. */
 export function parseFailOn(flag: string, value: string): FailClass[] {
-  const names = value
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
+  const all = value.split(',').map((s) => s.trim().toLowerCase());
+  // A stray comma ('4xx,') is a typo, not a list: said, as an unknown class is.
+  if (all.length > 1 && all.includes('')) throw new UsageError({ flag, reason: 'an empty class in the list (a stray comma?)', value });
+  const names = all.filter(Boolean);
   if (names.length === 1 && names[0] === 'none') return [];
   if (names.includes('none')) throw new UsageError({ flag, reason: 'none cannot be combined with a class', value });
   if (names.length === 0) throw new UsageError({ flag, reason: `name a class (${FAIL_CLASSES.join(', ')}) or none`, value });

@@ -51,6 +51,8 @@ describe('--fail-on', () => {
     expect(() => parseFailOn('--fail-on', 'none,4xx')).toThrow(/none cannot be combined/);
     expect(() => parseFailOn('--fail-on', '404')).toThrow(/error, 4xx, 5xx/);
     expect(() => parseFailOn('--fail-on', '')).toThrow();
+    expect(() => parseFailOn('--fail-on', '4xx,')).toThrow(/stray comma/);
+    expect(() => parseFailOn('--fail-on', ',5xx')).toThrow(/stray comma/);
   });
 
   it('none: a 404 is data, exit 0', async () => {

@@ -147,9 +147,35 @@ describe('live lines on a terminal', () => {
     const at60 = eventLine(start, T0, plain, 60);
     expect(at60).toBe('+0.000s  start  #3    thread 2  very-long-hostname…ort=desc');
     expect(eventLine(done, T0, plain, 60)).toBe('+0.501s  done   #3    200  1.0 kB  501 ms  very-lo…ort=desc');
-    expect(eventLine(done, T0, plain, 40)).toBe('+0.501s  done   #3    200  1.0 kB  501 ms');
+    // 40 columns: a line that would wrap leaves out its size
+    expect(eventLine(done, T0, plain, 40)).toBe('+0.501s  done   #3    200  501 ms');
     expect(eventLine(done, T0, plain, 80)).toMatch(/^12:00:00\.501 {2}\+0\.501s {2}done /);
     for (const e of events) for (const w of [60, 80]) expect(eventLine(e, T0, plain, w).length).toBeLessThan(w);
+  });
+
+  it('threads at 40 columns: the thread column compacted so start and finish lines fit, by value', () => {
+    const t = T0 + 3993;
+    const start: RunEvent = { kind: 'start', index: 76, url: long, t, worker: 1, attempt: 1 };
+    const done: RunEvent = { kind: 'done', record: { ...rec, index: 76, worker: 1, bytes: 15, end: t, ms: 12 } };
+    const fail: RunEvent = {
+      kind: 'fail',
+      record: {
+        ...rec,
+        index: 76,
+        worker: 1,
+        ok: false,
+        status: 404,
+        end: t,
+        ms: 12,
+        error: { code: 'HTTP_STATUS', message: '404 Not Found' },
+      },
+    };
+    expect(eventLine(start, T0, plain, 40)).toBe('+3.993s  start  #76   t1  very…ort=desc');
+    expect(eventLine(done, T0, plain, 40)).toBe('+3.993s  done   #76   t1  200  12 ms');
+    expect(eventLine(fail, T0, plain, 40)).toBe('+3.993s  fail   #76   t1  404 Not Found');
+    for (const e of [start, done, fail]) expect(eventLine(e, T0, plain, 40).length).toBeLessThan(40);
+    // wide enough: the full column, size included
+    expect(eventLine(done, T0, plain, 79)).toMatch(/^\+3\.993s {2}done {3}#76 {3}thread 1 {2}200 {2}15 B {2}12 ms/);
   });
 
   it('a pipe gets the whole URL', async () => {

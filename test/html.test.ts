@@ -132,6 +132,11 @@ describe('htmlReport', () => {
     expect(html).toContain('&lt;script&gt;alert(3)&lt;/script&gt;');
   });
 
+  it('shows bidi controls (U+202E …) escaped, so a hover text cannot reorder itself', () => {
+    expect(esc('http://h/\u202egpj.exe\u2066x\u200f')).toBe('http://h/\\u202egpj.exe\\u2066x\\u200f');
+    expect(esc('plain ünïcode')).toBe('plain ünïcode');
+  });
+
   it('is self-contained: nothing loaded, no script, a policy that allows neither', () => {
     const html = report(threeModes(5));
     expect(html).not.toMatch(/<script|<link|src=|href=|url\(|@import/i);

@@ -2,7 +2,7 @@
 // fetchall-demo.html and --no-report, a target checked before any request, a failed write, demo
 // --print-list, and `fetchall report` merging shards and skipping bad lines.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -111,6 +111,20 @@ describe('demo and its report', () => {
   });
 });
 
+describe('demo where its default report cannot go', () => {
+  it('says demo writes fetchall-demo.html by default and suggests --no-report; exit 2, before any run', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'fetchall-demo-ro-'));
+    // a directory in the way (a read-only directory would not stop root)
+    mkdirSync(join(cwd, 'fetchall-demo.html'));
+    const r = await run(['demo', '--modes', 'async'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^fetchall: demo writes its HTML report to fetchall-demo\.html in the current directory by default, and cannot here: .*--no-report/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('demo --print-list', () => {
   let serve: Running | null = null;
   afterEach(async () => {
@@ -156,6 +170,21 @@ describe('demo --print-list', () => {
 });
 
 describe('fetchall report', () => {
+  it('one run of a list with a URL three times: three records, no duplicate', async () => {
+    const url = `${h.server.url}/delay/5?thrice`;
+    const a = await run(['-f', 'ndjson', '-c', '2', url, url, url]);
+    expect(a.code, a.stderr).toBe(0);
+    writeFileSync(join(dir, 'thrice.ndjson'), a.stdout);
+    const r = await run(['report', join(dir, 'thrice.ndjson'), '--no-timeline']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^async: 3 URLs in /m);
+    expect(r.stderr).not.toMatch(/duplicate/);
+    // the same file again is the same records: each a duplicate of its own index
+    const twice = await run(['report', join(dir, 'thrice.ndjson'), join(dir, 'thrice.ndjson'), '--no-timeline']);
+    expect(twice.stdout).toMatch(/^async: 3 URLs in /m);
+    expect(twice.stderr).toContain('3 duplicate records by URL in async');
+  });
+
   it('merges two shard files from two runs: every URL counted once, one bar each', async () => {
     const list = urls(h.server.url, '/delay/20', 10, '&shard');
     const a = await run(['-f', 'ndjson', '-c', '4', ...list.slice(0, 6)]);

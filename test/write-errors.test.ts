@@ -118,32 +118,43 @@ describe('compare --json', () => {
     expect(r.code).toBe(74);
   });
 
-  it('into a directory that does not exist: one line, exit 74, nothing fetched', async () => {
+  it('into a directory that does not exist: one line, a usage error (exit 2), nothing fetched', async () => {
     const target = join(dir(), 'missing', 'cmp.json');
     const before = ctx.server.stats().served;
     const r = await run(['compare', '--modes', 'async', '--json', target, `${ctx.server.url}/delay/10`]);
     expect(r.stderr).not.toContain('    at ');
     expect(lines(r.stderr)).toEqual([`fetchall: cannot write --json file '${target}': no such file or directory (ENOENT)`]);
-    expect(r.code).toBe(74);
+    expect(r.code).toBe(2);
     expect(ctx.server.stats().served).toBe(before);
   });
 
-  it('under a path through a regular file: one line, exit 74', async () => {
+  it('--export-markdown and --export-csv into a missing directory: the same usage error, exit 2, nothing fetched', async () => {
+    const before = ctx.server.stats().served;
+    for (const flag of ['--export-markdown', '--export-csv']) {
+      const target = join(dir(), 'missing', 'cmp.out');
+      const r = await run(['compare', '--modes', 'async', flag, target, `${ctx.server.url}/delay/10`]);
+      expect(lines(r.stderr)).toEqual([`fetchall: cannot write ${flag} file '${target}': no such file or directory (ENOENT)`]);
+      expect(r.code).toBe(2);
+    }
+    expect(ctx.server.stats().served).toBe(before);
+  });
+
+  it('under a path through a regular file: one line, exit 2', async () => {
     const file = join(dir(), 'plain');
     writeFileSync(file, 'x');
     const r = await run(['compare', '--modes', 'async', '--json', join(file, 'cmp.json'), `${ctx.server.url}/delay/10`]);
     expect(lines(r.stderr)).toEqual([`fetchall: cannot write --json file '${join(file, 'cmp.json')}': not a directory (ENOTDIR)`]);
-    expect(r.code).toBe(74);
+    expect(r.code).toBe(2);
   });
 
   // root may write anywhere, so a read-only directory only stops other users.
-  it.skipIf(process.getuid?.() === 0)('into a read-only directory: one line, exit 74', async () => {
+  it.skipIf(process.getuid?.() === 0)('into a read-only directory: one line, exit 2', async () => {
     const ro = join(dir(), 'ro');
     mkdirSync(ro);
     chmodSync(ro, 0o555);
     const r = await run(['compare', '--modes', 'async', '--json', join(ro, 'cmp.json'), `${ctx.server.url}/delay/10`]);
     expect(lines(r.stderr)).toEqual([`fetchall: cannot write --json file '${join(ro, 'cmp.json')}': permission denied (EACCES)`]);
-    expect(r.code).toBe(74);
+    expect(r.code).toBe(2);
   });
 
   it('replaces an existing file whole and leaves no temp file behind', async () => {
@@ -192,5 +203,21 @@ describe('compare reads its whole list, within a cap', () => {
     expect(lines(stderr)).toHaveLength(1);
     expect(stderr).toMatch(/^fetchall: compare: the list is too long \(over 1,000,000 URLs/);
     expect(code).toBe(2);
+  });
+});
+
+describe('help into a closed pipe', () => {
+  it('fetchall --help | head -1 with the reader gone: exit 141, nothing said', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    // The reader leaves before the help is written: the write meets EPIPE.
+    child.stdout!.destroy();
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(err).toBe('');
+    expect(code).toBe(141);
   });
 });

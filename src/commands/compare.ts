@@ -73,13 +73,11 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
   const view: Terminal = toStdout ? { ...term, stdout: term.stderr, stdoutIsTTY: term.stderrIsTTY, paint: term.errPaint } : term;
   const s = session(view, o.format === 'text' || c.modes.includes('inline'));
   try {
-    // A target that cannot be written is known before minutes of fetching, not after.
+    // A target that cannot be written is known before minutes of fetching, not after: a usage
+    // error (exit 2), as --report's; a failure when writing after the run stays an output error (74).
     for (const x of exports) {
       const unwritable = x.path === '-' ? null : checkWritable(x.path);
-      if (unwritable) {
-        s.err.line(`fetchall: cannot write ${x.flag} file '${escapeControls(x.path)}': ${reason(unwritable)}`);
-        return s.finish({ writeFailed: true });
-      }
+      if (unwritable) throw new UsageError({ flag: null, reason: `cannot write ${x.flag} file '${x.path}': ${reason(unwritable)}` });
     }
     // A source that cannot be read is said once, as a missing file is; the rest is compared, and the status is a usage error's.
     let unreadable = false;
@@ -91,7 +89,7 @@ export async function compareCommand(sources: Source[], o: RunOptions, c: Compar
     const collector = new Collector(c.modes);
     const stop = await runComparison(items, o, c, s, collector);
     // The report first: a failed export must not hide it.
-    if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop, { warmup: c.warmup });
+    if (stop !== 'EPIPE') printComparison(s, o, collector.modes, stop, { warmup: c.warmup, warmupsDone: collector.warmups });
     await s.out.drain();
     let exported = true;
     for (const x of exports) {
@@ -178,6 +176,7 @@ export function comparisonJson(modes: ModeRuns[], stop: StopReason | null, o: Ru
     modes: modes.map((m) => ({
       mode: m.mode,
       runs: m.runs.map(runFigures),
+      partial_runs: (m.partial ?? []).map(runFigures),
       mean: Object.fromEntries(
         METRICS.map((x) => {
           const { mean, sd, min, max } = spread(m.runs.map(x.get));
@@ -225,6 +224,8 @@ async function readList(sources: Source[], onUnreadable: (e: UsageError) => void
   return items;
 }
 
+const jobCount = (items: InputItem[]) => items.reduce((n, x) => n + (x.kind === 'job' ? 1 : 0), 0);
+
 async function* replay(items: InputItem[]): AsyncGenerator<InputItem> {
   yield* items;
 }
@@ -253,6 +254,7 @@ export async function runComparison(
         await hooks.before?.();
         const { stop } = await runMode({ items: replay(items), options: { ...o, quiet: true }, mode, session: s, sinks: [] });
         if (stop) return stop;
+        collector.warmups++;
       }
     }
   }
@@ -269,6 +271,8 @@ export async function runComparison(
       first = false;
       const { summary, stop } = await runMode({ items: replay(items), options: o, mode, session: s, sinks });
       if (summary === null && (stop === 'SIGINT' || stop === 'SIGTERM')) s.err.line(startupStopLine(mode, stop, items.length));
+      // compare read the whole list first: what a stop left unstarted is known, not "input not read to the end".
+      if (summary?.interrupted) summary.notStarted = { count: Math.max(0, jobCount(items) - summary.total), more: false };
       if (summary && stop === null) await hooks.after?.(mode, summary);
       if (stop) return stop;
     }

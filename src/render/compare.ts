@@ -20,7 +20,10 @@ export function meanSd(xs: number[]): MeanSd {
 
 export interface ModeRuns {
   mode: string;
+  /** Complete runs only: the figures, means and verdicts are theirs. */
   runs: RunSummary[];
+  /** Runs cut short by a stop: shown as such, never averaged (a half run would look fast). */
+  partial?: RunSummary[];
 }
 
 /**

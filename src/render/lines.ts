@@ -20,19 +20,29 @@ const CLOCK_WIDTH = 80;
 export function eventLine(e: RunEvent, origin: number, paint: Paint, width: number | null = null): string {
   const url = printable(e.kind === 'start' ? e.url : e.record.url);
   if (width === null) return `${eventHead(e, origin, paint, true)}${url}`;
-  let head = eventHead(e, origin, paint, width >= CLOCK_WIDTH);
-  if (e.kind === 'fail' && visibleLength(head) >= width) head = eventHead(e, origin, paint, width >= CLOCK_WIDTH, true);
+  const clock = width >= CLOCK_WIDTH;
+  let head = eventHead(e, origin, paint, clock);
+  const terse = e.kind === 'fail' && visibleLength(head) >= width;
+  if (terse) head = eventHead(e, origin, paint, clock, true);
+  // Still too wide (threads' `thread N` column): that column as `tN`, and a finish line without its size or time.
+  const over = e.kind === 'start' ? visibleLength(head) + MIN_URL : visibleLength(head.trimEnd());
+  const compact = over > width - 1;
+  if (compact) head = eventHead(e, origin, paint, clock, terse, true);
   const left = width - 1 - visibleLength(head);
   if (e.kind !== 'start' && left < Math.min(url.length, MIN_URL)) return head.trimEnd();
-  return `${head}${shortenUrl(url, Math.max(MIN_URL, left))}`;
+  // A compacted start line gives its URL what room is left (shortenUrl keeps at least a few characters).
+  return `${head}${shortenUrl(url, compact ? left : Math.max(MIN_URL, left))}`;
 }
 
-/** The line up to its URL; `clock`: with the wall-clock column; `terse`: a failure's code without its message. */
-function eventHead(e: RunEvent, origin: number, paint: Paint, clock: boolean, terse = false): string {
+/**
+ * The line up to its URL; `clock`: with the wall-clock column; `terse`: a failure's code without
+ * its message; `compact`: the worker as `tN`, a done line without its size, a fail line without its time (a narrow terminal).
+ */
+function eventHead(e: RunEvent, origin: number, paint: Paint, clock: boolean, terse = false, compact = false): string {
   const t = e.kind === 'start' ? e.t : e.record.end;
   const offset = paint.dim(`+${((t - origin) / 1000).toFixed(3)}s`);
   const head = clock ? `${paint.dim(clockTime(t))}  ${offset}` : offset;
-  const worker = (w: number | null) => (w === null ? '' : `${paint.dim(`thread ${w}`)}  `);
+  const worker = (w: number | null) => (w === null ? '' : `${paint.dim(compact ? `t${w}` : `thread ${w}`)}  `);
   if (e.kind === 'start') {
     const word = e.attempt > 1 ? paint.yellow('retry') : paint.cyan('start');
     const attempt = e.attempt > 1 ? `${paint.dim(`attempt ${e.attempt}`)}  ` : '';
@@ -41,12 +51,12 @@ function eventHead(e: RunEvent, origin: number, paint: Paint, clock: boolean, te
   const r = e.record;
   const tries = r.attempts > 1 ? `  ${paint.dim(`${r.attempts} attempts`)}` : '';
   if (e.kind === 'done') {
-    return `${head}  ${paint.green('done ')}  ${`#${r.index}`.padEnd(4)}  ${worker(r.worker)}${paint.green(String(r.status))}  ${bytes(r.bytes)}  ${duration(r.ms)}${tries}  `;
+    return `${head}  ${paint.green('done ')}  ${`#${r.index}`.padEnd(4)}  ${worker(r.worker)}${paint.green(String(r.status))}  ${compact ? '' : `${bytes(r.bytes)}  `}${duration(r.ms)}${tries}  `;
   }
   // The message may quote the server (a Location, a reason): escaped and cut like the URL.
   const code = r.error?.code ?? 'FAILED';
   const what = printable(code === 'HTTP_STATUS' ? r.error!.message : terse ? code : `${code}  ${r.error?.message ?? ''}`);
-  const ms = r.attempts === 0 ? '' : `  ${duration(r.ms)}`;
+  const ms = r.attempts === 0 || compact ? '' : `  ${duration(r.ms)}`;
   return `${head}  ${paint.red('fail ')}  ${`#${r.index}`.padEnd(4)}  ${worker(r.worker)}${paint.red(what)}${ms}${tries}  `;
 }
 

@@ -1,5 +1,5 @@
 // Saved `-f ndjson` records read back: from files or stdin, streamed, checked line by line, merged
-// across runs and shards with duplicates (by mode and URL) counted. Bad lines are reported and skipped.
+// across runs and shards with duplicates (by mode and index, or URL across files) counted. Bad lines are reported and skipped.
 
 import type { Readable } from 'node:stream';
 import { lines, openFile } from '../input.js';
@@ -107,26 +107,38 @@ export function parseRecord(text: string): SavedRecord | string {
   };
 }
 
-/** Records per mode, one per URL, in the order first seen. */
+/**
+ * Records per mode, in the order first seen. A duplicate is the same record again: the same index
+ * and URL (a rerun appended to one file), or the same URL from another source (another shard or
+ * run). One run's records of a URL listed several times have distinct indexes: all are kept.
+ */
 export class RecordMerger {
   readonly byMode = new Map<string, Map<string, SavedRecord>>();
   /** Records dropped as duplicates, per mode. */
   readonly duplicates = new Map<string, number>();
+  /** Per mode, each URL's first record's key and source, to find it from another source. */
+  private readonly firstOf = new Map<string, Map<string, { key: string; source: number }>>();
 
-  /** A URL seen again in a mode keeps one record: an ok one over a failure (a rerun), else the first. */
-  add(r: SavedRecord): void {
-    let urls = this.byMode.get(r.mode);
-    if (!urls) {
-      urls = new Map();
-      this.byMode.set(r.mode, urls);
+  /** A duplicate keeps one record: an ok one over a failure (a rerun), else the first. `source`: which file it came from. */
+  add(r: SavedRecord, source = 0): void {
+    let records = this.byMode.get(r.mode);
+    let firsts = this.firstOf.get(r.mode);
+    if (!records || !firsts) {
+      records = new Map();
+      firsts = new Map();
+      this.byMode.set(r.mode, records);
+      this.firstOf.set(r.mode, firsts);
     }
-    const seen = urls.get(r.url);
-    if (seen) {
+    const key = `${r.index}\n${r.url}`;
+    const first = firsts.get(r.url);
+    const same = records.has(key) ? key : first && first.source !== source ? first.key : null;
+    if (same !== null) {
       this.duplicates.set(r.mode, (this.duplicates.get(r.mode) ?? 0) + 1);
-      if (!seen.ok && r.ok) urls.set(r.url, r);
+      if (!records.get(same)!.ok && r.ok) records.set(same, r);
       return;
     }
-    urls.set(r.url, r);
+    records.set(key, r);
+    if (!first) firsts.set(r.url, { key, source });
   }
 
   modes(): { mode: string; records: SavedRecord[] }[] {
@@ -144,7 +156,7 @@ export interface ReadResult {
 export async function readRecords(sources: RecordSource[], stdin: Readable, onBad: (line: string) => void): Promise<ReadResult> {
   const merger = new RecordMerger();
   let bad = 0;
-  for (const source of sources) {
+  for (const [n, source] of sources.entries()) {
     const name = source.kind === 'file' ? escapeControls(source.path) : '<stdin>';
     const stream = source.kind === 'file' ? openFile(source.path, stdin) : stdin;
     try {
@@ -155,7 +167,7 @@ export async function readRecords(sources: RecordSource[], stdin: Readable, onBa
         if (typeof r === 'string') {
           bad++;
           onBad(`${name}:${lineNo}: ${r}`);
-        } else merger.add(r);
+        } else merger.add(r, n);
       }
     } finally {
       if (stream !== stdin) stream.destroy();

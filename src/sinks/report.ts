@@ -5,6 +5,7 @@ import type { RunEvent } from '../core/types.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { Format, RunOptions } from '../options.js';
 import { compareTable, type ModeRuns, outliers, timingTable, verdictLines } from '../render/compare.js';
+import { duration } from '../render/format.js';
 import type { Paint } from '../render/paint.js';
 import { summaryText } from '../render/summary.js';
 import { timeline } from '../render/timeline.js';
@@ -73,6 +74,8 @@ export class ReportSink implements Sink {
 export interface ComparisonNote {
   /** Uncounted runs of each mode before the counted ones. */
   warmup?: number;
+  /** Warm-up runs finished, for a comparison stopped before any counted run. */
+  warmupsDone?: number;
 }
 
 /**
@@ -87,10 +90,15 @@ export function printComparison(
   note: ComparisonNote = {},
 ): void {
   const { out, paint, toStdout } = reportTarget(io, o.format, stop);
-  if (!toStdout && o.quiet) return;
+  // -q with records says nothing more; but a stopped comparison always says what it got to.
+  if (!toStdout && o.quiet && stop === null) return;
   const done = modes.filter((m) => m.runs.length > 0);
-  if (done.length === 0) return;
-  const runs = Math.max(...done.map((m) => m.runs.length));
+  const partial = modes.flatMap((m) => m.partial ?? []);
+  if (done.length === 0 && partial.length === 0) {
+    if (stop) out.line(paint.yellow(stoppedEarly(modes, stop, note)));
+    return;
+  }
+  const runs = Math.max(0, ...done.map((m) => m.runs.length));
   const how = [
     runs > 1 ? `${runs} runs of each mode` : '',
     note.warmup ? `after ${note.warmup} warm-up run${note.warmup > 1 ? 's' : ''} each` : '',
@@ -100,9 +108,12 @@ export function printComparison(
   out.line(
     `\n${paint.bold('Comparison')}${how ? paint.dim(` (${how})`) : ''}${stop ? paint.yellow(`  (interrupted by ${stop}: partial)`) : ''}`,
   );
-  out.line(timingTable(done, paint));
-  out.line('');
-  out.line(compareTable(done, paint));
+  if (done.length > 0) {
+    out.line(timingTable(done, paint));
+    out.line('');
+    out.line(compareTable(done, paint));
+  }
+  for (const p of partial) out.line(paint.yellow(partialLine(p)));
   const odd = outliers(done);
   if (odd.length > 0) {
     out.line('');
@@ -112,4 +123,23 @@ export function printComparison(
   const v = verdictLines(done);
   if (v.length > 0) out.line('');
   for (const line of v) out.line(paint.bold(line));
+  if (modes.length === 1)
+    out.line(
+      paint.dim(`\none mode (${modes[0]!.mode}): nothing to compare it with; --modes names two or more, e.g. --modes threads,async`),
+    );
+}
+
+/** A run cut short, in one line: what it did, and that the figures leave it out. */
+function partialLine(s: RunSummary): string {
+  const ns = s.notStarted?.count ?? 0;
+  const left = ns > 0 ? `, ${ns} not started` : '';
+  return `partial: ${s.mode} interrupted by ${s.interrupted} after ${duration(s.wallMs)} (${s.total} URL${s.total === 1 ? '' : 's'} done${left}): left out of the figures and verdicts`;
+}
+
+/** A comparison stopped before any counted run ended. */
+function stoppedEarly(modes: ModeRuns[], stop: StopReason, note: ComparisonNote): string {
+  const warm = note.warmup ? note.warmup * modes.length : 0;
+  const done = note.warmupsDone ?? 0;
+  const where = warm > 0 && done < warm ? ` during warm-up (${done} of ${warm} warm-up runs done)` : '';
+  return `Comparison interrupted by ${stop}${where}: no run finished, nothing to compare`;
 }
