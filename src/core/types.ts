@@ -116,6 +116,15 @@ export interface EngineInfo {
   threads: number;
 }
 
+/**
+ * The run's rate gate as an engine sees it: --rate and --per-host-rate count every request sent,
+ * so each redirect hop takes its tokens too (the first hop's were taken as the job left the queue).
+ */
+export interface HopGate {
+  /** Take the tokens for a request to `url` if they are there (0), else the ms until they may be. */
+  tryTake(url: string): number;
+}
+
 export interface Engine {
   readonly mode: Mode;
   /** Start whatever the engine needs before the clock starts. */
@@ -124,7 +133,7 @@ export interface Engine {
    * Fetch one URL once. Resolves (never rejects) with the attempt's outcome;
    * `onStart` is called with the thread id and time as the request really starts.
    */
-  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult>;
+  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void, gate?: HopGate | null): Promise<AttemptResult>;
   /**
    * The longest time this engine itself held the event loop (inline: one blocking request), so
    * the stall is reported even when Node's loop-delay monitor took no sample during it.

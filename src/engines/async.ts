@@ -29,7 +29,7 @@ import {
   trustedCAs,
   withBodyType,
 } from '../core/rules.js';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
 import { clampTimer, now } from '../measure/clock.js';
 import { safeName, saveName, tempPath } from './save.js';
 
@@ -184,7 +184,12 @@ export class AsyncEngine implements Engine {
     return [];
   }
 
-  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+  fetch(
+    job: Job,
+    signal: AbortSignal,
+    onStart: (t: number, worker: number | null) => void,
+    gate: HopGate | null = null,
+  ): Promise<AttemptResult> {
     if (this.watching !== signal) {
       this.watching = signal;
       signal.addEventListener('abort', () => {
@@ -195,7 +200,7 @@ export class AsyncEngine implements Engine {
     onStart(start, null);
     return new Promise((resolve) => {
       if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED')));
-      new Exchange(this, job, start, resolve).hop(job.url, this.opts.method);
+      new Exchange(this, job, start, resolve, gate).hop(job.url, this.opts.method);
     });
   }
 
@@ -273,6 +278,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly job: Job,
     private readonly start: number,
     private readonly resolve: (r: AttemptResult) => void,
+    private readonly gate: HopGate | null,
   ) {
     this.url = job.url;
     this.withBody = engine.opts.body !== null;
@@ -305,6 +311,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     } catch (err) {
       this.fail(mapError(err));
     }
+  }
+
+  /** A redirect hop, once the rate gate has its tokens; a stop or the deadline while waiting ends the attempt (stop()). */
+  private gatedHop(): void {
+    if (this.done) return;
+    const wait = this.gate?.tryTake(this.url) ?? 0;
+    if (wait <= 0) return this.hop(this.url, this.method);
+    setTimeout(() => this.gatedHop(), Math.ceil(wait));
   }
 
   /** End the request from our side: a deadline, a size limit, a stop. */
@@ -381,7 +395,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.following = false;
       this.controller = null;
       this.redirects++;
-      this.hop(this.url, this.method);
+      this.gatedHop();
       return;
     }
     const error = statusError(this.status!);

@@ -15,7 +15,7 @@ import {
   withBodyType,
   withoutCredentials,
 } from '../core/rules.js';
-import type { AttemptResult, FetchError, Job, RequestOptions } from '../core/types.js';
+import type { AttemptResult, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
 import { isHelperFailure, type SyncRequest, syncHop } from '../sync/client.js';
 import { commitSync, discardSync, safeName, tempPath } from './save.js';
@@ -27,10 +27,29 @@ export function syncFetch(
   opts: RequestOptions,
   worker: number | null,
   onStart: (t: number) => void,
+  beforeHop: HopWait | null = null,
 ): AttemptResult {
   const start = now();
   onStart(start);
-  return new BlockingAttempt(request, job, opts, worker, start).run();
+  return new BlockingAttempt(request, job, opts, worker, start, beforeHop).run();
+}
+
+/**
+ * Blocks until the rate gate lets a redirect hop to `url` go, or `untilMs` (Date.now() time)
+ * passes; the deadline check before the hop then fails it (see types.ts HopGate).
+ */
+export type HopWait = (url: string, untilMs: number) => void;
+
+/** A HopWait for a thread holding the gate itself (inline: the main thread, blocked anyway). */
+export function blockingHopWait(gate: HopGate): HopWait {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  return (url, untilMs) => {
+    for (let wait = gate.tryTake(url); wait > 0; wait = gate.tryTake(url)) {
+      const left = untilMs - Date.now();
+      if (left <= 0) return;
+      Atomics.wait(cell, 0, 0, Math.ceil(Math.min(wait, left)));
+    }
+  };
 }
 
 type Hop = ReturnType<typeof syncHop>;
@@ -66,6 +85,7 @@ class BlockingAttempt {
     private readonly opts: RequestOptions,
     private readonly worker: number | null,
     private readonly start: number,
+    private readonly beforeHop: HopWait | null,
   ) {
     this.until = Date.now() + opts.timeoutMs;
     this.tmp = opts.outputDir !== null ? tempPath(opts.outputDir, safeName(job.url), job.index) : null;
@@ -126,6 +146,7 @@ class BlockingAttempt {
       this.method = step.method;
       this.redirects++;
       this.withBody &&= step.keepBody;
+      this.beforeHop?.(this.url, this.until);
       return true;
     }
     if (step.kind === 'fail') {
