@@ -153,6 +153,42 @@ describe('bodies: the same bytes in every mode', () => {
   });
 });
 
+describe('bodies: a large body', () => {
+  it.each(MODES)('%s: a 20 MB --data-binary @FILE arrives byte for byte, the helper not holding copies of it', async (mode) => {
+    const file = join(dir, 'big.bin');
+    const big = Buffer.alloc(20e6);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+    writeFileSync(file, big);
+    const out = join(dir, `big-${mode}`);
+    // Not -q: the summary on stderr says the helpers' peak memory.
+    const r = await run([
+      '-m',
+      mode,
+      '-c',
+      '1',
+      '-t',
+      '60s',
+      '-f',
+      'ndjson',
+      '-o',
+      out,
+      '--data-binary',
+      `@${file}`,
+      `${ctx.server.url}/echo?big`,
+    ]);
+    const [rec] = ndjson(r.stdout);
+    expect(rec, r.stderr).toMatchObject({ ok: true, status: 200 });
+    const e = JSON.parse(readFileSync(join(out, readdirSync(out)[0]!), 'utf8')) as Echo;
+    expect({ length: e.length, sha256: e.sha256 }).toEqual({ length: big.length, sha256: sha256(big) });
+    // A helper is ~60 MB; a body copied through JSON as an array of numbers took 600 MB and more.
+    const helpers = /helpers ([\d.]+) (MB|GB) peak RSS/.exec(r.stderr);
+    if (mode !== 'async') {
+      expect(helpers, r.stderr).not.toBeNull();
+      expect(Number(helpers![1]) * (helpers![2] === 'GB' ? 1000 : 1)).toBeLessThan(150);
+    }
+  });
+});
+
 describe('bodies: usage errors', () => {
   it('a body with -X GET: one line naming the blocking mode and why, exit 2; async sends it', async () => {
     for (const mode of ['threads', 'inline']) {

@@ -40,6 +40,11 @@ export interface RequestBody {
   bytes: Uint8Array;
   /** The Content-Type it brings (-d's form type), null when -H names one. */
   contentType: string | null;
+  /**
+   * Blocking engines: the bytes spooled to this temp file (engines/blocking.ts spoolBody), which
+   * sync-request's helper streams; `bytes` is then empty, so no copy crosses a thread or a socket.
+   */
+  file?: string;
 }
 
 /** Where proxies come from: --proxy, --no-proxy, and the environment's (either case). */

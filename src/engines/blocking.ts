@@ -1,6 +1,9 @@
 // One attempt at one URL for both blocking engines (threads, inline): the redirect, size and save
 // rules around sync-request's hops, the same rules the async engine follows.
 
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fetchError, mapError, timeoutError } from '../core/errors.js';
 import {
   firstValue,
@@ -19,6 +22,23 @@ import type { AttemptResult, FetchError, HopGate, Job, RequestOptions } from '..
 import { now } from '../measure/clock.js';
 import { isHelperFailure, type SyncRequest, syncHop } from '../sync/client.js';
 import { commitSync, discardSync, safeName, tempPath } from './save.js';
+
+/**
+ * The options with the body spooled to a temp file, which the helper streams (RequestBody.file):
+ * sync-request would carry it to the helper as JSON, an array of numbers many times its size.
+ */
+export async function spoolBody(opts: RequestOptions): Promise<RequestOptions> {
+  if (opts.body === null || opts.body.file !== undefined) return opts;
+  const dir = await mkdtemp(join(tmpdir(), 'fetchall-body-'));
+  const file = join(dir, 'body');
+  await writeFile(file, opts.body.bytes);
+  return { ...opts, body: { bytes: new Uint8Array(0), contentType: opts.body.contentType, file } };
+}
+
+/** Remove what spoolBody made. */
+export async function unspoolBody(opts: RequestOptions): Promise<void> {
+  if (opts.body?.file !== undefined) await rm(dirname(opts.body.file), { recursive: true, force: true });
+}
 
 /** One attempt at one URL with sync-request: blocks the calling thread until it is over. */
 export function syncFetch(
@@ -116,7 +136,8 @@ class BlockingAttempt {
     this.left ||= hop.origin !== this.first.origin;
     this.lastHop = hop;
     const sent = this.withBody ? this.opts.body : null;
-    const send = { body: sent?.bytes ?? null, proxy: proxyFor(hop, this.opts.proxy), tls: hop.protocol === 'https:' ? this.tls : null };
+    const body = sent ? (sent.file !== undefined ? { file: sent.file } : sent.bytes) : null;
+    const send = { body, proxy: proxyFor(hop, this.opts.proxy), tls: hop.protocol === 'https:' ? this.tls : null };
     const headers = withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent);
     const res = syncHop(this.request, this.method, withoutCredentials(hop), headers, this.until, this.tmp, send);
     // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.

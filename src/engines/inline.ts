@@ -8,7 +8,7 @@ import { now } from '../measure/clock.js';
 import { loadSyncRequest, warmUp } from '../sync/client.js';
 import { adoptHelper, liveHelpers, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
-import { blockingHopWait, syncFetch } from './blocking.js';
+import { blockingHopWait, spoolBody, syncFetch, unspoolBody } from './blocking.js';
 
 export class InlineEngine implements Engine {
   readonly mode = 'inline' as const;
@@ -21,10 +21,11 @@ export class InlineEngine implements Engine {
     return this.longest;
   }
 
-  constructor(private readonly opts: RequestOptions) {}
+  constructor(private opts: RequestOptions) {}
 
   async init(): Promise<EngineInfo> {
     const t0 = now();
+    this.opts = await spoolBody(this.opts);
     this.relay = await Relay.start();
     try {
       this.load();
@@ -76,6 +77,7 @@ export class InlineEngine implements Engine {
     await stopHelpers(this.helpers);
     await this.relay?.close();
     this.relay = null;
+    await unspoolBody(this.opts);
   }
 }
 

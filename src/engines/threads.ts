@@ -9,6 +9,7 @@ import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, Reque
 import { clampTimer, now } from '../measure/clock.js';
 import { adoptHelper, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
+import { spoolBody, unspoolBody } from './blocking.js';
 import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
 /** How long past its deadline a worker may stay silent before it is replaced. */
@@ -43,12 +44,13 @@ export class ThreadsEngine implements Engine {
   private closing = false;
 
   constructor(
-    private readonly opts: RequestOptions,
+    private opts: RequestOptions,
     private readonly size: number,
   ) {}
 
   async init(): Promise<EngineInfo> {
     const t0 = now();
+    this.opts = await spoolBody(this.opts);
     const relay = await Relay.start();
     this.relay = relay;
     // Stopped while the relay started (Ctrl-C during start-up): start nothing more.
@@ -245,6 +247,7 @@ export class ThreadsEngine implements Engine {
     await stopHelpers(this.allHelpers);
     await this.relay?.close();
     this.relay = null;
+    await unspoolBody(this.opts);
   }
 }
 
