@@ -281,7 +281,18 @@ export function parseData(flag: string, value: string, binary: boolean): Buffer 
   if (!value.startsWith('@')) return Buffer.from(value);
   const bytes = readFlagFile(flag, value.slice(1));
   if (binary || (!bytes.includes(13) && !bytes.includes(10))) return bytes;
-  return Buffer.from(bytes.filter((b) => b !== 13 && b !== 10));
+  return withoutNewlines(bytes);
+}
+
+/** The bytes without CR and LF, byte by byte into one buffer (a large file is not made an array of numbers). */
+function withoutNewlines(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b !== 13 && b !== 10) out[n++] = b;
+  }
+  return out.subarray(0, n);
 }
 
 /** The body of all -d/--data-binary pieces; it brings the form Content-Type unless -H names one (as curl). */
