@@ -229,7 +229,8 @@ export class AsyncEngine implements Engine {
       // The proxy itself: connecting, and answering a CONNECT, within the deadline.
       proxyTls: { timeout },
       clientFactory: (origin: URL, o: object): Pool => new PoolClass(origin, { ...o, headersTimeout: timeout } as Pool.Options),
-      factory: (origin: string | URL, o: object): Pool => new PoolClass(origin, { ...base, ...o } as Pool.Options),
+      factory: (origin: string | URL, o: { connect?: unknown }): Pool =>
+        new PoolClass(origin, { ...base, ...o, connect: tunnelOnce(o.connect) } as Pool.Options),
     } as ProxyAgent.Options);
     this.proxies.set(uri, agent);
     return agent;
@@ -240,6 +241,23 @@ export class AsyncEngine implements Engine {
     await Promise.all([this.agent, ...this.proxies.values()].map((a) => a.destroy().catch(() => {})));
     for (const socket of this.connecting) socket.destroy();
   }
+}
+
+type Connector = (opts: object, callback: (err: Error | null, socket?: unknown) => void) => void;
+
+/**
+ * A proxy that hangs up on our CONNECT fails the tunnel with undici's UND_ERR_SOCKET, which its
+ * pool takes for a passing socket error and connects again — a new CONNECT at once, over and
+ * over, until our deadline. Renamed, it fails the request at once (SOCKET_CLOSED, as node:http).
+ */
+function tunnelOnce(connect: unknown): unknown {
+  if (typeof connect !== 'function') return connect;
+  const inner = connect as Connector;
+  return ((opts, callback) =>
+    inner(opts, (err, socket) => {
+      if ((err as { code?: unknown } | null)?.code !== 'UND_ERR_SOCKET') return callback(err, socket);
+      callback(Object.assign(new Error(`other side closed (the proxy, during CONNECT)`), { code: 'PROXY_CLOSED', cause: err }));
+    })) satisfies Connector;
 }
 
 /** One URL, through its redirects: a dispatch handler per hop, one result at the end. */
@@ -416,6 +434,13 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (err instanceof Stop) return this.fail(err.error);
+    // undici's forwarding proxy turns the proxy's 407 into an error before we see its head;
+    // node:http hands over the response: a 407 is a status in every mode, as any other.
+    if (!this.headIn && err.message === 'Proxy Authentication Required (407)') {
+      this.status = 407;
+      this.headAt = now();
+      return this.finish(statusError(407));
+    }
     if (!this.headIn) {
       const error = mapError(err);
       // undici's connect timeout is our deadline too (it is set to -t): the same wording as ours.
