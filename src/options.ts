@@ -1,5 +1,6 @@
 // Parsing and validating flag values in one place; a bad value is a UsageError (exit 2).
 
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -324,6 +325,18 @@ export function parseHeaderFile(flag: string, value: string): [string, string][]
 export function parseCacert(flag: string, value: string): string {
   const pem = readFlagFile(flag, value).toString('utf8');
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError({ flag, reason: `no PEM certificate in '${value}'` });
+  // Node drops a corrupt block silently, and every block after it: each is checked on its own.
+  const starts = pem.split('-----BEGIN CERTIFICATE-----').slice(1);
+  starts.forEach((rest, i) => {
+    const end = rest.indexOf('-----END CERTIFICATE-----');
+    const bad = (why: string) => new UsageError({ flag, reason: `certificate ${i + 1} in '${value}' ${why}` });
+    if (end < 0) throw bad('has no END CERTIFICATE line');
+    try {
+      new X509Certificate(`-----BEGIN CERTIFICATE-----${rest.slice(0, end)}-----END CERTIFICATE-----\n`);
+    } catch (err) {
+      throw bad(`is not a usable certificate: ${(err as Error).message.replace(/^error:[0-9A-F]+:/, '')}`);
+    }
+  });
   try {
     createSecureContext({ ca: pem });
   } catch (err) {
