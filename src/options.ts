@@ -226,7 +226,8 @@ export function parseShard(flag: string, value: string, env: NodeJS.ProcessEnv =
   const m = /^\s*(\d+|auto)\s*\/\s*(\d+)\s*$/i.exec(value);
   if (!m) throw new UsageError({ flag, reason: 'expected K/N (shard K of N, 1-based) or auto/N', value });
   const n = Number(m[2]);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError({ flag, reason: 'N must be at least 1', value });
+  if (n < 1) throw new UsageError({ flag, reason: 'N must be at least 1', value });
+  if (!Number.isSafeInteger(n)) throw new UsageError({ flag, reason: `N must be at most ${Number.MAX_SAFE_INTEGER}`, value });
   if (m[1]!.toLowerCase() !== 'auto') {
     const k = Number(m[1]);
     if (k < 1 || k > n) throw new UsageError({ flag, reason: `K must be 1..${n} (shards are numbered from 1)`, value });
@@ -308,7 +309,11 @@ export function requestBody(pieces: DataPiece[], headers: [string, string][]): R
 /** -H @FILE: one header a line, blank lines skipped; a bad line is named FILE:LINE. */
 export function parseHeaderFile(flag: string, value: string): [string, string][] {
   const path = value.slice(1);
-  const lines = readFlagFile(flag, path).toString('utf8').split('\n');
+  // A UTF-8 BOM (as some editors save) is not part of the first header's name.
+  const lines = readFlagFile(flag, path)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .split('\n');
   return lines.flatMap((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return [];

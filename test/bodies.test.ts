@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseHeaderFile } from '../src/options.js';
 import { ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 
@@ -218,6 +219,17 @@ describe('bodies: a large -d @FILE', () => {
     const self = /memory\s+([\d.]+) (MB|GB)/.exec(r.stderr);
     expect(self, r.stderr).not.toBeNull();
     expect(Number(self![1]) * (self![2] === 'GB' ? 1000 : 1)).toBeLessThan(300);
+  });
+});
+
+describe('-H @FILE', () => {
+  it('a UTF-8 BOM (a Windows editor) is not part of the first header name', () => {
+    const file = join(dir, 'bom-headers.txt');
+    writeFileSync(file, '\uFEFFX-One: 1\r\nX-Two: 2\r\n');
+    expect(parseHeaderFile('-H', `@${file}`)).toEqual([
+      ['X-One', '1'],
+      ['X-Two', '2'],
+    ]);
   });
 });
 
