@@ -80,7 +80,7 @@ function parseItems(lines) {
 
 /** `-m, --mode <mode>` → flags, the value's name and whether it is required, the choices if commander lists them. */
 export function parseOption(item) {
-  const m = /^((?:-[\w?], )?-{1,2}[\w-]+)(?: ([<[])([^>\]]*)[>\]])?$/.exec(item.term);
+  const m = /^((?:-[\w?], )?-{1,2}[\w-]+)(?: ([<[])(.*)[>\]])?$/.exec(item.term);
   if (!m) return undefined;
   const flags = m[1].split(', ');
   const choices = /\(choices: ((?:"[^"]*"(?:, )?)+)/.exec(item.description);

@@ -47,6 +47,7 @@ import {
 import { escapeControls } from './render/escape.js';
 import { type Paint, plain } from './render/paint.js';
 import { describeStream, isHandled, reason, writeFailure } from './render/write.js';
+import { sameFile } from './resume.js';
 import { SHARD_BY, type Shard, type ShardBy } from './shard.js';
 
 // undici's HTTP parser is WebAssembly; V8's optimising tier recompiles it in the background and
@@ -313,6 +314,13 @@ export function terminal(color: boolean): Terminal {
 /** The run options from commander's parsed values, creating --output-dir on the way. */
 export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
   if (raw.outputDir !== undefined) await makeOutputDir(raw.outputDir);
+  // Records appended into the --resume file are read back by the next --resume: only ndjson is.
+  if (raw.resume !== undefined && raw.format !== 'ndjson' && sameFile(raw.resume, 1) !== 'no') {
+    throw new UsageError({
+      flag: '--resume',
+      reason: `'${raw.resume}' is also stdout, so its records must be -f ndjson, not -f ${raw.format}`,
+    });
+  }
   const body = requestBody([...(raw.data ?? []), ...(raw.dataBinary ?? [])], raw.header ?? []);
   return {
     mode: raw.mode,

@@ -1,5 +1,6 @@
 // Parsing and validating flag values in one place; a bad value is a UsageError (exit 2).
 
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -225,7 +226,8 @@ export function parseShard(flag: string, value: string, env: NodeJS.ProcessEnv =
   const m = /^\s*(\d+|auto)\s*\/\s*(\d+)\s*$/i.exec(value);
   if (!m) throw new UsageError({ flag, reason: 'expected K/N (shard K of N, 1-based) or auto/N', value });
   const n = Number(m[2]);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError({ flag, reason: 'N must be at least 1', value });
+  if (n < 1) throw new UsageError({ flag, reason: 'N must be at least 1', value });
+  if (!Number.isSafeInteger(n)) throw new UsageError({ flag, reason: `N must be at most ${Number.MAX_SAFE_INTEGER}`, value });
   if (m[1]!.toLowerCase() !== 'auto') {
     const k = Number(m[1]);
     if (k < 1 || k > n) throw new UsageError({ flag, reason: `K must be 1..${n} (shards are numbered from 1)`, value });
@@ -281,7 +283,18 @@ export function parseData(flag: string, value: string, binary: boolean): Buffer 
   if (!value.startsWith('@')) return Buffer.from(value);
   const bytes = readFlagFile(flag, value.slice(1));
   if (binary || (!bytes.includes(13) && !bytes.includes(10))) return bytes;
-  return Buffer.from(bytes.filter((b) => b !== 13 && b !== 10));
+  return withoutNewlines(bytes);
+}
+
+/** The bytes without CR and LF, byte by byte into one buffer (a large file is not made an array of numbers). */
+function withoutNewlines(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b !== 13 && b !== 10) out[n++] = b;
+  }
+  return out.subarray(0, n);
 }
 
 /** The body of all -d/--data-binary pieces; it brings the form Content-Type unless -H names one (as curl). */
@@ -296,7 +309,11 @@ export function requestBody(pieces: DataPiece[], headers: [string, string][]): R
 /** -H @FILE: one header a line, blank lines skipped; a bad line is named FILE:LINE. */
 export function parseHeaderFile(flag: string, value: string): [string, string][] {
   const path = value.slice(1);
-  const lines = readFlagFile(flag, path).toString('utf8').split('\n');
+  // A UTF-8 BOM (as some editors save) is not part of the first header's name.
+  const lines = readFlagFile(flag, path)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .split('\n');
   return lines.flatMap((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return [];
@@ -313,6 +330,18 @@ export function parseHeaderFile(flag: string, value: string): [string, string][]
 export function parseCacert(flag: string, value: string): string {
   const pem = readFlagFile(flag, value).toString('utf8');
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError({ flag, reason: `no PEM certificate in '${value}'` });
+  // Node drops a corrupt block silently, and every block after it: each is checked on its own.
+  const starts = pem.split('-----BEGIN CERTIFICATE-----').slice(1);
+  starts.forEach((rest, i) => {
+    const end = rest.indexOf('-----END CERTIFICATE-----');
+    const bad = (why: string) => new UsageError({ flag, reason: `certificate ${i + 1} in '${value}' ${why}` });
+    if (end < 0) throw bad('has no END CERTIFICATE line');
+    try {
+      new X509Certificate(`-----BEGIN CERTIFICATE-----${rest.slice(0, end)}-----END CERTIFICATE-----\n`);
+    } catch (err) {
+      throw bad(`is not a usable certificate: ${(err as Error).message.replace(/^error:[0-9A-F]+:/, '')}`);
+    }
+  });
   try {
     createSecureContext({ ca: pem });
   } catch (err) {

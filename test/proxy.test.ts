@@ -207,6 +207,46 @@ describe.each(MODES)('%s mode', (mode) => {
     }
   });
 
+  it('a proxy that hangs up on the CONNECT: SOCKET_CLOSED at once, not at -t, after one CONNECT', async () => {
+    let connects = 0;
+    const rude = createNetServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        connects++;
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => rude.listen(0, '127.0.0.1', resolve));
+    try {
+      const at = `http://127.0.0.1:${(rude.address() as { port: number }).port}`;
+      const [rec] = await fetchAll(mode, ['https://tunnel.invalid/'], ['-t', '20000'], { HTTPS_PROXY: at });
+      expect(rec!.error?.code).toBe('SOCKET_CLOSED');
+      expect(rec!.ms).toBeLessThan(10_000);
+      expect(connects).toBe(1);
+    } finally {
+      rude.close();
+    }
+  });
+
+  it('a forwarding proxy that answers 407: HTTP_STATUS with status 407, as any status', async () => {
+    const gate = createHttpServer((_req, res) => {
+      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="x"' });
+      res.end('auth');
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    try {
+      const at = `http://127.0.0.1:${(gate.address() as { port: number }).port}`;
+      const [rec] = await fetchAll(mode, [`${web.url}/auth407`], [], { HTTP_PROXY: at });
+      expect({ status: (rec as unknown as { status: number | null }).status, code: rec!.error?.code }).toEqual({
+        status: 407,
+        code: 'HTTP_STATUS',
+      });
+    } finally {
+      gate.closeAllConnections();
+      gate.close();
+    }
+  });
+
   it('a CONNECT the proxy refuses is PROXY_FAILED with its status', async () => {
     const [rec] = await fetchAll(mode, ['https://blocked.invalid/x'], [], { HTTPS_PROXY: proxy.url });
     expect(rec!.error).toEqual({ code: 'PROXY_FAILED', message: 'the proxy refused the tunnel: 403' });

@@ -203,6 +203,23 @@ describe('--rate and --per-host-rate, the CLI against the server log', () => {
     expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThanOrEqual(2900);
   });
 
+  it.each(['async', 'threads', 'inline'])(
+    '%s: redirect hops count: 3 URLs of /redirect/3 at --rate 4/s stay ≤ 5 a second',
+    async (mode) => {
+      s.server.reset();
+      const list = [1, 2, 3].map((i) => `${s.server.url}/redirect/3?hop-${mode}-${i}`);
+      const r = await run(['-m', mode, '-c', '3', '-f', 'ndjson', '-q', '--rate', '4/s', ...list]);
+      expect(r.code, r.stderr).toBe(0);
+      // Each URL is 4 requests (3 redirects and the 200): 12 in all, 250 ms apart.
+      const arrivals = s.server
+        .stats()
+        .requests.filter((q) => q.path.startsWith('/redirect/'))
+        .map((q) => q.arrival);
+      expect(arrivals).toHaveLength(12);
+      expect(busiestWindow(arrivals)).toBeLessThanOrEqual(5);
+    },
+  );
+
   it('--rate holds under retries: every 503 retried, still ≤ N + 1 a second', async () => {
     s.server.reset();
     // /status/503 fails every attempt: 10 URLs × 3 attempts = 30 arrivals at 15/s.

@@ -191,6 +191,33 @@ describe('the CLI: interrupt, resume, exactly once', () => {
     expect(s.server.stats().served).toBe(0);
   });
 
+  it("with --shard, the skip count is the shard's own: the shards' counts add up to the list", async () => {
+    const list = urls(s.server.url, '/delay/0', 8, '&resume-shard');
+    const out = join(dir, 'shards.ndjson');
+    writeFileSync(out, `${list.map((url, index) => JSON.stringify({ index, url, ok: true })).join('\n')}\n`);
+    let total = 0;
+    for (const k of [1, 2]) {
+      const r = await run(['-f', 'ndjson', '--shard', `${k}/2`, '--shard-by', 'index', '--resume', out, ...list]);
+      expect(r.code, r.stderr).toBe(0);
+      total += Number(/skipped (\d+) URLs? already ok there/.exec(r.stderr)?.[1]);
+    }
+    expect(total).toBe(8);
+  });
+
+  it('--resume FILE -f csv >> FILE is a usage error: the file takes ndjson records only', async () => {
+    const list = urls(s.server.url, '/delay/0', 2, '&resume-csv');
+    const out = join(dir, 'csv.ndjson');
+    writeFileSync(out, '');
+    s.server.reset();
+    const c = startAppending(['-f', 'csv', '--resume', out, ...list], out);
+    children.push(c);
+    const r = await c.done;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^fetchall: .*--resume.*must be -f ndjson, not -f csv/);
+    expect(readFileSync(out, 'utf8')).toBe('');
+    expect(s.server.stats().served).toBe(0);
+  });
+
   it('compare --resume is a usage error', async () => {
     const r = await run(['compare', '--resume', join(dir, 'x.ndjson'), `${s.server.url}/delay/0`]);
     expect(r.code).toBe(2);

@@ -69,6 +69,7 @@ describe('the shard hash and parser', () => {
     ['0/3', {}, /K must be 1\.\.3/],
     ['4/3', {}, /K must be 1\.\.3/],
     ['1/0', {}, /N must be at least 1/],
+    ['1/99999999999999999999', {}, /N must be at most 9007199254740991/],
     ['1', {}, /expected K\/N/],
     ['a/b', {}, /expected K\/N/],
     ['-1/3', {}, /expected K\/N/],

@@ -1,9 +1,11 @@
 // TLS in every mode against loopback HTTPS servers serving the certificates in fixtures/tls/: a
 // certificate that fails verification keeps its own code, -k skips verification, --cacert adds a CA.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type Server as HttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ndjson, run } from './helpers/cli.js';
@@ -123,6 +125,30 @@ describe('--cacert usage errors', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(re);
       expect(r.stderr.trim().split('\n')[0]).toMatch(/^fetchall: /);
+    }
+  });
+});
+
+describe('--cacert: each PEM block checked', () => {
+  const corrupt = '-----BEGIN CERTIFICATE-----\nAAAAbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n';
+  it('a corrupt block, alone or before good ones, is a usage error naming the file and the block', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fetchall-pem-'));
+    try {
+      const good = readFileSync(CA, 'utf8');
+      const only = join(dir, 'only.pem');
+      const mixed = join(dir, 'mixed.pem');
+      writeFileSync(only, corrupt);
+      writeFileSync(mixed, `${good}\n${corrupt}${good}`);
+      for (const [file, block] of [
+        [only, 1],
+        [mixed, 2],
+      ] as const) {
+        const r = await run(['--cacert', file, `${servers.leaf.url}/`]);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr.split('\n')[0]).toContain(`certificate ${block} in '${file}' is not a usable certificate`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

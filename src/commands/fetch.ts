@@ -44,7 +44,7 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     ].filter((x): x is Sink => x !== null);
     const input: InputTally = { read: 0, skipped: 0, unreadable: false };
     const { summary, ...run } = await runMode({
-      items: inputItems(sources, s, resume, input),
+      items: inputItems(sources, s, resume, input, o.shard),
       options: o,
       mode: o.mode,
       session: s,
@@ -69,7 +69,13 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
 }
 
 /** The items to fetch: every source read once, counted, less what --resume skips. An unreadable source is said at once. */
-function inputItems(sources: Source[], s: Session, resume: ResumeState | null, input: InputTally): AsyncIterable<InputItem> {
+function inputItems(
+  sources: Source[],
+  s: Session,
+  resume: ResumeState | null,
+  input: InputTally,
+  shard: RunOptions['shard'],
+): AsyncIterable<InputItem> {
   const onUnreadable = (e: UsageError) => {
     input.unreadable = true;
     s.err.line(`fetchall: ${escapeControls(e.message)}`);
@@ -78,7 +84,8 @@ function inputItems(sources: Source[], s: Session, resume: ResumeState | null, i
   if (!resume) return items;
   return filterItems(items, (item) => {
     const done = isDone(item, resume);
-    if (done) input.skipped++;
+    // Only this shard's: the others' URLs are not this run's to skip (run-mode.ts drops them).
+    if (done && (!shard || inShard(item, shard))) input.skipped++;
     return !done;
   });
 }

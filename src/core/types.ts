@@ -40,6 +40,11 @@ export interface RequestBody {
   bytes: Uint8Array;
   /** The Content-Type it brings (-d's form type), null when -H names one. */
   contentType: string | null;
+  /**
+   * Blocking engines: the bytes spooled to this temp file (engines/blocking.ts spoolBody), which
+   * sync-request's helper streams; `bytes` is then empty, so no copy crosses a thread or a socket.
+   */
+  file?: string;
 }
 
 /** Where proxies come from: --proxy, --no-proxy, and the environment's (either case). */
@@ -116,6 +121,15 @@ export interface EngineInfo {
   threads: number;
 }
 
+/**
+ * The run's rate gate as an engine sees it: --rate and --per-host-rate count every request sent,
+ * so each redirect hop takes its tokens too (the first hop's were taken as the job left the queue).
+ */
+export interface HopGate {
+  /** Take the tokens for a request to `url` if they are there (0), else the ms until they may be. */
+  tryTake(url: string): number;
+}
+
 export interface Engine {
   readonly mode: Mode;
   /** Start whatever the engine needs before the clock starts. */
@@ -124,7 +138,7 @@ export interface Engine {
    * Fetch one URL once. Resolves (never rejects) with the attempt's outcome;
    * `onStart` is called with the thread id and time as the request really starts.
    */
-  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult>;
+  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void, gate?: HopGate | null): Promise<AttemptResult>;
   /**
    * The longest time this engine itself held the event loop (inline: one blocking request), so
    * the stall is reported even when Node's loop-delay monitor took no sample during it.

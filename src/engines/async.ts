@@ -29,7 +29,7 @@ import {
   trustedCAs,
   withBodyType,
 } from '../core/rules.js';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
 import { clampTimer, now } from '../measure/clock.js';
 import { safeName, saveName, tempPath } from './save.js';
 
@@ -184,7 +184,12 @@ export class AsyncEngine implements Engine {
     return [];
   }
 
-  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+  fetch(
+    job: Job,
+    signal: AbortSignal,
+    onStart: (t: number, worker: number | null) => void,
+    gate: HopGate | null = null,
+  ): Promise<AttemptResult> {
     if (this.watching !== signal) {
       this.watching = signal;
       signal.addEventListener('abort', () => {
@@ -195,7 +200,7 @@ export class AsyncEngine implements Engine {
     onStart(start, null);
     return new Promise((resolve) => {
       if (signal.aborted) return resolve(noResponse(start, fetchError('ABORTED')));
-      new Exchange(this, job, start, resolve).hop(job.url, this.opts.method);
+      new Exchange(this, job, start, resolve, gate).hop(job.url, this.opts.method);
     });
   }
 
@@ -224,7 +229,8 @@ export class AsyncEngine implements Engine {
       // The proxy itself: connecting, and answering a CONNECT, within the deadline.
       proxyTls: { timeout },
       clientFactory: (origin: URL, o: object): Pool => new PoolClass(origin, { ...o, headersTimeout: timeout } as Pool.Options),
-      factory: (origin: string | URL, o: object): Pool => new PoolClass(origin, { ...base, ...o } as Pool.Options),
+      factory: (origin: string | URL, o: { connect?: unknown }): Pool =>
+        new PoolClass(origin, { ...base, ...o, connect: tunnelOnce(o.connect) } as Pool.Options),
     } as ProxyAgent.Options);
     this.proxies.set(uri, agent);
     return agent;
@@ -235,6 +241,23 @@ export class AsyncEngine implements Engine {
     await Promise.all([this.agent, ...this.proxies.values()].map((a) => a.destroy().catch(() => {})));
     for (const socket of this.connecting) socket.destroy();
   }
+}
+
+type Connector = (opts: object, callback: (err: Error | null, socket?: unknown) => void) => void;
+
+/**
+ * A proxy that hangs up on our CONNECT fails the tunnel with undici's UND_ERR_SOCKET, which its
+ * pool takes for a passing socket error and connects again — a new CONNECT at once, over and
+ * over, until our deadline. Renamed, it fails the request at once (SOCKET_CLOSED, as node:http).
+ */
+function tunnelOnce(connect: unknown): unknown {
+  if (typeof connect !== 'function') return connect;
+  const inner = connect as Connector;
+  return ((opts, callback) =>
+    inner(opts, (err, socket) => {
+      if ((err as { code?: unknown } | null)?.code !== 'UND_ERR_SOCKET') return callback(err, socket);
+      callback(Object.assign(new Error(`other side closed (the proxy, during CONNECT)`), { code: 'PROXY_CLOSED', cause: err }));
+    })) satisfies Connector;
 }
 
 /** One URL, through its redirects: a dispatch handler per hop, one result at the end. */
@@ -273,6 +296,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly job: Job,
     private readonly start: number,
     private readonly resolve: (r: AttemptResult) => void,
+    private readonly gate: HopGate | null,
   ) {
     this.url = job.url;
     this.withBody = engine.opts.body !== null;
@@ -305,6 +329,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     } catch (err) {
       this.fail(mapError(err));
     }
+  }
+
+  /** A redirect hop, once the rate gate has its tokens; a stop or the deadline while waiting ends the attempt (stop()). */
+  private gatedHop(): void {
+    if (this.done) return;
+    const wait = this.gate?.tryTake(this.url) ?? 0;
+    if (wait <= 0) return this.hop(this.url, this.method);
+    setTimeout(() => this.gatedHop(), Math.ceil(wait));
   }
 
   /** End the request from our side: a deadline, a size limit, a stop. */
@@ -381,7 +413,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.following = false;
       this.controller = null;
       this.redirects++;
-      this.hop(this.url, this.method);
+      this.gatedHop();
       return;
     }
     const error = statusError(this.status!);
@@ -402,6 +434,13 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (err instanceof Stop) return this.fail(err.error);
+    // undici's forwarding proxy turns the proxy's 407 into an error before we see its head;
+    // node:http hands over the response: a 407 is a status in every mode, as any other.
+    if (!this.headIn && err.message === 'Proxy Authentication Required (407)') {
+      this.status = 407;
+      this.headAt = now();
+      return this.finish(statusError(407));
+    }
     if (!this.headIn) {
       const error = mapError(err);
       // undici's connect timeout is our deadline too (it is set to -t): the same wording as ours.

@@ -1,6 +1,9 @@
 // One attempt at one URL for both blocking engines (threads, inline): the redirect, size and save
 // rules around sync-request's hops, the same rules the async engine follows.
 
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fetchError, mapError, timeoutError } from '../core/errors.js';
 import {
   firstValue,
@@ -15,10 +18,27 @@ import {
   withBodyType,
   withoutCredentials,
 } from '../core/rules.js';
-import type { AttemptResult, FetchError, Job, RequestOptions } from '../core/types.js';
+import type { AttemptResult, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
 import { isHelperFailure, type SyncRequest, syncHop } from '../sync/client.js';
 import { commitSync, discardSync, safeName, tempPath } from './save.js';
+
+/**
+ * The options with the body spooled to a temp file, which the helper streams (RequestBody.file):
+ * sync-request would carry it to the helper as JSON, an array of numbers many times its size.
+ */
+export async function spoolBody(opts: RequestOptions): Promise<RequestOptions> {
+  if (opts.body === null || opts.body.file !== undefined) return opts;
+  const dir = await mkdtemp(join(tmpdir(), 'fetchall-body-'));
+  const file = join(dir, 'body');
+  await writeFile(file, opts.body.bytes);
+  return { ...opts, body: { bytes: new Uint8Array(0), contentType: opts.body.contentType, file } };
+}
+
+/** Remove what spoolBody made. */
+export async function unspoolBody(opts: RequestOptions): Promise<void> {
+  if (opts.body?.file !== undefined) await rm(dirname(opts.body.file), { recursive: true, force: true });
+}
 
 /** One attempt at one URL with sync-request: blocks the calling thread until it is over. */
 export function syncFetch(
@@ -27,10 +47,29 @@ export function syncFetch(
   opts: RequestOptions,
   worker: number | null,
   onStart: (t: number) => void,
+  beforeHop: HopWait | null = null,
 ): AttemptResult {
   const start = now();
   onStart(start);
-  return new BlockingAttempt(request, job, opts, worker, start).run();
+  return new BlockingAttempt(request, job, opts, worker, start, beforeHop).run();
+}
+
+/**
+ * Blocks until the rate gate lets a redirect hop to `url` go, or `untilMs` (Date.now() time)
+ * passes; the deadline check before the hop then fails it (see types.ts HopGate).
+ */
+export type HopWait = (url: string, untilMs: number) => void;
+
+/** A HopWait for a thread holding the gate itself (inline: the main thread, blocked anyway). */
+export function blockingHopWait(gate: HopGate): HopWait {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  return (url, untilMs) => {
+    for (let wait = gate.tryTake(url); wait > 0; wait = gate.tryTake(url)) {
+      const left = untilMs - Date.now();
+      if (left <= 0) return;
+      Atomics.wait(cell, 0, 0, Math.ceil(Math.min(wait, left)));
+    }
+  };
 }
 
 type Hop = ReturnType<typeof syncHop>;
@@ -66,6 +105,7 @@ class BlockingAttempt {
     private readonly opts: RequestOptions,
     private readonly worker: number | null,
     private readonly start: number,
+    private readonly beforeHop: HopWait | null,
   ) {
     this.until = Date.now() + opts.timeoutMs;
     this.tmp = opts.outputDir !== null ? tempPath(opts.outputDir, safeName(job.url), job.index) : null;
@@ -96,7 +136,8 @@ class BlockingAttempt {
     this.left ||= hop.origin !== this.first.origin;
     this.lastHop = hop;
     const sent = this.withBody ? this.opts.body : null;
-    const send = { body: sent?.bytes ?? null, proxy: proxyFor(hop, this.opts.proxy), tls: hop.protocol === 'https:' ? this.tls : null };
+    const body = sent ? (sent.file !== undefined ? { file: sent.file } : sent.bytes) : null;
+    const send = { body, proxy: proxyFor(hop, this.opts.proxy), tls: hop.protocol === 'https:' ? this.tls : null };
     const headers = withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent);
     const res = syncHop(this.request, this.method, withoutCredentials(hop), headers, this.until, this.tmp, send);
     // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
@@ -126,6 +167,7 @@ class BlockingAttempt {
       this.method = step.method;
       this.redirects++;
       this.withBody &&= step.keepBody;
+      this.beforeHop?.(this.url, this.until);
       return true;
     }
     if (step.kind === 'fail') {

@@ -3,12 +3,12 @@
 
 import { fetchError } from '../core/errors.js';
 import { noResponse } from '../core/rules.js';
-import type { AttemptResult, Engine, EngineInfo, Job, RequestOptions } from '../core/types.js';
+import type { AttemptResult, Engine, EngineInfo, HopGate, Job, RequestOptions } from '../core/types.js';
 import { now } from '../measure/clock.js';
 import { loadSyncRequest, warmUp } from '../sync/client.js';
 import { adoptHelper, liveHelpers, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
-import { syncFetch } from './blocking.js';
+import { blockingHopWait, spoolBody, syncFetch, unspoolBody } from './blocking.js';
 
 export class InlineEngine implements Engine {
   readonly mode = 'inline' as const;
@@ -21,10 +21,11 @@ export class InlineEngine implements Engine {
     return this.longest;
   }
 
-  constructor(private readonly opts: RequestOptions) {}
+  constructor(private opts: RequestOptions) {}
 
   async init(): Promise<EngineInfo> {
     const t0 = now();
+    this.opts = await spoolBody(this.opts);
     this.relay = await Relay.start();
     try {
       this.load();
@@ -49,14 +50,20 @@ export class InlineEngine implements Engine {
     return this.helpers.filter((p) => liveHelpers().includes(p));
   }
 
-  async fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+  async fetch(
+    job: Job,
+    signal: AbortSignal,
+    onStart: (t: number, worker: number | null) => void,
+    gate: HopGate | null = null,
+  ): Promise<AttemptResult> {
     if (signal.aborted) return cancelled();
     // Let the loop turn between requests, so timers and signals run there; during a request
     // it cannot, and the loop-stall figure shows exactly that.
     await new Promise((resolve) => setImmediate(resolve));
     if (signal.aborted) return cancelled();
     const t0 = performance.now();
-    const result = syncFetch(this.request!, job, this.opts, null, (t) => onStart(t, null));
+    const hopWait = gate ? blockingHopWait(gate) : null;
+    const result = syncFetch(this.request!, job, this.opts, null, (t) => onStart(t, null), hopWait);
     this.longest = Math.max(this.longest, performance.now() - t0);
     // A signal that came while the loop was blocked is handled only when the loop turns: let it
     // turn now, so a stop during this request (even the last one) is seen before its result is used.
@@ -70,6 +77,7 @@ export class InlineEngine implements Engine {
     await stopHelpers(this.helpers);
     await this.relay?.close();
     this.relay = null;
+    await unspoolBody(this.opts);
   }
 }
 

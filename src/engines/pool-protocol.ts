@@ -8,12 +8,16 @@ export interface WorkerData {
   relay: RelayClient;
   options: RequestOptions;
   warmUrl: string;
+  /** One Int32: the number of the last redirect hop the main thread let go (--rate; see HopGate). */
+  hopCell: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'fetch'; job: Job };
+/** `gated`: the run has a rate gate, so each redirect hop asks the main thread first. */
+export type ToWorker = { type: 'fetch'; job: Job; gated: boolean };
 
 export type FromWorker =
   | { type: 'helper'; pid: number }
   | { type: 'ready' }
   | { type: 'start'; index: number; t: number }
+  | { type: 'hop'; url: string; seq: number }
   | { type: 'result'; index: number; result: AttemptResult };

@@ -5,10 +5,11 @@
 import { Worker } from 'node:worker_threads';
 import { fetchError } from '../core/errors.js';
 import { noResponse } from '../core/rules.js';
-import type { AttemptResult, Engine, EngineInfo, FetchError, Job, RequestOptions } from '../core/types.js';
+import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
 import { clampTimer, now } from '../measure/clock.js';
 import { adoptHelper, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
+import { spoolBody, unspoolBody } from './blocking.js';
 import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
 /** How long past its deadline a worker may stay silent before it is replaced. */
@@ -19,6 +20,7 @@ interface Task {
   onStart: (t: number, worker: number | null) => void;
   resolve: (r: AttemptResult) => void;
   started: number;
+  gate: HopGate | null;
 }
 
 interface Slot {
@@ -29,6 +31,8 @@ interface Slot {
   ready: boolean;
   task: Task | null;
   watchdog: NodeJS.Timeout | null;
+  /** Shared with the worker: the last redirect hop let go (see grantHop). */
+  hopCell: Int32Array;
 }
 
 export class ThreadsEngine implements Engine {
@@ -40,12 +44,13 @@ export class ThreadsEngine implements Engine {
   private closing = false;
 
   constructor(
-    private readonly opts: RequestOptions,
+    private opts: RequestOptions,
     private readonly size: number,
   ) {}
 
   async init(): Promise<EngineInfo> {
     const t0 = now();
+    this.opts = await spoolBody(this.opts);
     const relay = await Relay.start();
     this.relay = relay;
     // Stopped while the relay started (Ctrl-C during start-up): start nothing more.
@@ -69,14 +74,23 @@ export class ThreadsEngine implements Engine {
 
   private spawn(): Promise<void> {
     if (this.closing || !this.relay) return Promise.reject(new Error('the pool is closing'));
-    const data: WorkerData = { relay: this.relay.client(), options: this.opts, warmUrl: this.relay.warmUrl };
+    const hopCell = new SharedArrayBuffer(4);
+    const data: WorkerData = { relay: this.relay.client(), options: this.opts, warmUrl: this.relay.warmUrl, hopCell };
     const worker = new Worker(new URL('./threads-worker.js', import.meta.url), {
       workerData: data,
       transferList: [data.relay.port],
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { id: this.freeId(), worker, helper: null, ready: false, task: null, watchdog: null };
+    const slot: Slot = {
+      id: this.freeId(),
+      worker,
+      helper: null,
+      ready: false,
+      task: null,
+      watchdog: null,
+      hopCell: new Int32Array(hopCell),
+    };
     this.slots.add(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: FromWorker) => {
@@ -95,6 +109,9 @@ export class ThreadsEngine implements Engine {
             break;
           case 'start':
             slot.task?.onStart(msg.t, slot.id);
+            break;
+          case 'hop':
+            this.grantHop(slot, slot.task, msg.url, msg.seq);
             break;
           case 'result':
             this.finish(slot, { ...msg.result, worker: slot.id });
@@ -124,7 +141,12 @@ export class ThreadsEngine implements Engine {
     return [...this.slots].map((s) => s.helper).filter((p): p is number => p !== null);
   }
 
-  fetch(job: Job, signal: AbortSignal, onStart: (t: number, worker: number | null) => void): Promise<AttemptResult> {
+  fetch(
+    job: Job,
+    signal: AbortSignal,
+    onStart: (t: number, worker: number | null) => void,
+    gate: HopGate | null = null,
+  ): Promise<AttemptResult> {
     return new Promise((resolve) => {
       let settled = false;
       const onAbort = () => {
@@ -136,6 +158,7 @@ export class ThreadsEngine implements Engine {
         job,
         onStart,
         started: now(),
+        gate,
         // A cancelled request is reported at once; its blocked worker is stopped by close().
         resolve: (r) => {
           if (settled) return;
@@ -158,7 +181,7 @@ export class ThreadsEngine implements Engine {
     if (!task) return;
     slot.task = task;
     task.started = now();
-    slot.worker.postMessage({ type: 'fetch', job: task.job } satisfies ToWorker);
+    slot.worker.postMessage({ type: 'fetch', job: task.job, gated: task.gate !== null } satisfies ToWorker);
     // sync-request's own timeout may not bound everything (a helper can wedge): a worker that
     // overruns its deadline by a margin is failed and replaced, so one URL never stalls the run.
     slot.watchdog = setTimeout(
@@ -167,6 +190,18 @@ export class ThreadsEngine implements Engine {
       },
       clampTimer(this.opts.timeoutMs + WATCHDOG_GRACE_MS),
     );
+  }
+
+  /** Let the worker's redirect hop go when the rate gate has its tokens; a worker gone or moved on is not waited for. */
+  private grantHop(slot: Slot, task: Task | null, url: string, seq: number): void {
+    if (!this.slots.has(slot) || slot.task !== task) return;
+    const wait = task?.gate?.tryTake(url) ?? 0;
+    if (wait > 0) {
+      setTimeout(() => this.grantHop(slot, task, url, seq), Math.ceil(wait));
+      return;
+    }
+    Atomics.store(slot.hopCell, 0, seq);
+    Atomics.notify(slot.hopCell, 0);
   }
 
   private finish(slot: Slot, result: AttemptResult): void {
@@ -212,6 +247,7 @@ export class ThreadsEngine implements Engine {
     await stopHelpers(this.allHelpers);
     await this.relay?.close();
     this.relay = null;
+    await unspoolBody(this.opts);
   }
 }
 

@@ -2,6 +2,7 @@
 // origin (--per-host-rate). Retries take a token too, so a retry storm cannot exceed the rate.
 
 import { originOf } from '../core/rules.js';
+import type { HopGate } from '../core/types.js';
 import { now as clockNow, sleep } from '../measure/clock.js';
 
 /**
@@ -38,7 +39,7 @@ export class TokenBucket {
 const SWEEP_AT = 4096;
 
 /** The global bucket and one bucket per origin; an attempt starts when both have a token. */
-export class RateGate {
+export class RateGate implements HopGate {
   private readonly global: TokenBucket | null;
   private readonly hosts = new Map<string, TokenBucket>();
   private sweepAt = SWEEP_AT;
@@ -76,6 +77,13 @@ export class RateGate {
       this.hosts.set(origin, bucket);
     }
     bucket.take(t);
+  }
+
+  /** A redirect hop: take both tokens if they are there (0), else how long until they may be. */
+  tryTake(url: string): number {
+    const wait = this.delay(url);
+    if (wait <= 0) this.take(url);
+    return Math.max(0, wait);
   }
 
   /** Wait for both tokens and take them (a retry, which already holds its place); false when stopped first. */

@@ -191,13 +191,18 @@ class Run {
   /** One attempt, metered; `tries` learns when the URL first started and how many attempts did. */
   private async attempt(job: Job, attempt: number, tries: { first: number | null; started: number }): Promise<AttemptResult> {
     let began: number | null = null;
-    const result = await this.p.engine.fetch(job, this.p.signal, (t, worker) => {
-      began = t;
-      tries.started++;
-      tries.first ??= t;
-      this.meter.attemptStarted(attempt);
-      this.emit({ kind: 'start', index: job.index, url: job.url, t, worker, attempt });
-    });
+    const result = await this.p.engine.fetch(
+      job,
+      this.p.signal,
+      (t, worker) => {
+        began = t;
+        tries.started++;
+        tries.first ??= t;
+        this.meter.attemptStarted(attempt);
+        this.emit({ kind: 'start', index: job.index, url: job.url, t, worker, attempt });
+      },
+      this.gate,
+    );
     if (began !== null) this.meter.attemptEnded(began, result.end);
     // An attempt that never started (cancelled while queued) still dates the URL from its call.
     tries.first ??= result.start;

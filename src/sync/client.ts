@@ -145,7 +145,8 @@ export interface HopReply {
 
 /** What a hop sends besides its headers, and how it gets there: the helper routes it. */
 export interface HopSend {
-  body: Uint8Array | null;
+  /** The bytes, or a file of them that the helper streams (a large body, copied nowhere). */
+  body: Uint8Array | { file: string } | null;
   /** The proxy for this URL (core/rules.ts proxyFor); null = direct. */
   proxy: string | null;
   /** For an https URL, -k and --cacert; null = verify against the system's CAs. */
@@ -174,8 +175,8 @@ export function syncHop(
     // replaced, so the blocking engines follow exactly the rules the async one does.
     const res = request(method, url, {
       headers: withPrivate(headers, until, save, send),
-      // A Buffer, which sync-rpc carries as base64 (a worker's copy of the body is a Uint8Array).
-      body: send.body ? Buffer.from(send.body.buffer, send.body.byteOffset, send.body.byteLength) : undefined,
+      // A Buffer goes to the helper as JSON (an array of numbers): only small bodies go that way.
+      body: send.body instanceof Uint8Array ? Buffer.from(send.body.buffer, send.body.byteOffset, send.body.byteLength) : undefined,
       followRedirects: false,
       timeout: clampTimer(until - Date.now() + STANDBY_MS),
       retry: false,
@@ -200,6 +201,7 @@ function withPrivate(headers: Record<string, string>, until: number, tmp: string
   if (tmp) all[PRIVATE.save] = encodeURIComponent(tmp);
   if (send.proxy) all[PRIVATE.proxy] = send.proxy;
   if (send.tls) all[PRIVATE.tls] = encodeURIComponent(JSON.stringify(send.tls));
+  if (send.body && !(send.body instanceof Uint8Array)) all[PRIVATE.bodyFile] = encodeURIComponent(send.body.file);
   return all;
 }
 

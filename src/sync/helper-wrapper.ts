@@ -3,7 +3,7 @@
 // every response body here, so no body is ever buffered, encoded or sent back to the client.
 // argv: [node, this file, sync-rpc/lib/worker.js, port, key]
 
-import { createWriteStream, unlink, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync, unlink, type WriteStream } from 'node:fs';
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
@@ -120,8 +120,10 @@ function takePrivate(headers: OutgoingHttpHeaders | undefined): {
   deadline: number;
   proxy: string | null;
   tls: TlsSpec | null;
+  bodyFile: string | null;
 } {
   const save = headers?.[PRIVATE.save];
+  const bodyFile = headers?.[PRIVATE.bodyFile];
   const deadline = Number(headers?.[PRIVATE.deadline]);
   const proxy = headers?.[PRIVATE.proxy];
   const tlsSpec = headers?.[PRIVATE.tls];
@@ -130,13 +132,34 @@ function takePrivate(headers: OutgoingHttpHeaders | undefined): {
     delete headers[PRIVATE.deadline];
     delete headers[PRIVATE.proxy];
     delete headers[PRIVATE.tls];
+    delete headers[PRIVATE.bodyFile];
   }
   return {
     save: typeof save === 'string' ? decodeURIComponent(save) : null,
     deadline: deadline > 0 ? deadline : Infinity,
     proxy: typeof proxy === 'string' ? proxy : null,
     tls: typeof tlsSpec === 'string' ? (JSON.parse(decodeURIComponent(tlsSpec)) as TlsSpec) : null,
+    bodyFile: typeof bodyFile === 'string' ? decodeURIComponent(bodyFile) : null,
   };
+}
+
+/** A body from its file: its length in place of then-request's 0 (it was handed no body). */
+function fileLength(headers: OutgoingHttpHeaders | undefined, file: string): void {
+  if (!headers) return;
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === 'content-length') delete headers[k];
+  headers['content-length'] = String(statSync(file).size);
+}
+
+/** Stream the file where http-basic ends the request (pipe ends it when the file is done). */
+function streamFile(req: ClientRequest, file: string): void {
+  const end = req.end;
+  req.end = function (this: ClientRequest) {
+    req.end = end;
+    const source = createReadStream(file);
+    source.once('error', (err) => req.destroy(err));
+    source.pipe(req);
+    return req;
+  } as typeof req.end;
 }
 
 /** http-basic's request options, as it passes them to http.request / https.request. */
@@ -245,7 +268,8 @@ for (const mod of [http, https]) {
     const at = args.findIndex((a) => typeof a === 'function');
     if (at < 0) return (original as (...a: unknown[]) => ClientRequest).apply(this, args);
     const options = args.find((a) => a !== null && typeof a === 'object' && !(a instanceof URL)) as RequestArgs | undefined;
-    const { save, deadline, proxy, tls: tlsSpec } = takePrivate(options?.headers);
+    const { save, deadline, proxy, tls: tlsSpec, bodyFile } = takePrivate(options?.headers);
+    if (bodyFile !== null) fileLength(options?.headers, bodyFile);
     const unroute = options ? route(options, mod === https, proxy, tlsSpec) : (_err?: Error) => {};
     const callback = args[at] as Callback;
     let waiting: NodeJS.Timeout | undefined;
@@ -254,6 +278,7 @@ for (const mod of [http, https]) {
       consume(req, res, save, deadline, callback);
     };
     const req = (original as (...a: unknown[]) => ClientRequest).apply(this, args);
+    if (bodyFile !== null) streamFile(req, bodyFile);
     req.once('close', () => unroute());
     // Until the headers come: no status to report, the request just fails with TIMEOUT.
     if (Number.isFinite(deadline)) {

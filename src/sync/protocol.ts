@@ -45,6 +45,8 @@ export const PRIVATE = {
   save: 'x-fetchall-save',
   /** Request: the proxy to go through (core/rules.ts proxyFor), `http://[user:pw@]host:port`. */
   proxy: 'x-fetchall-proxy',
+  /** Request: the file (URI-encoded) the helper streams as the request body. */
+  bodyFile: 'x-fetchall-body-file',
   /** Request, https only: JSON {@link TlsSpec}, URI-encoded. */
   tls: 'x-fetchall-tls',
   /** Response: JSON {@link BodyReport}, in place of the body. */
