@@ -14,6 +14,7 @@ import { VERSION } from './core/version.js';
 import { CLEAN, getExitCode, type Outcome } from './exit.js';
 import { resolveSources } from './input.js';
 import {
+  checkHelperLayout,
   checkPoolSize,
   DEFAULTS,
   FORMATS,
@@ -89,6 +90,7 @@ interface RawOptions {
   resume?: string;
   rate?: number;
   perHostRate?: number;
+  helperPerThread?: boolean;
 }
 
 /** An option stored under a name of our choosing: --no-header would otherwise share -H's `header`. */
@@ -164,6 +166,10 @@ function addSchedulingOptions(cmd: Command): Command {
       )
         .argParser(arg('--retry-max-wait', parseDuration))
         .default(DEFAULTS.retryMaxWaitMs, '10s'),
+    )
+    .option(
+      '--helper-per-thread',
+      "threads: each worker's sync-request starts its own helper process, as shipped (default: one shared by the pool)",
     );
 }
 
@@ -265,6 +271,7 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     resume: raw.resume ?? null,
     rate: raw.rate ?? null,
     perHostRate: raw.perHostRate ?? null,
+    helperPerThread: Boolean(raw.helperPerThread),
   };
 }
 
@@ -317,6 +324,7 @@ export function buildProgram(report: Report): Command {
     .addHelpText('after', HELP_AFTER);
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
     checkPoolSize([raw.mode], raw.concurrency);
+    checkHelperLayout([raw.mode], raw.helperPerThread);
     const html = reportTarget('--report', raw.report);
     const o = await toRunOptions(raw);
     const sources = resolveSources(args, Boolean(process.stdin.isTTY));
@@ -384,6 +392,7 @@ function compareProgram(report: Report): Command {
   if (quiet) quiet.description = 'text: the table and verdicts only; machine formats: records only';
   return compare.action(async (args: string[], raw: RawCompare) => {
     checkPoolSize(raw.modes, raw.concurrency);
+    checkHelperLayout(raw.modes, raw.helperPerThread);
     if (raw.resume !== undefined)
       throw new UsageError({ flag: '--resume', reason: 'not for compare, which runs the whole list in every mode' });
     const { compareCommand } = await import('./commands/compare.js');
