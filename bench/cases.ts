@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { alternate, type Context, measure, progress, say, writeList } from './measure.js';
-import { CLI, NODE, OUT_DIR } from './paths.js';
+import { CLI, NODE, OUT_DIR, ROOT } from './paths.js';
 import {
   CURL_Z,
   type Curl,
@@ -39,7 +39,8 @@ export interface Params {
   P1: ListCase;
   P2: ListCase;
   P3: ListCase;
-  P4: { ns: [number, number]; c: number; delay: number };
+  /** ns: lists from files (fetchall and the floor); streamed: a list generated on the fly into fetchall's stdin. */
+  P4: { ns: [number, number]; streamed: number; c: number; delay: number };
 }
 
 export function caseParams(quick: boolean): Params {
@@ -47,7 +48,9 @@ export function caseParams(quick: boolean): Params {
     P1: quick ? { n: 400, c: 40, delay: 100, note: 'quick: 400 URLs at C=40 keeps the ideal at 1.0 s' } : { n: 2000, c: 200, delay: 100 },
     P2: quick ? { n: 1000, c: 50, delay: 0 } : { n: 10_000, c: 50, delay: 0 },
     P3: { n: 40, c: 8, delay: 200, ...(quick ? { note: 'quick: same list (it is 1 s), one round' } : {}) },
-    P4: quick ? { ns: [20_000, 4_000], c: 50, delay: 0 } : { ns: [100_000, 20_000], c: 50, delay: 0 },
+    P4: quick
+      ? { ns: [20_000, 4_000], streamed: 200_000, c: 50, delay: 0 }
+      : { ns: [100_000, 20_000], streamed: 1_000_000, c: 50, delay: 0 },
   };
 }
 
@@ -79,11 +82,13 @@ const printNotes = (runs: Run[]) => {
 };
 
 /** The P1/P2 target, fetchall's median within `factor` × curl -Z's, and fetchall/floor beside it. */
-function againstCurl(runs: Run[], curl: Curl, factor: number): Pick<CaseResult, 'target' | 'ratios'> {
+/** The target is the floor of the runtime (bench/floor.mjs), run in the same rounds; curl -Z is shown beside it. */
+function againstFloor(runs: Run[], curl: Curl, factor: number): Pick<CaseResult, 'target' | 'ratios'> {
   const fa = summarise(runs, FETCHALL).median;
   const cz = curl.ok ? summarise(runs, CURL_Z).median : null;
-  const pass = fa !== null && cz !== null ? fa <= factor * cz : null;
-  const text = `fetchall ≤ ${factor} × curl -Z: ${s3(fa)} s vs ${cz === null ? '—' : `${factor} × ${s3(cz)} = ${s3(factor * cz)}`} s`;
+  const fl = summarise(runs, FLOOR).median;
+  const pass = fa !== null && fl !== null ? fa <= factor * fl : null;
+  const text = `fetchall ≤ ${factor} × floor: ${s3(fa)} s vs ${fl === null ? '—' : `${factor} × ${s3(fl)} = ${s3(factor * fl)}`} s`;
   const ratios = { curl: ratio(fa, cz), floor: ratio(fa, summarise(runs, FLOOR).median) };
   say(verdict(text, pass));
   say(`  fetchall/curl -Z ${x2(ratios.curl)} ×  |  fetchall/floor ${x2(ratios.floor)} ×`);
@@ -120,7 +125,7 @@ export async function caseP1(ctx: Context, p: ListCase, peers: Peers): Promise<C
   );
   for (const n of notes) say(`  note: ${n}`);
   printNotes(runs);
-  return { params: { ...p, idealMs: ideal }, runs, notes, ...againstCurl(runs, peers.curl, 1.05) };
+  return { params: { ...p, idealMs: ideal }, runs, notes, ...againstFloor(runs, peers.curl, 1.05) };
 }
 
 export async function caseP2(ctx: Context, p: ListCase, peers: Peers): Promise<CaseResult> {
@@ -165,7 +170,7 @@ export async function caseP2(ctx: Context, p: ListCase, peers: Peers): Promise<C
   );
   for (const n of notes) say(`  note: ${n}`);
   printNotes(runs);
-  return { params: p, xargsEstimateMs: estimate, runs, notes, ...againstCurl(runs, peers.curl, 1.8) };
+  return { params: p, xargsEstimateMs: estimate, runs, notes, ...againstFloor(runs, peers.curl, 1.05) };
 }
 
 /** The figures P3 reads from `fetchall compare --json`: the fetch apart from the pool's start-up. */
@@ -176,21 +181,22 @@ function p3Figures(jsonFile: string, c: number, run: Run): P3Figures | null {
     const x = m?.runs?.[0];
     if (x?.failed) run.problems.push(`${x.failed} failed`);
     if (j.options?.concurrency !== c) run.problems.push(`compare ran with concurrency ${j.options?.concurrency}, not -c ${c}`);
+    // compare --json's fields are snake_case (README, "compare --json").
     return {
       mode: m?.mode,
-      wallMs: x?.wallMs ?? null,
-      startupMs: x?.startupMs ?? null,
+      wallMs: x?.wall_ms ?? null,
+      startupMs: x?.startup_ms ?? null,
       ok: x?.ok,
       failed: x?.failed,
-      peakInFlight: x?.peakInFlight,
+      peakInFlight: x?.peak_in_flight,
       threads: x?.threads,
       helpers: x?.helpers,
       optionsConcurrency: j.options?.concurrency,
       optionsFormat: j.options?.format,
       optionsQuiet: j.options?.quiet,
-      selfPeakBytes: x?.memory?.selfPeakBytes,
-      helpersPeakBytes: x?.memory?.helpersPeakBytes,
-      cpuTotalMs: x?.cpu?.totalMs,
+      selfPeakBytes: x?.rss_bytes,
+      helpersPeakBytes: x?.helpers_rss_bytes,
+      cpuTotalMs: x?.cpu_ms,
     };
   } catch (err) {
     run.problems.push(`no JSON: ${err instanceof Error ? err.message : String(err)}`);
@@ -216,7 +222,10 @@ export async function caseP3(ctx: Context, p: ListCase, peers: Peers): Promise<C
     args: [CLI, 'compare', '--modes', 'threads', '-c', String(p.c), '--json', jsonFile, '-q', '-f', 'ndjson', file],
     opts: { timeoutMs: 120_000, env: cleanEnv({ PATH: path }) },
   };
-  const tools = [fa];
+  // sync-request as shipped: one helper process per thread (what the shared helper saves).
+  const STOCK = 'fetchall threads --helper-per-thread';
+  const stock: Tool = { ...fa, name: STOCK, args: [...fa.args.slice(0, -1), '--helper-per-thread', file] };
+  const tools = [fa, stock];
   const notes: string[] = [];
   if (peers.python) tools.push(pythonTool(file, p.c, 120_000));
   else notes.push('python3 seed skipped: python3 absent');
@@ -226,7 +235,7 @@ export async function caseP3(ctx: Context, p: ListCase, peers: Peers): Promise<C
     tools,
     () => p.n,
     (run, tool) => {
-      if (tool !== fa) return;
+      if (tool !== fa && tool !== stock) return;
       run.json = p3Figures(jsonFile, p.c, run);
       progress(
         `        fetch wall ${s3(run.json?.wallMs)} s, start-up ${s3(run.json?.startupMs)} s, peak in flight ${run.json?.peakInFlight ?? '?'}, threads ${run.json?.threads ?? '?'}`,
@@ -269,7 +278,18 @@ export async function caseP3(ctx: Context, p: ListCase, peers: Peers): Promise<C
       faProblems.length ? `!! ${faProblems.join('; ')}` : '',
     ],
   ];
-  for (const t of tools.slice(1)) {
+  const stockRuns = runs.filter((r) => r.tool === STOCK);
+  const startupStock = median(stockRuns.map((r) => r.json?.startupMs ?? null));
+  rows.push([
+    `${STOCK}: fetch wall / start-up (JSON)`,
+    s3(median(stockRuns.map((r) => r.json?.wallMs ?? null))),
+    s3(minOf(stockRuns.map((r) => r.json?.wallMs ?? null))),
+    '—',
+    median(stockRuns.map((r) => r.json?.peakInFlight ?? null)) ?? '—',
+    stockRuns.length,
+    `start-up ${s3(startupStock)} s, helpers ${median(stockRuns.map((r) => r.json?.helpers ?? null)) ?? '?'}`,
+  ]);
+  for (const t of tools.slice(2)) {
     const s = summarise(runs, t.name);
     const both = ratio(fwMed, s.median) !== null ? `${x2(ratio(fwMed, s.median))} / ${x2(ratio(proc, s.median))}` : '—';
     rows.push([
@@ -286,10 +306,11 @@ export async function caseP3(ctx: Context, p: ListCase, peers: Peers): Promise<C
   say('  fetchall/peer for python = fetch wall ÷ python process / fetchall process ÷ python process');
   const mem = median(faRuns.map((r) => r.json?.selfPeakBytes ?? null));
   const hmem = median(faRuns.map((r) => r.json?.helpersPeakBytes ?? null));
-  if (mem !== null)
-    say(
-      `  fetchall threads memory (JSON): self peak ${(mem / 2 ** 20).toFixed(0)} MB, helpers peak ${((hmem ?? 0) / 2 ** 20).toFixed(0)} MB`,
-    );
+  const memOf = (bytes: number | null) => (bytes === null ? '—' : (bytes / 2 ** 20).toFixed(0));
+  if (mem !== null) say(`  fetchall threads memory (JSON): self peak ${memOf(mem)} MB, helpers peak ${memOf(hmem)} MB`);
+  const smem = median(stockRuns.map((r) => r.json?.selfPeakBytes ?? null));
+  const shmem = median(stockRuns.map((r) => r.json?.helpersPeakBytes ?? null));
+  if (smem !== null) say(`  with --helper-per-thread: self peak ${memOf(smem)} MB, helpers peak ${memOf(shmem)} MB`);
   for (const n of notes) say(`  note: ${n}`);
   printNotes(runs);
   const effC = median(faRuns.map((r) => r.json?.optionsConcurrency ?? null));
@@ -299,8 +320,9 @@ export async function caseP3(ctx: Context, p: ListCase, peers: Peers): Promise<C
       `  !! fetchall ran with concurrency ${effC}, not -c ${p.c}: at ${effC} the ideal is ${s3(effIdeal)} s, fetch wall = ${x2(ratio(fwMed, effIdeal))}× that`,
     );
   }
-  const pass = fwMed === null ? null : fwMed <= 1.15 * ideal;
-  const text = `fetch wall ≤ 1.15 × ideal: ${s3(fwMed)} s vs ${s3(1.15 * ideal)} s (start-up ${s3(median(startup))} s reported separately)`;
+  const up = median(startup);
+  const pass = fwMed === null || up === null ? null : fwMed <= 1.1 * ideal && up <= 700 && (hmem ?? 0) <= 120 * 2 ** 20;
+  const text = `fetch wall ≤ 1.10 × ideal, start-up ≤ 0.7 s, helpers ≤ 120 MB: ${s3(fwMed)} s vs ${s3(1.1 * ideal)} s, start-up ${s3(up)} s, helpers ${memOf(hmem)} MB`;
   say(verdict(text, pass));
   say('');
   return { params: { ...p, idealMs: ideal, pathRemoved: removed }, runs, notes, target: { text, pass } };
@@ -327,6 +349,13 @@ export async function caseP4(ctx: Context, p: Params['P4'], peers: Peers): Promi
     fetchallNames.add(`fetchall ${size}`);
     tools.push(timed(fetchallTool(file, p.c, 600_000), `fetchall ${size}`, n), timed(floorTool(file, p.c, 600_000), `floor ${size}`, n));
   }
+  // The long list is never a file: generated as it is read (the floor reads a file and keeps its
+  // results, so it has no streamed run).
+  const streamedName = `fetchall ${p.streamed.toLocaleString('en-US')} URLs, streamed`;
+  fetchallNames.add(streamedName);
+  const piped = fetchallTool('-', p.c, 1_800_000);
+  const feed = { cmd: NODE, args: [join(ROOT, 'bench', 'gen-list.mjs'), ctx.server.base, String(p.streamed), String(p.delay)] };
+  tools.push(timed({ ...piped, opts: { ...piped.opts, stdinCommand: feed } }, streamedName, p.streamed));
   const runs = await alternate(
     ctx,
     tools,
@@ -371,8 +400,12 @@ export async function caseP4(ctx: Context, p: Params['P4'], peers: Peers): Promi
     runs.filter((r) => fetchallNames.has(r.tool) === fetchall && r.urls === n).map((r) => r.peakRssKB);
   const [bigN, smallN] = p.ns;
   const big = rssOf(true, bigN);
+  const streamed = rssOf(true, p.streamed);
   const worst = maxOf(big);
-  const pass = worst === null ? null : worst / 1024 <= 150;
+  const worstStreamed = maxOf(streamed);
+  // Flat: the long list peaks within 10 MB of the 100,000 one (its live set does not grow with N).
+  const flat = worstStreamed === null || median(big) === null ? null : worstStreamed - median(big)! <= 10 * 1024;
+  const pass = worst === null ? null : worst / 1024 <= 100 && flat !== false;
   const bigMed = median(big);
   const smallMed = median(rssOf(true, smallN));
   const growth = bigMed && smallMed ? ((bigMed - smallMed) / 1024).toFixed(1) : null;
@@ -380,7 +413,10 @@ export async function caseP4(ctx: Context, p: Params['P4'], peers: Peers): Promi
   const floorRss = ratio(bigMed, floorMed);
   say(`  growth from ${smallN.toLocaleString('en-US')} to ${bigN.toLocaleString('en-US')} URLs: ${growth ?? '—'} MB (median peak RSS)`);
   say(`  fetchall/floor peak RSS at ${bigN.toLocaleString('en-US')} URLs: ${mb(bigMed)} MB / ${mb(floorMed)} MB = ${x2(floorRss)} ×`);
-  const text = `peak RSS ≤ 150 MB at ${bigN.toLocaleString('en-US')} URLs: worst ${mb(worst)} MB`;
+  say(
+    `  streamed ${p.streamed.toLocaleString('en-US')} URLs: worst peak ${mb(worstStreamed)} MB vs median ${mb(median(big))} MB at ${bigN.toLocaleString('en-US')}${flat === false ? ' — NOT flat' : ''}`,
+  );
+  const text = `peak RSS ≤ 100 MB at ${bigN.toLocaleString('en-US')} URLs and flat at ${p.streamed.toLocaleString('en-US')}: worst ${mb(worst)} MB, ${mb(worstStreamed)} MB`;
   say(verdict(text, pass));
   say('');
   return { params: p, runs, growthMB: growth === null ? null : Number(growth), ratios: { floorRss }, target: { text, pass } };

@@ -72,6 +72,8 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export interface RunOptions {
   /** A file to feed on stdin (xargs reads its URLs there). */
   stdinFile?: string | null;
+  /** A command whose stdout is piped to stdin instead (a list generated on the fly); stopped with the run. */
+  stdinCommand?: { cmd: string; args: string[] } | null;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
   /** Poll the peak RSS (VmHWM) every 50 ms… */
@@ -96,17 +98,22 @@ const STDERR_CAP = 16 * 1024;
 
 /** Run one command as a timed whole process; stdout goes to /dev/null, stderr is kept (bounded). */
 export function runTimed(cmd: string, args: string[], opts: RunOptions = {}): Promise<Timed> {
-  const { stdinFile = null, env = cleanEnv(), timeoutMs = 300_000, pollRss = false, rssOfChild = false } = opts;
+  const { stdinFile = null, stdinCommand = null, env = cleanEnv(), timeoutMs = 300_000, pollRss = false, rssOfChild = false } = opts;
   devNull ??= openSync('/dev/null', 'w');
   const out = devNull;
   return new Promise((resolvePromise) => {
-    const stdin = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
+    const feeder = stdinCommand
+      ? spawn(stdinCommand.cmd, stdinCommand.args, { stdio: ['ignore', 'pipe', 'ignore'], env, cwd: ROOT })
+      : null;
+    if (feeder?.pid) live.add(feeder.pid);
+    const stdin = feeder ? feeder.stdout! : stdinFile ? openSync(stdinFile, 'r') : 'ignore';
     const t0 = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e6;
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn(cmd, args, { stdio: [stdin, out, 'pipe'], env, detached: true, cwd: ROOT });
     } catch (err) {
+      feeder?.kill('SIGKILL');
       resolvePromise({ wallMs: null, code: null, signal: null, timedOut: false, stderr: String(err), hwmKB: null });
       return;
     } finally {
@@ -155,6 +162,10 @@ export function runTimed(cmd: string, args: string[], opts: RunOptions = {}): Pr
         // Anything the tool left behind in its group (xargs' curls, helpers) goes too.
         killGroup(pid, 'SIGKILL');
         live.delete(pid);
+      }
+      if (feeder?.pid) {
+        feeder.kill('SIGKILL');
+        live.delete(feeder.pid);
       }
       resolvePromise({ ...(exitInfo ?? { code, signal, wallMs: elapsed() }), timedOut, stderr, hwmKB });
     });

@@ -17,6 +17,7 @@ import { resolveSources, suggestCommand } from './input.js';
 import {
   bareMsWarning,
   checkBodyMethod,
+  checkHelperLayout,
   checkPoolSize,
   type DataPiece,
   DEFAULTS,
@@ -125,6 +126,7 @@ interface RawOptions {
   proxy?: string | false;
   insecure?: boolean;
   cacert?: string;
+  helperPerThread?: boolean;
 }
 
 /** An option stored under a name of our choosing: --no-header would otherwise share -H's `header`. */
@@ -214,6 +216,10 @@ function addSchedulingOptions(cmd: Command): Command {
       )
         .argParser(arg('--retry-max-wait', parseDuration))
         .default(DEFAULTS.retryMaxWaitMs, '10s'),
+    )
+    .option(
+      '--helper-per-thread',
+      "threads: each worker's sync-request starts its own helper process, as shipped (default: one shared by the pool)",
     );
 }
 
@@ -350,6 +356,7 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     proxy: proxySettings(raw.proxy, process.env),
     insecure: Boolean(raw.insecure),
     cacert: raw.cacert ?? null,
+    helperPerThread: Boolean(raw.helperPerThread),
   };
 }
 
@@ -410,6 +417,7 @@ export function buildProgram(report: Report): Command {
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
     commandWords(program, args);
     checkPoolSize([raw.mode], raw.concurrency);
+    checkHelperLayout([raw.mode], raw.helperPerThread);
     const html = reportTarget('--report', raw.report);
     const o = await toRunOptions(raw);
     checkBodyMethod([o.mode], o.method, o.body);
@@ -504,6 +512,7 @@ function compareProgram(report: Report): Command {
   if (quiet) quiet.description = 'text: the table and verdicts only; machine formats: records only';
   return compare.action(async (args: string[], raw: RawCompare) => {
     checkPoolSize(raw.modes, raw.concurrency);
+    checkHelperLayout(raw.modes, raw.helperPerThread);
     if (raw.resume !== undefined)
       throw new UsageError({ flag: '--resume', reason: 'not for compare, which runs the whole list in every mode' });
     const { compareCommand } = await import('./commands/compare.js');

@@ -47,6 +47,8 @@ export interface RunOptions {
   proxy: ProxySettings;
   insecure: boolean;
   cacert: string | null;
+  /** threads: one helper process per worker thread, as sync-request ships (--helper-per-thread); else one shared. */
+  helperPerThread?: boolean;
 }
 
 export const SORT_ORDERS = ['completion', 'index'] as const;
@@ -208,15 +210,25 @@ export function parseMethod(flag: string, value: string): string {
   return value.toUpperCase();
 }
 
-/** Each thread of the pool costs a node helper process (~55 MB): a typo must not start 10,000. */
+/** Each thread of the pool is a thread (and with --helper-per-thread a ~55 MB process): a typo must not start 10,000. */
 export const MAX_POOL = 64;
 
 export function checkPoolSize(modes: Mode[], concurrency: number): void {
   if (modes.includes('threads') && concurrency > MAX_POOL) {
     throw new UsageError({
       flag: '--concurrency',
-      reason: `threads mode starts a worker thread and a sync-request helper process (~55 MB) per unit; at most ${MAX_POOL}`,
+      reason: `threads mode starts a worker thread per unit (and with --helper-per-thread a ~55 MB helper process); at most ${MAX_POOL}`,
       value: concurrency,
+    });
+  }
+}
+
+/** --helper-per-thread lays out the threads mode's pool: anywhere else it would silently do nothing. */
+export function checkHelperLayout(modes: Mode[], helperPerThread: boolean | undefined): void {
+  if (helperPerThread && !modes.includes('threads')) {
+    throw new UsageError({
+      flag: '--helper-per-thread',
+      reason: `threads mode only (the mode${modes.length > 1 ? 's are' : ' is'} ${modes.join(', ')})`,
     });
   }
 }

@@ -213,6 +213,52 @@ describe('limits and stops', () => {
     expect(await leftover(r.tag)).toEqual([]);
   });
 
+  it("threads: the pool's shared helper dies: only the URLs in flight fail; idle workers and later URLs use its replacement", async () => {
+    const u = ctx.server.url;
+    const helpersOf = (tag: string) =>
+      processesTagged(tag).filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sync-rpc');
+        } catch {
+          return false;
+        }
+      });
+    const s = start(['-m', 'threads', '-c', '3', '-f', 'ndjson', '-'], { stdin: 'pipe' });
+    try {
+      s.child.stdin!.write(`${u}/hang?shared-a\n${u}/hang?shared-b\n${u}/delay/5?shared-c\n`);
+      await s.waitFor(/shared-c/);
+      const seen = (tag: string) => ctx.server.stats().requests.some((q) => q.path.includes(tag));
+      const until = Date.now() + 20_000;
+      while (!(seen('shared-a') && seen('shared-b')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      // Two workers blocked in a request, one idle: one helper serves them all.
+      const helpers = helpersOf(s.tag);
+      expect(helpers).toHaveLength(1);
+      process.kill(helpers[0]!, 'SIGKILL');
+      await s.waitFor(/shared-b.*HELPER_FAILED|HELPER_FAILED.*shared-b/);
+      await s.waitFor(/shared-a.*HELPER_FAILED|HELPER_FAILED.*shared-a/);
+      // Later URLs, on every worker (the idle one included), go to the new helper.
+      s.child.stdin!.end(['d', 'e', 'f', 'g'].map((x) => `${u}/delay/5?shared-${x}\n`).join(''));
+      const r = await s.done;
+      expect(r.code).toBe(1);
+      expect(byIndex(r.stdout).map((x) => x.error?.code ?? x.status)).toEqual(['HELPER_FAILED', 'HELPER_FAILED', 200, 200, 200, 200, 200]);
+      expect(r.stderr).toMatch(/helper processes 1 /);
+      expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
+      expect(await leftover(r.tag)).toEqual([]);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('threads: a crashed worker leaves the shared helper serving the rest', async () => {
+    const u = ctx.server.url;
+    // The first URL is in flight at the shared helper while the other worker crashes.
+    const list = [`${u}/delay/800?crash-a`, `${u}/__crash__`, `${u}/delay/5?crash-b`, `${u}/delay/5?crash-c`];
+    const r = await run(['-m', 'threads', '-c', '2', '-f', 'ndjson', ...list], { env: { FETCHALL_FAULT_INJECTION: '1' } });
+    expect(byIndex(r.stdout).map((x) => x.error?.code ?? x.status)).toEqual([200, 'WORKER_CRASH', 200, 200]);
+    expect(r.stderr).toMatch(/helper processes 1 \(serving all 2 workers\)/);
+    expect(await leftover(r.tag)).toEqual([]);
+  });
+
   it('keeps --per-host at the server', async () => {
     const { server } = ctx;
     server.reset();

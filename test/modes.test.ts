@@ -1,9 +1,10 @@
 // The three engines, end to end through the built CLI, against the built-in server: the
 // server's own count of concurrent requests is the witness.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ndjson, run } from './helpers/cli.js';
-import { leftover } from './helpers/procs.js';
+import { ndjson, run, start } from './helpers/cli.js';
+import { leftover, processesTagged } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
 
 const ctx = useServer();
@@ -78,8 +79,53 @@ describe('threads mode', () => {
     expect(recs.slice(5).every((x) => x.s >= firstEnd - 5)).toBe(true);
     // The summary (stderr in ndjson mode) reports the pool start-up apart from the fetch time.
     expect(r.stderr).toMatch(/start-up .*not included/);
-    expect(r.stderr).toMatch(/helper processes 5/);
+    expect(r.stderr).toMatch(/threads +7 \(main, relay, 5 workers\) +helper processes 1 \(serving all 5 workers\)/);
     expect(await leftover(r.tag)).toEqual([]);
+  });
+
+  /** sync-rpc helper processes of a run, from /proc (the CLI's children carry its test tag). */
+  const helpersOf = (tag: string) =>
+    processesTagged(tag).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sync-rpc');
+      } catch {
+        return false;
+      }
+    });
+
+  it.each([
+    [[], 1, /helper processes 1 \(serving all 8 workers\)/],
+    [['--helper-per-thread'], 8, /helper processes 8 \(one per worker\)/],
+  ] as const)('-c 8 %j: each of 8 threads blocks in its own request; %i helper process(es) serve them', async (flags, count, summary) => {
+    const { server } = ctx;
+    server.reset();
+    const list = urls(server.url, '/delay/1500', 8, `&layout=${count}`);
+    const s = start(['-m', 'threads', '-c', '8', '-f', 'ndjson', ...flags, ...list]);
+    try {
+      // All 8 requests in flight at the server at once: the helpers counted now serve all of them.
+      const until = Date.now() + 30_000;
+      while (server.stats().inFlight < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(server.stats().inFlight).toBe(8);
+      expect(helpersOf(s.tag)).toHaveLength(count);
+      const r = await s.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(server.stats().peak).toBe(8);
+      // Every request held its own worker thread for its whole duration: 8 distinct threads.
+      expect(new Set((ndjson(r.stdout) as unknown as Rec[]).map((x) => x.worker)).size).toBe(8);
+      expect(r.stderr).toMatch(summary);
+      expect(await leftover(r.tag)).toEqual([]);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('--helper-per-thread is for threads mode only', async () => {
+    const r = await run(['-m', 'async', '--helper-per-thread', `${ctx.server.url}/delay/1`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^fetchall: --helper-per-thread: threads mode only \(the mode is async\)$/m);
+    const c = await run(['compare', '--modes', 'inline,async', '--helper-per-thread', `${ctx.server.url}/delay/1`]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--helper-per-thread: threads mode only \(the modes are inline, async\)/);
   });
 });
 

@@ -2,7 +2,7 @@
 // limit: above 2^31-1 ms setTimeout fires after 1 ms, which turned the largest -t into no time at all.
 
 import { describe, expect, it } from 'vitest';
-import { clampTimer, MAX_TIMER_MS, sleep } from '../src/measure/clock.js';
+import { clampTimer, iso, MAX_TIMER_MS, sleep } from '../src/measure/clock.js';
 import { ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 
@@ -45,5 +45,27 @@ describe.each(['async', 'threads', 'inline'] as const)('%s mode at the largest -
     for (const rec of recs) expect(rec).toMatchObject({ ok: true, attempts: 1, error: null });
     expect(recs.map((x) => x.bytes).sort((a, b) => a - b)).toEqual([10, 20]);
     expect(r.code).toBe(0);
+  });
+});
+
+describe('iso', () => {
+  it("formats exactly as Date's toISOString, across seconds, rounding and far years", () => {
+    const base = Date.UTC(2026, 10, 25, 12, 0, 1);
+    const times = [
+      base,
+      base + 0.4,
+      base + 0.5,
+      base + 9,
+      base + 99.6,
+      base + 999.5,
+      base + 1000,
+      base + 1001,
+      base - 1,
+      base + 5,
+      0,
+      -1.5,
+    ];
+    times.push(Date.UTC(10_000, 0, 1, 0, 0, 0, 7), Date.UTC(-1, 0, 1), base + 0.2);
+    for (const t of times) expect(iso(t), String(t)).toBe(new Date(Math.round(t)).toISOString());
   });
 });

@@ -166,11 +166,21 @@ function isDone(item: InputItem, resume: ResumeState): boolean {
   return item.kind === 'job' && resume.done.has(item.job.url);
 }
 
-async function* counting(items: AsyncIterable<InputItem>, input: { read: number }): AsyncGenerator<InputItem> {
-  for await (const item of items) {
-    input.read++;
-    yield item;
-  }
+/** The items, counted as they are read: a plain iterator, as a generator layer costs a promise and more per URL. */
+function counting(items: AsyncIterable<InputItem>, input: { read: number }): AsyncIterable<InputItem> {
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = items[Symbol.asyncIterator]();
+      const count = (r: IteratorResult<InputItem>) => {
+        if (!r.done) input.read++;
+        return r;
+      };
+      return {
+        next: () => inner.next().then(count),
+        return: (value?: unknown) => inner.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
+      };
+    },
+  };
 }
 
 /**

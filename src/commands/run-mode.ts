@@ -44,6 +44,7 @@ export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
     retryMaxWaitMs: o.retryMaxWaitMs,
     rate: o.rate ?? null,
     perHostRate: o.perHostRate ?? null,
+    helperPerThread: o.helperPerThread ?? false,
     request: {
       method: o.method,
       headers: o.headers,

@@ -2,6 +2,7 @@
 
 import type { AttemptResult, Job, RequestOptions } from '../core/types.js';
 import type { RelayClient } from '../sync/protocol.js';
+import type { SharedHelperAddress } from '../sync/shared-helper.js';
 
 /** What a pool worker is started with. */
 export interface WorkerData {
@@ -10,10 +11,15 @@ export interface WorkerData {
   warmUrl: string;
   /** One Int32: the number of the last redirect hop the main thread let go (--rate; see HopGate). */
   hopCell: SharedArrayBuffer;
+  /** The pool's one helper process; null: this worker's sync-request starts its own (--helper-per-thread). */
+  shared: SharedHelperAddress | null;
 }
 
-/** `gated`: the run has a rate gate, so each redirect hop asks the main thread first. */
-export type ToWorker = { type: 'fetch'; job: Job; gated: boolean };
+export type ToWorker =
+  /** `gated`: the run has a rate gate, so each redirect hop asks the main thread first. */
+  | { type: 'fetch'; job: Job; gated: boolean }
+  /** The shared helper was replaced: use this one from the next request on. */
+  | { type: 'helper'; helper: SharedHelperAddress };
 
 export type FromWorker =
   | { type: 'helper'; pid: number }

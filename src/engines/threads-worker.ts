@@ -7,7 +7,7 @@ import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
 const port = parentPort!;
 const send = (msg: FromWorker) => port.postMessage(msg);
-const { relay, options, warmUrl, hopCell } = workerData as WorkerData;
+const { relay, options, warmUrl, hopCell, shared } = workerData as WorkerData;
 const granted = new Int32Array(hopCell);
 let hops = 0;
 
@@ -22,7 +22,7 @@ const hopWait: HopWait = (url, untilMs) => {
   }
 };
 
-const request = loadSyncRequest(relay, options.maxSize, (pid) => send({ type: 'helper', pid }));
+let request = loadSyncRequest(relay, options.maxSize, (pid) => send({ type: 'helper', pid }), shared);
 warmUp(request, warmUrl);
 send({ type: 'ready' });
 
@@ -31,6 +31,11 @@ send({ type: 'ready' });
 const faults = process.env.FETCHALL_FAULT_INJECTION === '1';
 
 port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'helper') {
+    // Queued ahead of any later fetch, so no request goes to the helper that died.
+    request = loadSyncRequest(relay, options.maxSize, () => {}, msg.helper);
+    return;
+  }
   const { job, gated } = msg;
   if (faults && job.url.includes('__crash__')) throw new Error('injected crash');
   if (faults && job.url.includes('__wedge__')) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);

@@ -1,6 +1,7 @@
 // The threads engine: a pool of worker threads, each blocking in sync-request — the
 // run_in_executor pattern. Owns the pool's start-up, dispatch, watchdog and shutdown, and the
-// helper process each worker causes.
+// helper processes: one shared by the pool, or (--helper-per-thread) the one each worker's
+// sync-request starts as shipped.
 
 import { Worker } from 'node:worker_threads';
 import { fetchError } from '../core/errors.js';
@@ -9,6 +10,7 @@ import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, Reque
 import { clampTimer, now } from '../measure/clock.js';
 import { adoptHelper, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
+import { pingHelper, type SharedHelper, startSharedHelper, untilAlive } from '../sync/shared-helper.js';
 import { spoolBody, unspoolBody } from './blocking.js';
 import type { FromWorker, ToWorker, WorkerData } from './pool-protocol.js';
 
@@ -42,16 +44,22 @@ export class ThreadsEngine implements Engine {
   private readonly queue: Task[] = [];
   private readonly allHelpers: number[] = [];
   private closing = false;
+  /** The pool's one helper process (null with --helper-per-thread). */
+  private shared: SharedHelper | null = null;
+  /** While the shared helper is being replaced (or checked), no request is handed out. */
+  private helperDown: Promise<void> | null = null;
 
   constructor(
     private opts: RequestOptions,
     private readonly size: number,
+    private readonly helperPerThread = false,
   ) {}
 
   async init(): Promise<EngineInfo> {
     const t0 = now();
     this.opts = await spoolBody(this.opts);
-    const relay = await Relay.start();
+    // The shared helper boots while the relay and the workers start: they ping it until it answers.
+    const [relay] = await Promise.all([Relay.start(), this.helperPerThread ? null : this.startHelper()]);
     this.relay = relay;
     // Stopped while the relay started (Ctrl-C during start-up): start nothing more.
     if (this.closing) {
@@ -72,10 +80,60 @@ export class ThreadsEngine implements Engine {
     return { startupMs: now() - t0, threads: this.size + 2 };
   }
 
+  /** Start the pool's helper process; when it exits during the run, start another. */
+  private async startHelper(): Promise<SharedHelper> {
+    const helper = await startSharedHelper(this.opts.maxSize);
+    adoptHelper(helper.pid);
+    this.allHelpers.push(helper.pid);
+    this.shared = helper;
+    helper.child.once('exit', () => {
+      if (this.shared === helper && !this.closing) this.replaceHelper(helper);
+    });
+    if (this.closing) void stopHelpers([helper.pid]);
+    return helper;
+  }
+
+  /**
+   * The shared helper is gone (or does not answer): the requests it had fail as HELPER_FAILED
+   * (their workers see the socket drop), and every later one goes to a new helper. Requests wait
+   * meanwhile; each worker learns the new address before its next request.
+   */
+  private replaceHelper(dead: SharedHelper): void {
+    if (this.helperDown || this.closing || this.shared !== dead) return;
+    this.helperDown = (async () => {
+      await stopHelpers([dead.pid]);
+      const helper = await this.startHelper().catch(() => null);
+      const up = helper !== null && (await untilAlive(helper.port));
+      if (this.closing) return;
+      if (!up) {
+        // No helper to be had: fail what waits rather than hang.
+        for (const t of this.queue.splice(0)) t.resolve(failed(t, fetchError('HELPER_FAILED')));
+        return;
+      }
+      for (const slot of this.slots)
+        slot.worker.postMessage({ type: 'helper', helper: { port: helper.port, key: helper.key } } satisfies ToWorker);
+    })().finally(() => {
+      this.helperDown = null;
+      for (const slot of this.slots) this.next(slot);
+    });
+  }
+
+  /** A request failed as HELPER_FAILED: if the shared helper no longer answers, replace it. */
+  private checkHelper(): void {
+    const helper = this.shared;
+    if (!helper || this.helperDown || this.closing) return;
+    this.helperDown = pingHelper(helper.port).then((up) => {
+      this.helperDown = null;
+      if (!up) this.replaceHelper(helper);
+      else for (const slot of this.slots) this.next(slot);
+    });
+  }
+
   private spawn(): Promise<void> {
     if (this.closing || !this.relay) return Promise.reject(new Error('the pool is closing'));
     const hopCell = new SharedArrayBuffer(4);
-    const data: WorkerData = { relay: this.relay.client(), options: this.opts, warmUrl: this.relay.warmUrl, hopCell };
+    const shared = this.shared && { port: this.shared.port, key: this.shared.key };
+    const data: WorkerData = { relay: this.relay.client(), options: this.opts, warmUrl: this.relay.warmUrl, hopCell, shared };
     const worker = new Worker(new URL('./threads-worker.js', import.meta.url), {
       workerData: data,
       transferList: [data.relay.port],
@@ -138,6 +196,7 @@ export class ThreadsEngine implements Engine {
   }
 
   helperPids(): number[] {
+    if (this.shared) return [this.shared.pid];
     return [...this.slots].map((s) => s.helper).filter((p): p is number => p !== null);
   }
 
@@ -176,7 +235,7 @@ export class ThreadsEngine implements Engine {
   }
 
   private next(slot: Slot): void {
-    if (this.closing || !slot.ready || slot.task !== null) return;
+    if (this.closing || this.helperDown || !slot.ready || slot.task !== null) return;
     const task = this.queue.shift();
     if (!task) return;
     slot.task = task;
@@ -210,8 +269,12 @@ export class ThreadsEngine implements Engine {
     const task = slot.task;
     slot.task = null;
     task?.resolve(result);
-    // Its helper process is gone: every later request on this thread would fail too.
-    if (result.error?.code === 'HELPER_FAILED') return this.lost(slot, result.error);
+    if (result.error?.code === 'HELPER_FAILED') {
+      // The shared helper may be gone: check before the next request goes to it.
+      if (this.shared) return this.checkHelper();
+      // Its own helper process is gone: every later request on this thread would fail too.
+      return this.lost(slot, result.error);
+    }
     this.next(slot);
   }
 
@@ -224,6 +287,7 @@ export class ThreadsEngine implements Engine {
     slot.task = null;
     if (task) task.resolve({ ...failed(task, error), worker: slot.id });
     void slot.worker.terminate();
+    // Its own helper only: the shared one serves the rest of the pool.
     if (slot.helper !== null) void stopHelpers([slot.helper]);
     // A worker that never became ready is retried by init(), not here.
     if (this.closing || !slot.ready) return;
@@ -245,6 +309,7 @@ export class ThreadsEngine implements Engine {
     }
     await Promise.all(slots.map((s) => s.worker.terminate().catch(() => {})));
     await stopHelpers(this.allHelpers);
+    this.shared = null;
     await this.relay?.close();
     this.relay = null;
     await unspoolBody(this.opts);

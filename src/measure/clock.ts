@@ -6,9 +6,24 @@ export function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** The last second formatted by iso(): records come in bursts within one second. */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
 /** '2026-11-25T12:00:01.123Z' */
 export function iso(t: number): string {
-  return new Date(Math.round(t)).toISOString();
+  const ms = Math.round(t);
+  const second = Math.floor(ms / 1000);
+  // A Date and its formatting per second, not per record (two per record, 100,000s of records).
+  if (second !== isoSecond) {
+    const text = new Date(second * 1000).toISOString();
+    // Years outside 0000-9999 take another form: formatted whole, every time.
+    if (text.length !== 24) return new Date(ms).toISOString();
+    isoSecond = second;
+    isoPrefix = text.slice(0, 20);
+  }
+  const frac = ms - second * 1000;
+  return `${isoPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
 }
 
 /** Local wall-clock time of day to the millisecond: '12:00:01.123'. */

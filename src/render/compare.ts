@@ -425,9 +425,11 @@ export function plainWords(modes: ModeRuns[]): string[] {
     const what =
       helpers > 1
         ? `its ${threads > 2 ? `${threads - 2} worker threads and their ` : ''}${helpers} helper processes`
-        : helpers === 1
-          ? 'its helper process'
-          : 'up';
+        : helpers === 1 && threads > 3
+          ? `its ${threads - 2} worker threads and their shared helper process`
+          : helpers === 1
+            ? 'its helper process'
+            : 'up';
     const start = extra >= 100 ? `, ${rf < 1.1 ? 'but' : 'and'} it first spent ${duration(startOf(m))} starting ${what}` : '';
     const whole = re < 1.005 ? 'from start to finish they took the same time' : `from start to finish ${best.mode} was ${times(re)} faster`;
     lines.push(`${fetch}${start}: ${whole}.`);

@@ -24,5 +24,10 @@ export function escapeControls(s: string, keep = ''): string {
  * records keep exact URLs while the bytes on stdout stay printable.
  */
 export function jsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const text = JSON.stringify(value, null, indent);
+  // Tested first: a replace copies even a string it leaves alone, and almost every record is one.
+  return C1.test(text) ? text.replace(C1_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
 }
+
+const C1 = /[\u007f-\u009f]/;
+const C1_ALL = /[\u007f-\u009f]/g;

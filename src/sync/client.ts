@@ -4,11 +4,14 @@
 // The transport only: what to do with a response (redirects, limits, saving) is engines/blocking.ts.
 
 import childProcess from 'node:child_process';
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { clampTimer } from '../measure/clock.js';
 import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply, type TlsSpec } from './protocol.js';
+import type { SharedHelperAddress } from './shared-helper.js';
 
 interface SyncResponse {
   statusCode: number;
@@ -27,8 +30,15 @@ let deadline = 0;
 /**
  * Load sync-request with the relay as its fastest transport. `onHelper` learns the pid of the
  * helper process it starts. This blocks while sync-rpc starts its helper: that is the start-up.
+ * With `shared`, no helper is started: sync-request uses the one already running there
+ * (shared-helper.ts), and this blocks only until that helper answers.
  */
-export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (pid: number) => void): SyncRequest {
+export function loadSyncRequest(
+  relay: RelayClient,
+  maxSize: number,
+  onHelper: (pid: number) => void,
+  shared: SharedHelperAddress | null = null,
+): SyncRequest {
   const cell = new Int32Array(relay.flag);
   const port: MessagePort = relay.port;
   const roundTrip = (call: RelayCall, waitMs: number): RelayReply | undefined => {
@@ -59,6 +69,8 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
   const patched = (cmd: string, args: readonly string[], options: childProcess.SpawnOptions) => {
     const isHelper = Array.isArray(args) && /sync-rpc[\\/]lib[\\/]worker\.js$/.test(String(args[0]));
     if (!isHelper) return original(cmd, args, options);
+    // The shared helper already runs: sync-rpc gets a stand-in to unref and, at exit, kill.
+    if (shared) return Object.assign(new EventEmitter(), { unref() {}, kill: () => true, pid: undefined });
     // The helper takes over the relay's listening socket as its fd 3 instead of binding the port
     // itself: nothing can take the port in between, so concurrent runs never collide.
     const held = reservation !== null && String(args[1]) === String(reservation.port) ? reservation : null;
@@ -88,6 +100,9 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
   // pool's start-up. Any other spawnSync passes through untouched.
   const patchedSync = (cmd: string, args: readonly string[], options: childProcess.SpawnSyncOptions) => {
     const a0 = Array.isArray(args) ? String(args[0]) : '';
+    if (shared && /sync-rpc[\\/]lib[\\/]find-port\.js$/.test(a0)) {
+      return { stdout: Buffer.from(String(shared.port)), stderr: Buffer.alloc(0), status: 0, pid: 0, output: [], signal: null };
+    }
     if (/sync-rpc[\\/]lib[\\/]find-port\.js$/.test(a0)) {
       const msg = roundTrip({ kind: 'free-port' }, 10_000);
       if (msg?.stdout) {
@@ -108,6 +123,19 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
   };
   (childProcess as { spawn: unknown }).spawn = patched;
   (childProcess as { spawnSync: unknown }).spawnSync = patchedSync;
+  // sync-rpc draws its key (which its helper checks on every call) as it starts: the shared
+  // helper was started with one already, so that draw returns it.
+  const originalRandom = crypto.randomBytes;
+  if (shared) {
+    (crypto as { randomBytes: unknown }).randomBytes = (size: number, ...rest: unknown[]) => {
+      if (size !== 32 || rest.length > 0) return (originalRandom as (...a: unknown[]) => Buffer)(size, ...rest);
+      crypto.randomBytes = originalRandom;
+      return Buffer.from(shared.key, 'hex');
+    };
+  }
+  // sync-rpc kills its helper at exit: with a shared one that is a stand-in, and a reload (a
+  // replaced helper) must not pile up exit listeners.
+  const exitListeners = process.listeners('exit');
   try {
     // A second load in one thread (inline mode, run again by compare) must start a fresh helper
     // on the new relay, not reuse the module bound to the last run's stopped one.
@@ -121,6 +149,8 @@ export function loadSyncRequest(relay: RelayClient, maxSize: number, onHelper: (
   } finally {
     (childProcess as { spawn: unknown }).spawn = original;
     (childProcess as { spawnSync: unknown }).spawnSync = originalSync;
+    crypto.randomBytes = originalRandom;
+    if (shared) for (const l of process.listeners('exit')) if (!exitListeners.includes(l)) process.off('exit', l);
   }
 }
 
