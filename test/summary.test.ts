@@ -69,7 +69,7 @@ describe('summaryText', () => {
       '  loop stall   12 ms   (longest time the event loop could not run)',
       '  cpu          2.00 s (self 250 ms + helpers 1.75 s)',
       '  memory       61 MB + helpers 220 MB peak RSS',
-      '  threads      5   helper processes 4',
+      '  threads      5 (main, relay, 3 workers)   helper processes 4 (one per worker)',
     ]);
   });
 
