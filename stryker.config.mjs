@@ -12,7 +12,7 @@ export default {
     'src/core/errors.ts',
     'src/engines/save.ts',
     'src/render/*.ts',
-    'src/measure/clock.ts',
+    'src/core/clock.ts',
     'src/scheduler/*.ts',
     'src/exit.ts',
   ],

@@ -5,9 +5,9 @@
 // and createEngine. Mostly what mutation testing found the other tests left unchecked.
 
 import { describe, expect, it } from 'vitest';
+import { now, sleep } from '../src/core/clock.js';
 import type { AttemptResult, Engine, FetchError, Job, RunEvent, UrlRecord } from '../src/core/types.js';
 import type { InputItem } from '../src/input.js';
-import { now, sleep } from '../src/measure/clock.js';
 import { createEngine } from '../src/scheduler/engines.js';
 import { backoffMs } from '../src/scheduler/retry.js';
 import { type RunConfig, type RunParams, runJobs } from '../src/scheduler/run.js';

@@ -3,8 +3,8 @@
 // the formatters and the clock's conversions.
 
 import { describe, expect, it } from 'vitest';
+import { clampTimer, clockTime, iso, MAX_TIMER_MS, now, sleep } from '../src/core/clock.js';
 import type { RunEvent, UrlRecord } from '../src/core/types.js';
-import { clampTimer, clockTime, iso, MAX_TIMER_MS, now, sleep } from '../src/measure/clock.js';
 import type { RunSummary, Span } from '../src/measure/stats.js';
 import { compareTable, METRICS, meanSd, verdicts } from '../src/render/compare.js';
 import { bytes, clipEnd, clipStart, duration, fixed, printable } from '../src/render/format.js';

@@ -2,7 +2,7 @@
 // limit: above 2^31-1 ms setTimeout fires after 1 ms, which turned the largest -t into no time at all.
 
 import { describe, expect, it } from 'vitest';
-import { clampTimer, iso, MAX_TIMER_MS, sleep } from '../src/measure/clock.js';
+import { clampTimer, iso, MAX_TIMER_MS, sleep } from '../src/core/clock.js';
 import { ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 

@@ -1,11 +1,11 @@
 // One mode over one list: the engine started (with a notice for a slow pool), the sinks told
 // when the run starts and ends, and the run itself. Used by fetch, and per mode and run by compare.
 
+import { now } from '../core/clock.js';
 import { FatalError } from '../core/errors.js';
 import type { Engine, EngineInfo, Mode } from '../core/types.js';
 import { newSaveClaims } from '../engines/save.js';
 import { filterItems, type InputItem } from '../input.js';
-import { now } from '../measure/clock.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { RunOptions } from '../options.js';
 import { CLEAR_LINE } from '../render/progress.js';

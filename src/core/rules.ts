@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { now } from '../measure/clock.js';
+import { now } from './clock.js';
 import { fetchError, mapError } from './errors.js';
 import type { AttemptResult, FetchError, ProxySettings, RequestBody, RequestOptions } from './types.js';
 

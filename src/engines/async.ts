@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Agent, buildConnector, Dispatcher, Pool, ProxyAgent } from 'undici';
+import { clampTimer, now } from '../core/clock.js';
 import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
 import {
   bodyError,
@@ -30,7 +31,6 @@ import {
   withBodyType,
 } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
-import { clampTimer, now } from '../measure/clock.js';
 import { safeName, saveName, tempPath } from './save.js';
 
 /**

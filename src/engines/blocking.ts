@@ -4,6 +4,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { now } from '../core/clock.js';
 import { fetchError, mapError, timeoutError } from '../core/errors.js';
 import {
   firstValue,
@@ -19,7 +20,6 @@ import {
   withoutCredentials,
 } from '../core/rules.js';
 import type { AttemptResult, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
-import { now } from '../measure/clock.js';
 import { isHelperFailure, type SyncRequest, syncHop } from '../sync/client.js';
 import { commitSync, discardSync, safeName, tempPath } from './save.js';
 

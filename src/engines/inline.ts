@@ -1,10 +1,10 @@
 // The inline engine: sync-request called on the main thread. The pitfall: each request blocks
 // the event loop for its whole duration, so requests run strictly one at a time.
 
+import { now } from '../core/clock.js';
 import { fetchError } from '../core/errors.js';
 import { noResponse } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, HopGate, Job, RequestOptions } from '../core/types.js';
-import { now } from '../measure/clock.js';
 import { loadSyncRequest, warmUp } from '../sync/client.js';
 import { adoptHelper, liveHelpers, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';

@@ -4,10 +4,10 @@
 // sync-request starts as shipped.
 
 import { Worker } from 'node:worker_threads';
+import { clampTimer, now } from '../core/clock.js';
 import { fetchError } from '../core/errors.js';
 import { noResponse } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
-import { clampTimer, now } from '../measure/clock.js';
 import { adoptHelper, stopHelpers } from '../sync/helpers.js';
 import { Relay } from '../sync/relay.js';
 import { pingHelper, type SharedHelper, startSharedHelper, untilAlive } from '../sync/shared-helper.js';

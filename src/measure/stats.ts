@@ -3,9 +3,9 @@
 // timeline is drawn from. Nothing here grows with the length of the list.
 
 import { createHistogram, type IntervalHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
+import { now } from '../core/clock.js';
 import { type FailCounts, failClass } from '../core/errors.js';
 import type { UrlRecord } from '../core/types.js';
-import { now } from './clock.js';
 import { procCpuMs, procPeakRss, procSysMs, reapedChildrenCpuMs, reapedChildrenSysMs } from './procs.js';
 
 /** One bar of the waterfall. */

@@ -1,7 +1,7 @@
 // The live text lines: one as each request starts and one as it finishes.
 
+import { clockTime } from '../core/clock.js';
 import type { RunEvent } from '../core/types.js';
-import { clockTime } from '../measure/clock.js';
 import { bytes, duration, printable, shortenUrl, visibleLength } from './format.js';
 import type { Paint } from './paint.js';
 

@@ -1,7 +1,7 @@
 // Machine formats: one record per URL as ndjson, csv or tsv, with the contract's field names.
 
+import { iso } from '../core/clock.js';
 import type { UrlRecord } from '../core/types.js';
-import { iso } from '../measure/clock.js';
 import { escapeControls, jsonText } from './escape.js';
 
 export const FIELDS = [

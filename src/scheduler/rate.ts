@@ -1,9 +1,9 @@
 // Politeness: token buckets (burst 1) that space attempt starts, over the run (--rate) and per
 // origin (--per-host-rate). Retries take a token too, so a retry storm cannot exceed the rate.
 
+import { now as clockNow, sleep } from '../core/clock.js';
 import { originOf } from '../core/rules.js';
 import type { HopGate } from '../core/types.js';
-import { now as clockNow, sleep } from '../measure/clock.js';
 
 /**
  * A token bucket holding at most one token, refilled at `perSec`: starts are spaced at least

@@ -2,9 +2,9 @@
 // with backoff), turns attempts into records and events for the sinks, measures, and stops on request.
 
 import { setMaxListeners } from 'node:events';
+import { now, sleep } from '../core/clock.js';
 import type { AttemptResult, Engine, Job, Mode, RequestOptions, RunEvent, UrlRecord } from '../core/types.js';
 import type { InputItem } from '../input.js';
-import { now, sleep } from '../measure/clock.js';
 import { RunMeter, type RunSummary } from '../measure/stats.js';
 import type { Sink } from '../sinks/types.js';
 import { createQueue, type JobQueue } from './queue.js';

@@ -1,8 +1,8 @@
 // The live text lines: one on stdout as each request starts and one as it finishes, in the order
 // of their times, URLs shortened to a terminal's width.
 
+import { now } from '../core/clock.js';
 import type { RunEvent } from '../core/types.js';
-import { now } from '../measure/clock.js';
 import { eventLine } from '../render/lines.js';
 import type { Paint } from '../render/paint.js';
 import type { Out } from '../render/write.js';

@@ -1,8 +1,8 @@
 // The live progress line on stderr, redrawn in place every 200 ms, kept below any other line
 // written to the same terminal, and cleared when the run ends.
 
+import { now } from '../core/clock.js';
 import type { RunEvent } from '../core/types.js';
-import { now } from '../measure/clock.js';
 import { CLEAR_LINE, progressLine } from '../render/progress.js';
 import type { Out } from '../render/write.js';
 import type { Sink, StatusLine } from './types.js';

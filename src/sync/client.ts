@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import { clampTimer } from '../measure/clock.js';
+import { clampTimer } from '../core/clock.js';
 import { type BodyReport, PRIVATE, type RelayCall, type RelayClient, type RelayReply, type TlsSpec } from './protocol.js';
 import type { SharedHelperAddress } from './shared-helper.js';
 

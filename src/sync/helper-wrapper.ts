@@ -11,10 +11,10 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
+import { clampTimer } from '../core/clock.js';
 import { fetchError, proxyRefused, sizeError, writeError } from '../core/errors.js';
 import { bodyError, declaredTooLarge, limitedBytes, trustedCAs } from '../core/rules.js';
 import type { FetchError } from '../core/types.js';
-import { clampTimer } from '../measure/clock.js';
 import { type BodyReport, PRIVATE, type TlsSpec } from './protocol.js';
 
 const target = process.argv[2]!;

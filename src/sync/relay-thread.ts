@@ -5,7 +5,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { type MessagePort, parentPort } from 'node:worker_threads';
-import { clampTimer } from '../measure/clock.js';
+import { clampTimer } from '../core/clock.js';
 import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
 
 /**

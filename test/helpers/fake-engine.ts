@@ -1,9 +1,9 @@
 // A fake engine for scheduler tests: each URL answers from a script of delays and outcomes, on
 // real timers, and the engine keeps a log of what started and ended and how much was in flight.
 
+import { now } from '../../src/core/clock.js';
 import type { AttemptResult, Engine, EngineInfo, Job, Mode } from '../../src/core/types.js';
 import type { InputItem } from '../../src/input.js';
-import { now } from '../../src/measure/clock.js';
 
 /** One attempt's outcome. Default: starts, takes 10 ms, answers 200. */
 export interface Step {
