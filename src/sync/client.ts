@@ -27,18 +27,16 @@ const wrapper = fileURLToPath(new URL('./helper-wrapper.js', import.meta.url));
 /** Deadline (Date.now() clock) for the relay call now in progress. */
 let deadline = 0;
 
-/**
- * Load sync-request with the relay as its fastest transport. `onHelper` learns the pid of the
- * helper process it starts. This blocks while sync-rpc starts its helper: that is the start-up.
- * With `shared`, no helper is started: sync-request uses the one already running there
- * (shared-helper.ts), and this blocks only until that helper answers.
- */
-export function loadSyncRequest(
-  relay: RelayClient,
-  maxSize: number,
-  onHelper: (pid: number) => void,
-  shared: SharedHelperAddress | null = null,
-): SyncRequest {
+/** The blocking side of one relay channel: a call posted, the thread blocked until the reply is queued. */
+interface Channel {
+  cell: Int32Array;
+  port: MessagePort;
+  roundTrip(call: RelayCall, waitMs: number): RelayReply | undefined;
+  /** sync-rpc's transport function: one call to its helper through the relay. */
+  relayCall(rpcPort: number, input: string): RpcResult;
+}
+
+function channelOf(relay: RelayClient): Channel {
   const cell = new Int32Array(relay.flag);
   const port: MessagePort = relay.port;
   const roundTrip = (call: RelayCall, waitMs: number): RelayReply | undefined => {
@@ -59,22 +57,36 @@ export function loadSyncRequest(
     return { stdout: Buffer.from(msg.stdout!), stderr: Buffer.alloc(0), status: 0 };
   };
   Object.defineProperty(relayCall, 'name', { value: 'fetchallRelay' });
+  return { cell, port, roundTrip, relayCall };
+}
 
-  // sync-rpc captures child_process.spawn when it loads and starts its helper with it; wrap it for
-  // that moment only, to run the helper under our parent-watching wrapper and learn its pid.
-  const original = childProcess.spawn;
-  const originalSync = childProcess.spawnSync;
+/** What the spawn patches share while sync-rpc loads. */
+interface LoadContext {
+  channel: Channel;
+  maxSize: number;
+  onHelper: (pid: number) => void;
+  shared: SharedHelperAddress | null;
   /** The port the relay holds listening for the helper about to start, and that socket's fd. */
-  let reservation: { port: number; fd: number } | null = null;
-  const patched = (cmd: string, args: readonly string[], options: childProcess.SpawnOptions) => {
+  reservation: { port: number; fd: number } | null;
+}
+
+const original = childProcess.spawn;
+const originalSync = childProcess.spawnSync;
+const SYNC_OK = { stderr: Buffer.alloc(0), status: 0, pid: 0, output: [], signal: null };
+
+/**
+ * sync-rpc starts its helper with child_process.spawn: run it under our parent-watching wrapper
+ * and learn its pid. The helper takes over the relay's listening socket as its fd 3 instead of
+ * binding the port itself: nothing can take the port in between, so concurrent runs never collide.
+ */
+function patchedSpawn(ctx: LoadContext) {
+  return (cmd: string, args: readonly string[], options: childProcess.SpawnOptions) => {
     const isHelper = Array.isArray(args) && /sync-rpc[\\/]lib[\\/]worker\.js$/.test(String(args[0]));
     if (!isHelper) return original(cmd, args, options);
     // The shared helper already runs: sync-rpc gets a stand-in to unref and, at exit, kill.
-    if (shared) return Object.assign(new EventEmitter(), { unref() {}, kill: () => true, pid: undefined });
-    // The helper takes over the relay's listening socket as its fd 3 instead of binding the port
-    // itself: nothing can take the port in between, so concurrent runs never collide.
-    const held = reservation !== null && String(args[1]) === String(reservation.port) ? reservation : null;
-    reservation = null;
+    if (ctx.shared) return Object.assign(new EventEmitter(), { unref() {}, kill: () => true, pid: undefined });
+    const held = ctx.reservation !== null && String(args[1]) === String(ctx.reservation.port) ? ctx.reservation : null;
+    ctx.reservation = null;
     try {
       // Its stderr is not the user's: a failing helper shows up as its URL's one-line error.
       const child = original(cmd, [wrapper, ...args], {
@@ -82,49 +94,55 @@ export function loadSyncRequest(
         stdio: held ? ['ignore', 'ignore', 'ignore', held.fd] : ['ignore', 'ignore', 'ignore'],
         env: {
           ...process.env,
-          FETCHALL_HELPER_MAX_SIZE: String(maxSize),
+          FETCHALL_HELPER_MAX_SIZE: String(ctx.maxSize),
           FETCHALL_PARENT_PID: String(process.pid),
           FETCHALL_HELPER_LISTEN_FD: held ? '3' : '',
         },
       });
-      if (child.pid) onHelper(child.pid);
+      if (child.pid) ctx.onHelper(child.pid);
       return child;
     } finally {
       // The child has its copy once spawn returns; queued ahead of the first ping, so the relay
       // has closed its own before anything connects.
-      if (held) port.postMessage({ kind: 'release', port: held.port } satisfies RelayCall);
+      if (held) ctx.channel.port.postMessage({ kind: 'release', port: held.port } satisfies RelayCall);
     }
   };
-  // While it starts, sync-rpc also spawns a node process to find a free port and one per "ping"
-  // until its helper answers; the relay does both without a process, which is most of the
-  // pool's start-up. Any other spawnSync passes through untouched.
-  const patchedSync = (cmd: string, args: readonly string[], options: childProcess.SpawnSyncOptions) => {
+}
+
+/**
+ * While it starts, sync-rpc also spawns a node process to find a free port and one per "ping"
+ * until its helper answers; the relay does both without a process, which is most of the pool's
+ * start-up. Any other spawnSync passes through untouched.
+ */
+function patchedSpawnSync(ctx: LoadContext) {
+  return (cmd: string, args: readonly string[], options: childProcess.SpawnSyncOptions) => {
     const a0 = Array.isArray(args) ? String(args[0]) : '';
-    if (shared && /sync-rpc[\\/]lib[\\/]find-port\.js$/.test(a0)) {
-      return { stdout: Buffer.from(String(shared.port)), stderr: Buffer.alloc(0), status: 0, pid: 0, output: [], signal: null };
-    }
     if (/sync-rpc[\\/]lib[\\/]find-port\.js$/.test(a0)) {
-      const msg = roundTrip({ kind: 'free-port' }, 10_000);
+      if (ctx.shared) return { ...SYNC_OK, stdout: Buffer.from(String(ctx.shared.port)) };
+      const msg = ctx.channel.roundTrip({ kind: 'free-port' }, 10_000);
       if (msg?.stdout) {
-        reservation = { port: Number(Buffer.from(msg.stdout).toString()), fd: msg.fd ?? -1 };
-        if (reservation.fd < 0) reservation = null;
-        return { stdout: Buffer.from(msg.stdout), stderr: Buffer.alloc(0), status: 0, pid: 0, output: [], signal: null };
+        const fd = msg.fd ?? -1;
+        ctx.reservation = fd < 0 ? null : { port: Number(Buffer.from(msg.stdout).toString()), fd };
+        return { ...SYNC_OK, stdout: Buffer.from(msg.stdout) };
       }
     }
     const ping =
       a0 === '-e' ? /^var c=require\('net'\)\.connect\((\d+),'127\.0\.0\.1'.*c\.end\("ping\\r\\n"\)/.exec(String(args[1])) : null;
     if (ping) {
-      const res = relayCall(Number(ping[1]), 'ping\r\n');
+      const res = ctx.channel.relayCall(Number(ping[1]), 'ping\r\n');
       // Not listening yet: pause as a spawned process would have, rather than spin.
-      if (res.error) Atomics.wait(cell, 0, 0, 10);
+      if (res.error) Atomics.wait(ctx.channel.cell, 0, 0, 10);
       return { ...res, pid: 0, output: [], signal: null };
     }
     return originalSync(cmd, args, options);
   };
-  (childProcess as { spawn: unknown }).spawn = patched;
-  (childProcess as { spawnSync: unknown }).spawnSync = patchedSync;
-  // sync-rpc draws its key (which its helper checks on every call) as it starts: the shared
-  // helper was started with one already, so that draw returns it.
+}
+
+/**
+ * sync-rpc draws its key (which its helper checks on every call) as it starts: the shared helper
+ * was started with one already, so that draw returns it. Returns the undo.
+ */
+function sharedKey(shared: SharedHelperAddress | null): () => void {
   const originalRandom = crypto.randomBytes;
   if (shared) {
     (crypto as { randomBytes: unknown }).randomBytes = (size: number, ...rest: unknown[]) => {
@@ -133,6 +151,29 @@ export function loadSyncRequest(
       return Buffer.from(shared.key, 'hex');
     };
   }
+  return () => {
+    crypto.randomBytes = originalRandom;
+  };
+}
+
+/**
+ * Load sync-request with the relay as its fastest transport. `onHelper` learns the pid of the
+ * helper process it starts. This blocks while sync-rpc starts its helper: that is the start-up.
+ * With `shared`, no helper is started: sync-request uses the one already running there
+ * (shared-helper.ts), and this blocks only until that helper answers.
+ */
+export function loadSyncRequest(
+  relay: RelayClient,
+  maxSize: number,
+  onHelper: (pid: number) => void,
+  shared: SharedHelperAddress | null = null,
+): SyncRequest {
+  const channel = channelOf(relay);
+  const ctx: LoadContext = { channel, maxSize, onHelper, shared, reservation: null };
+  // sync-rpc captures child_process.spawn when it loads: patched for that moment only.
+  (childProcess as { spawn: unknown }).spawn = patchedSpawn(ctx);
+  (childProcess as { spawnSync: unknown }).spawnSync = patchedSpawnSync(ctx);
+  const restoreKey = sharedKey(shared);
   // sync-rpc kills its helper at exit: with a shared one that is a stand-in, and a reload (a
   // replaced helper) must not pile up exit listeners.
   const exitListeners = process.listeners('exit');
@@ -144,12 +185,12 @@ export function loadSyncRequest(
     delete require.cache[syncRequestPath];
     delete require.cache[rpcPath];
     const rpc = require(rpcPath) as { FUNCTION_PRIORITY: unknown[] };
-    rpc.FUNCTION_PRIORITY.unshift(relayCall);
+    rpc.FUNCTION_PRIORITY.unshift(channel.relayCall);
     return require('sync-request') as SyncRequest;
   } finally {
     (childProcess as { spawn: unknown }).spawn = original;
     (childProcess as { spawnSync: unknown }).spawnSync = originalSync;
-    crypto.randomBytes = originalRandom;
+    restoreKey();
     if (shared) for (const l of process.listeners('exit')) if (!exitListeners.includes(l)) process.off('exit', l);
   }
 }

@@ -42,76 +42,108 @@ type Callback = (res: IncomingMessage) => void;
  * deadline) still reports its status and the bytes that came, as undici does.
  */
 function consume(req: ClientRequest, res: IncomingMessage, save: string | null, deadline: number, callback: Callback): void {
-  // The head is in now: this callback is node:http's response event.
-  const headAt = performance.now();
-  let bytes = 0;
-  let error: FetchError | null = null;
-  let out: WriteStream | null = null;
-  let settled = false;
-  const settle = () => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
+  new BodyConsumer(req, res, save, callback).start(deadline);
+}
+
+/** One response body read here: counted, cut at the limit or the deadline, streamed to its file, then reported. */
+class BodyConsumer {
+  /** The head is in now: the consumer is made in node:http's response event. */
+  private readonly headAt = performance.now();
+  private bytes = 0;
+  private error: FetchError | null = null;
+  private out: WriteStream | null = null;
+  private settled = false;
+  private ending = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly req: ClientRequest,
+    private readonly res: IncomingMessage,
+    private readonly save: string | null,
+    private readonly callback: Callback,
+  ) {}
+
+  start(deadline: number): void {
+    const { req, res } = this;
+    if (Number.isFinite(deadline)) {
+      this.timer = setTimeout(
+        () => this.finish(fetchError('TIMEOUT', 'deadline passed during the body')),
+        clampTimer(deadline - Date.now()),
+      );
+    }
+    // Once the head is in, http-basic would take a later socket error for a failed request and
+    // lose the status and the bytes: the body's outcome is decided here instead. An error after a
+    // complete response (stray bytes after a 204) is the next response's, and there is none.
+    req.removeAllListeners('error');
+    req.on('error', (err) => {
+      if (!res.complete) this.finish(bodyError(err));
+    });
+    const status = res.statusCode ?? 0;
+    if (declaredTooLarge(req.method, status, res.headers['content-length'], maxSize)) return this.finish(sizeError(maxSize));
+    if (this.save && status < 400) this.open(this.save);
+    res.on('data', (chunk: Buffer) => this.data(chunk));
+    res.on('end', () => this.finish(null));
+    res.on('error', (err) => this.finish(bodyError(err)));
+    // Node reports a body cut short ('aborted', a premature close) on some versions only by closing.
+    res.on('close', () => {
+      if (!res.complete) this.finish(fetchError('SOCKET_CLOSED'));
+    });
+  }
+
+  private open(path: string): void {
+    this.out = createWriteStream(path, { flags: 'wx' });
+    this.out.on('error', (err) => {
+      const failed = writeError(err.message);
+      // Failing while the last bytes are flushed: the close that follows reports it.
+      if (this.ending) this.error ??= failed;
+      else this.finish(failed);
+    });
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.error) return;
+    this.bytes += chunk.length;
+    if (this.bytes > maxSize) {
+      this.bytes = limitedBytes(this.bytes, maxSize);
+      return this.finish(sizeError(maxSize));
+    }
+    if (this.out && !this.out.write(chunk)) {
+      this.res.pause();
+      this.out.once('drain', () => this.res.resume());
+    }
+  }
+
+  /** The reply waits for the file to be closed (and, on failure, removed), so the client never renames or removes a file this process still writes. */
+  private finish(err: FetchError | null): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.error = err;
+    if (err) this.res.pause();
+    const file = this.out;
+    if (!file) return this.settle();
+    file.once('close', () => (this.error && this.save ? unlink(this.save, () => this.settle()) : this.settle()));
+    if (err) file.destroy();
+    else file.end();
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    const { res, error } = this;
     res.removeAllListeners('data');
     if (error) res.destroy();
-    const report: BodyReport = { bytes, saved: out !== null && error === null, error, sinceHeadMs: performance.now() - headAt };
+    const report: BodyReport = {
+      bytes: this.bytes,
+      saved: this.out !== null && error === null,
+      error,
+      sinceHeadMs: performance.now() - this.headAt,
+    };
     const empty = new PassThrough();
     empty.end();
     const headers = { ...res.headers, [PRIVATE.body]: JSON.stringify(report) };
-    callback(Object.assign(empty, { statusCode: res.statusCode, headers }) as unknown as IncomingMessage);
-  };
-  // The reply waits for the file to be closed (and, on failure, removed), so the client never
-  // renames or removes a file this process still writes.
-  let ending = false;
-  const finish = (err: FetchError | null) => {
-    if (ending) return;
-    ending = true;
-    error = err;
-    if (error) res.pause();
-    if (!out) return settle();
-    const file = out;
-    file.once('close', () => (error && save ? unlink(save, () => settle()) : settle()));
-    if (error) file.destroy();
-    else file.end();
-  };
-  const timer = setTimeout(() => finish(fetchError('TIMEOUT', 'deadline passed during the body')), clampTimer(deadline - Date.now()));
-  if (!Number.isFinite(deadline)) clearTimeout(timer);
-  // Once the head is in, http-basic would take a later socket error for a failed request and
-  // lose the status and the bytes: the body's outcome is decided here instead. An error after a
-  // complete response (stray bytes after a 204) is the next response's, and there is none.
-  req.removeAllListeners('error');
-  req.on('error', (err) => {
-    if (!res.complete) finish(bodyError(err));
-  });
-  const status = res.statusCode ?? 0;
-  if (declaredTooLarge(req.method, status, res.headers['content-length'], maxSize)) return finish(sizeError(maxSize));
-  if (save && status < 400) {
-    out = createWriteStream(save, { flags: 'wx' });
-    out.on('error', (err) => {
-      const failed = writeError(err.message);
-      // Failing while the last bytes are flushed: the close that follows reports it.
-      if (ending) error ??= failed;
-      else finish(failed);
-    });
+    this.callback(Object.assign(empty, { statusCode: res.statusCode, headers }) as unknown as IncomingMessage);
   }
-  res.on('data', (chunk: Buffer) => {
-    if (error) return;
-    bytes += chunk.length;
-    if (bytes > maxSize) {
-      bytes = limitedBytes(bytes, maxSize);
-      return finish(sizeError(maxSize));
-    }
-    if (out && !out.write(chunk)) {
-      res.pause();
-      out.once('drain', () => res.resume());
-    }
-  });
-  res.on('end', () => finish(null));
-  res.on('error', (err) => finish(bodyError(err)));
-  // Node reports a body cut short ('aborted', a premature close) on some versions only by closing.
-  res.on('close', () => {
-    if (!res.complete) finish(fetchError('SOCKET_CLOSED'));
-  });
 }
 
 /** Take (and remove, so they are never sent) the private request headers. */
