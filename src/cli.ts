@@ -12,12 +12,12 @@ import type { Terminal } from './commands/session.js';
 import { FatalError, UsageError } from './core/errors.js';
 import { MODES } from './core/types.js';
 import { VERSION } from './core/version.js';
+import { calibrate } from './engines/work.js';
 import { CLEAN, getExitCode, type Outcome } from './exit.js';
 import { resolveSources, suggestCommand } from './input.js';
 import {
   bareMsWarning,
   checkBodyMethod,
-  checkHelperLayout,
   checkPoolSize,
   type DataPiece,
   DEFAULTS,
@@ -38,6 +38,7 @@ import {
   parseShard,
   parseSize,
   parseTimeout,
+  parseWork,
   proxySettings,
   type RunOptions,
   requestBody,
@@ -126,7 +127,7 @@ interface RawOptions {
   proxy?: string | false;
   insecure?: boolean;
   cacert?: string;
-  helperPerThread?: boolean;
+  work?: number;
 }
 
 /** An option stored under a name of our choosing: --no-header would otherwise share -H's `header`. */
@@ -182,14 +183,17 @@ function addNetworkOptions(cmd: Command): Command {
 function addSchedulingOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option('-m, --mode <mode>', 'async: undici; threads: sync-request in a worker pool; inline: sync-request on the event loop')
+      new Option(
+        '-m, --mode <mode>',
+        'async: undici; threads: sync-request in a pool of worker threads; processes: in a pool of child processes; inline: on the event loop',
+      )
         .choices(MODES)
         .default('async')
         .argParser(arg('--mode', parseMode)),
     )
     .option(
       '-c, --concurrency <n>',
-      'requests in flight (async) / worker threads (threads)',
+      'requests in flight (async) / pool size (threads, processes)',
       arg('--concurrency', (f, v) => parseIntFlag(f, v, 1, 10_000)),
       DEFAULTS.concurrency,
     )
@@ -218,8 +222,9 @@ function addSchedulingOptions(cmd: Command): Command {
         .default(DEFAULTS.retryMaxWaitMs, '10s'),
     )
     .option(
-      '--helper-per-thread',
-      "threads: each worker's sync-request starts its own helper process, as shipped (default: one shared by the pool)",
+      '--work <ms>',
+      'a CPU-bound step of about ms per successful page (hashing its body), run where the mode runs its request',
+      arg('--work', parseWork),
     );
 }
 
@@ -356,7 +361,7 @@ export async function toRunOptions(raw: RawOptions): Promise<RunOptions> {
     proxy: proxySettings(raw.proxy, process.env),
     insecure: Boolean(raw.insecure),
     cacert: raw.cacert ?? null,
-    helperPerThread: Boolean(raw.helperPerThread),
+    work: raw.work === undefined ? null : calibrate(raw.work),
   };
 }
 
@@ -417,7 +422,6 @@ export function buildProgram(report: Report): Command {
   addRunOptions(program).action(async (args: string[], raw: RawOptions) => {
     commandWords(program, args);
     checkPoolSize([raw.mode], raw.concurrency);
-    checkHelperLayout([raw.mode], raw.helperPerThread);
     const html = reportTarget('--report', raw.report);
     const o = await toRunOptions(raw);
     checkBodyMethod([o.mode], o.method, o.body);
@@ -512,7 +516,6 @@ function compareProgram(report: Report): Command {
   if (quiet) quiet.description = 'text: the table and verdicts only; machine formats: records only';
   return compare.action(async (args: string[], raw: RawCompare) => {
     checkPoolSize(raw.modes, raw.concurrency);
-    checkHelperLayout(raw.modes, raw.helperPerThread);
     if (raw.resume !== undefined)
       throw new UsageError({ flag: '--resume', reason: 'not for compare, which runs the whole list in every mode' });
     const { compareCommand } = await import('./commands/compare.js');

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { FAIL_CLASSES, type FailClass, UsageError } from './core/errors.js';
 import { badProxies, MANAGED_HEADERS, PROXY_VARS } from './core/rules.js';
-import { MODES, type Mode, type ProxySettings, type RequestBody } from './core/types.js';
+import { MODES, type Mode, type ProxySettings, type RequestBody, type WorkSpec } from './core/types.js';
 import { SHARD_ENV, type Shard } from './shard.js';
 
 export const FORMATS = ['text', 'ndjson', 'csv', 'tsv'] as const;
@@ -47,8 +47,8 @@ export interface RunOptions {
   proxy: ProxySettings;
   insecure: boolean;
   cacert: string | null;
-  /** threads: one helper process per worker thread, as sync-request ships (--helper-per-thread); else one shared. */
-  helperPerThread?: boolean;
+  /** --work: the CPU-bound step per page, calibrated once for the run (engines/work.ts); null = none. */
+  work: WorkSpec | null;
 }
 
 export const SORT_ORDERS = ['completion', 'index'] as const;
@@ -210,27 +210,25 @@ export function parseMethod(flag: string, value: string): string {
   return value.toUpperCase();
 }
 
-/** Each thread of the pool is a thread (and with --helper-per-thread a ~55 MB process): a typo must not start 10,000. */
+/** Each member of a pool is a thread (threads) or a ~40 MB process (processes): a typo must not start 10,000. */
 export const MAX_POOL = 64;
 
 export function checkPoolSize(modes: Mode[], concurrency: number): void {
-  if (modes.includes('threads') && concurrency > MAX_POOL) {
+  const pool = modes.find((m) => m === 'threads' || m === 'processes');
+  if (pool && concurrency > MAX_POOL) {
     throw new UsageError({
       flag: '--concurrency',
-      reason: `threads mode starts a worker thread per unit (and with --helper-per-thread a ~55 MB helper process); at most ${MAX_POOL}`,
+      reason: `${pool} mode starts a ${pool === 'threads' ? 'worker thread' : 'process'} per unit; at most ${MAX_POOL}`,
       value: concurrency,
     });
   }
 }
 
-/** --helper-per-thread lays out the threads mode's pool: anywhere else it would silently do nothing. */
-export function checkHelperLayout(modes: Mode[], helperPerThread: boolean | undefined): void {
-  if (helperPerThread && !modes.includes('threads')) {
-    throw new UsageError({
-      flag: '--helper-per-thread',
-      reason: `threads mode only (the mode${modes.length > 1 ? 's are' : ' is'} ${modes.join(', ')})`,
-    });
-  }
+/** --work <ms>: a duration of CPU per page, up to a minute (a bare number is ms). */
+export function parseWork(flag: string, value: string): number {
+  const ms = parseDuration(flag, value);
+  if (ms <= 0 || ms > 60_000) throw new UsageError({ flag, reason: 'expected a duration above 0 and at most 1m', value });
+  return ms;
 }
 
 /** 'K/N' (1-based K) or 'auto/N' (K from SHARD_ENV, 0-based there) → shard; `by` is set apart by --shard-by. */

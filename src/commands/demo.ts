@@ -120,6 +120,7 @@ function demoOptions(opts: DemoOptions, term: Terminal): RunOptions {
     proxy: { proxy: null, noProxy: true, env: {} },
     insecure: false,
     cacert: null,
+    work: null,
   };
 }
 

@@ -44,7 +44,6 @@ export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
     retryMaxWaitMs: o.retryMaxWaitMs,
     rate: o.rate ?? null,
     perHostRate: o.perHostRate ?? null,
-    helperPerThread: o.helperPerThread ?? false,
     request: {
       method: o.method,
       headers: o.headers,
@@ -58,6 +57,7 @@ export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
       proxy: o.proxy,
       insecure: o.insecure,
       cacert: o.cacert,
+      work: o.work,
     },
   };
 }

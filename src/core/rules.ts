@@ -118,6 +118,7 @@ export const NO_RESPONSE = {
   redirects: 0,
   ttfbMs: null,
   contentType: null,
+  workMs: null,
 } as const satisfies Partial<AttemptResult>;
 
 /**

@@ -1,6 +1,6 @@
 // The one contract the engines share with the scheduler and sinks: jobs in, events out. Engines print nothing.
 
-export const MODES = ['async', 'threads', 'inline'] as const;
+export const MODES = ['async', 'threads', 'processes', 'inline'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** One URL to fetch; `index` is its 0-based position in the input. */
@@ -33,6 +33,14 @@ export interface RequestOptions {
   insecure: boolean;
   /** --cacert: absolute path of a PEM bundle trusted besides the system's CAs; null = none. */
   cacert: string | null;
+  /** --work: a CPU-bound step per successful page (engines/work.ts), its rounds calibrated once per run; null = none. */
+  work: WorkSpec | null;
+}
+
+/** --work's step: about `ms` of hashing, as `rounds` rounds measured on this machine. */
+export interface WorkSpec {
+  ms: number;
+  rounds: number;
 }
 
 /** A request body, sent byte for byte by every engine. */
@@ -42,7 +50,7 @@ export interface RequestBody {
   contentType: string | null;
   /**
    * Blocking engines: the bytes spooled to this temp file (engines/blocking.ts spoolBody), which
-   * sync-request's helper streams; `bytes` is then empty, so no copy crosses a thread or a socket.
+   * the relay thread streams; `bytes` is then empty, so no copy crosses a thread or a process.
    */
   file?: string;
 }
@@ -83,6 +91,8 @@ export interface AttemptResult {
   ttfbMs: number | null;
   /** That response's Content-Type (the first, if repeated); null when none. */
   contentType: string | null;
+  /** --work: ms the CPU-bound step took on this page, where the mode runs it; null when none ran. */
+  workMs: number | null;
 }
 
 /** The record of one URL after all attempts: the ndjson/csv row. */
@@ -106,6 +116,7 @@ export interface UrlRecord {
   redirects: number;
   ttfbMs: number | null;
   contentType: string | null;
+  workMs: number | null;
 }
 
 export type RunEvent =

@@ -2,6 +2,7 @@
 // It uses undici's dispatch API directly (a handler per request, no stream or AbortSignal per
 // request): on loopback the per-request overhead is most of the cost, and this halves it.
 
+import { createHash, type Hash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
@@ -32,6 +33,7 @@ import {
 } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
 import { safeName, saveName, tempPath } from './save.js';
+import { doWork } from './work.js';
 
 /**
  * undici's Agent on its own: loading the package's index (fetch, WebSocket, cache, mocks …)
@@ -290,6 +292,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** When the last response's head came (the shared clock), and its Content-Type. */
   private headAt: number | null = null;
   private contentType: string | null = null;
+  /** --work: the body's SHA-256 as it arrives (the step then computes on it, on this thread). */
+  private hash: Hash | null = null;
 
   constructor(
     private readonly engine: AsyncEngine,
@@ -381,6 +385,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.following = false;
     this.retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
+    if (opts.work) this.hash = createHash('sha256');
     if (declaredTooLarge(this.method, statusCode, headers['content-length'], opts.maxSize)) {
       return controller.abort(new Stop(sizeError(opts.maxSize)));
     }
@@ -402,6 +407,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.bytes = limitedBytes(this.bytes, this.engine.opts.maxSize);
       return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
     }
+    this.hash?.update(chunk);
     if (this.out && !this.out.write(chunk)) {
       controller.pause();
       this.out.once('drain', () => controller.resume());
@@ -470,6 +476,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.done = true;
     clearTimeout(this.timer);
     this.engine.active.delete(this);
+    // --work: the CPU-bound step, on the event loop as everything in this mode; it holds the loop.
+    const work = this.engine.opts.work;
+    const workMs = work && error === null && this.hash ? doWork(work, this.hash.digest('hex')) : null;
     this.resolve({
       status: this.status,
       bytes: this.bytes,
@@ -483,6 +492,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       redirects: this.redirects,
       ttfbMs: this.headAt === null ? null : this.headAt - this.start,
       contentType: this.contentType,
+      workMs,
     });
   }
 }

@@ -1,11 +1,11 @@
-// One attempt at one URL for both blocking engines (threads, inline): the redirect, size and save
+// One attempt at one URL for the blocking engines (threads, processes, inline): the redirect, size and save
 // rules around sync-request's hops, the same rules the async engine follows.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { now } from '../core/clock.js';
-import { fetchError, mapError, timeoutError } from '../core/errors.js';
+import { mapError, timeoutError } from '../core/errors.js';
 import {
   firstValue,
   hopHeaders,
@@ -20,12 +20,13 @@ import {
   withoutCredentials,
 } from '../core/rules.js';
 import type { AttemptResult, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
-import { isHelperFailure, type SyncRequest, syncHop } from '../sync/client.js';
+import { isStale, type SyncRequest, syncHop } from '../sync/client.js';
 import { commitSync, discardSync, safeName, tempPath } from './save.js';
+import { doWork } from './work.js';
 
 /**
- * The options with the body spooled to a temp file, which the helper streams (RequestBody.file):
- * sync-request would carry it to the helper as JSON, an array of numbers many times its size.
+ * The options with the body spooled to a temp file, which the relay streams (RequestBody.file):
+ * sync-request would copy it to the relay with every hop.
  */
 export async function spoolBody(opts: RequestOptions): Promise<RequestOptions> {
   if (opts.body === null || opts.body.file !== undefined) return opts;
@@ -77,7 +78,7 @@ type Hop = ReturnType<typeof syncHop>;
 /** The state of one attempt through its redirects: what the record will say, hop by hop. */
 class BlockingAttempt {
   private readonly until: number;
-  /** The helper streams the body straight here; it is renamed into place only if all went well. */
+  /** The relay streams the body straight here; it is renamed into place only if all went well. */
   private readonly tmp: string | null;
   private readonly headers: Record<string, string>;
   private readonly tls: { insecure: boolean; cacert: string | null } | null;
@@ -98,6 +99,9 @@ class BlockingAttempt {
   private redirects = 0;
   private headAt: number | null = null;
   private contentType: string | null = null;
+  /** The last body's SHA-256, when --work needs it. */
+  private digest: string | null = null;
+  private workMs: number | null = null;
 
   constructor(
     private readonly request: SyncRequest,
@@ -126,10 +130,12 @@ class BlockingAttempt {
     } finally {
       if (this.tmp && this.file === null) discardSync(this.tmp);
     }
+    // --work: the CPU-bound step, here in the thread (or process) that ran the request.
+    if (this.opts.work && this.error === null && this.digest !== null) this.workMs = doWork(this.opts.work, this.digest);
     return this.result();
   }
 
-  /** One hop through the helper. URL credentials go as hopHeaders decides, never through sync-request (it would send them to any origin, and throws on userinfo that is not valid percent-encoding). */
+  /** One hop through the relay. URL credentials go as hopHeaders decides, never through sync-request (it would send them to any origin, and throws on userinfo that is not valid percent-encoding). */
   private send(): Hop {
     if (this.until - Date.now() <= 0) throw Object.assign(new Error('deadline'), { code: 'TIMEOUT' });
     const hop = this.url === this.first.href ? this.first : new URL(this.url);
@@ -137,9 +143,22 @@ class BlockingAttempt {
     this.lastHop = hop;
     const sent = this.withBody ? this.opts.body : null;
     const body = sent ? (sent.file !== undefined ? { file: sent.file } : sent.bytes) : null;
-    const send = { body, proxy: proxyFor(hop, this.opts.proxy), tls: hop.protocol === 'https:' ? this.tls : null };
+    const send = {
+      body,
+      proxy: proxyFor(hop, this.opts.proxy),
+      tls: hop.protocol === 'https:' ? this.tls : null,
+      digest: this.opts.work !== null,
+    };
     const headers = withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent);
-    const res = syncHop(this.request, this.method, withoutCredentials(hop), headers, this.until, this.tmp, send);
+    const once = () => syncHop(this.request, this.method, withoutCredentials(hop), headers, this.until, this.tmp, send);
+    let res: Hop;
+    try {
+      res = once();
+    } catch (err) {
+      // A kept-alive connection the server had closed: once more on a fresh one, within this attempt.
+      if (!isStale(err)) throw err;
+      res = once();
+    }
     // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
     if (res.status < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });
     this.noteHead(res, now());
@@ -147,7 +166,7 @@ class BlockingAttempt {
   }
 
   /**
-   * Status, content type and when the head came. The helper's clock is not ours: it says how long
+   * Status, content type and when the head came. The relay thread times the head: it says how long
    * ago the head came, counted back from the reply's arrival here. Late by the reply's trip back
    * through the relay (well under 1 ms on an idle machine), as async's time is late by its loop's turn.
    */
@@ -175,8 +194,9 @@ class BlockingAttempt {
       return false;
     }
     this.bytes = step.kind === 'follow' ? 0 : body.bytes;
+    this.digest = body.sha256 ?? null;
     this.retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-    this.error = body.error ? helperError(body.error, this.opts) : statusError(res.status);
+    this.error = body.error ? cutError(body.error, this.opts) : statusError(res.status);
     if (this.tmp && body.saved && !this.error) {
       this.file = commitSync(this.opts.outputDir!, this.job.url, this.job.index, this.tmp, this.opts.saveClaims);
     }
@@ -197,23 +217,23 @@ class BlockingAttempt {
       redirects: this.redirects,
       ttfbMs: this.headAt === null ? null : this.headAt - this.start,
       contentType: this.contentType,
+      workMs: this.workMs,
     };
   }
 }
 
-/** A hop that threw: its helper gone, a deadline, or the client's own error. */
+/** A hop that threw: a deadline, or the client's own error. */
 function thrownError(err: unknown, opts: RequestOptions): FetchError {
   const code = (err as { code?: unknown }).code;
   const message = String((err as Error).message ?? err);
-  if (isHelperFailure(err)) return fetchError('HELPER_FAILED');
   if (code === 'TIMEOUT' || /timed? ?out|ETIMEDOUT|ESOCKETTIMEDOUT/i.test(`${String(code)} ${message}`)) {
     return timeoutError(opts.timeoutMs);
   }
   return mapError(err);
 }
 
-/** The helper's error for a cut body, worded as the async engine words it. */
-function helperError(error: FetchError, opts: RequestOptions): FetchError {
+/** The relay hooks' error for a cut body, worded as the async engine words it. */
+function cutError(error: FetchError, opts: RequestOptions): FetchError {
   if (error.code === 'TIMEOUT') return timeoutError(opts.timeoutMs);
   return error;
 }

@@ -1,20 +1,19 @@
 // The inline engine: sync-request called on the main thread. The pitfall: each request blocks
-// the event loop for its whole duration, so requests run strictly one at a time.
+// the event loop for its whole duration, so requests run strictly one at a time. Its HTTP runs on
+// this process's relay thread, as every blocking mode's does.
 
 import { now } from '../core/clock.js';
 import { fetchError } from '../core/errors.js';
 import { noResponse } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, HopGate, Job, RequestOptions } from '../core/types.js';
-import { loadSyncRequest, warmUp } from '../sync/client.js';
-import { adoptHelper, liveHelpers, stopHelpers } from '../sync/helpers.js';
+import { loadSyncRequest, type SyncRequest, warmUp } from '../sync/client.js';
 import { Relay } from '../sync/relay.js';
 import { blockingHopWait, spoolBody, syncFetch, unspoolBody } from './blocking.js';
 
 export class InlineEngine implements Engine {
   readonly mode = 'inline' as const;
   private relay: Relay | null = null;
-  private request: ReturnType<typeof loadSyncRequest> | null = null;
-  private readonly helpers: number[] = [];
+  private request: SyncRequest | null = null;
   private longest = 0;
 
   longestBlockMs(): number {
@@ -26,28 +25,14 @@ export class InlineEngine implements Engine {
   async init(): Promise<EngineInfo> {
     const t0 = now();
     this.opts = await spoolBody(this.opts);
-    this.relay = await Relay.start();
-    try {
-      this.load();
-    } catch {
-      // A helper that failed to start (not its port: that is held for it) gets one more try.
-      this.load();
-    }
+    this.relay = await Relay.start(this.opts.maxSize);
+    this.request = loadSyncRequest(this.relay.client());
+    warmUp(this.request, this.relay.warmUrl);
     return { startupMs: now() - t0, threads: 2 };
   }
 
-  /** Load sync-request (and so start its helper) on a fresh relay channel, and warm it. */
-  private load(): void {
-    for (const pid of this.helpers) void stopHelpers([pid]);
-    this.request = loadSyncRequest(this.relay!.client(), this.opts.maxSize, (pid) => {
-      adoptHelper(pid);
-      this.helpers.push(pid);
-    });
-    warmUp(this.request, this.relay!.warmUrl);
-  }
-
   helperPids(): number[] {
-    return this.helpers.filter((p) => liveHelpers().includes(p));
+    return [];
   }
 
   async fetch(
@@ -68,13 +53,10 @@ export class InlineEngine implements Engine {
     // A signal that came while the loop was blocked is handled only when the loop turns: let it
     // turn now, so a stop during this request (even the last one) is seen before its result is used.
     await new Promise((resolve) => setImmediate(resolve));
-    // Its helper process is gone: start another, or every later request would fail too.
-    if (result.error?.code === 'HELPER_FAILED' && !signal.aborted) this.load();
     return result;
   }
 
   async close(): Promise<void> {
-    await stopHelpers(this.helpers);
     await this.relay?.close();
     this.relay = null;
     await unspoolBody(this.opts);

@@ -25,9 +25,10 @@ export const FIELDS = [
   'redirects',
   'ttfb_ms',
   'content_type',
+  'work_ms',
 ] as const;
 
-/** Durations (ms, ttfb_ms) to 0.1 ms. */
+/** Durations (ms, ttfb_ms, work_ms) to 0.1 ms. */
 const ms = (n: number) => Math.round(n * 10) / 10;
 /** Offsets from the run's start (start_ms, end_ms) to 0.001 ms, so end_ms - start_ms matches ms to its 0.1. */
 const offset = (t: number, origin: number) => Math.round((t - origin) * 1000) / 1000;
@@ -54,6 +55,7 @@ export function ndjson(r: UrlRecord, origin: number): string {
     redirects: r.redirects,
     ttfb_ms: r.ttfbMs === null ? null : ms(r.ttfbMs),
     content_type: r.contentType,
+    work_ms: r.workMs === null ? null : ms(r.workMs),
   });
 }
 
@@ -78,6 +80,7 @@ function cells(r: UrlRecord, origin: number): string[] {
     String(r.redirects),
     r.ttfbMs === null ? '' : String(ms(r.ttfbMs)),
     r.contentType ?? '',
+    r.workMs === null ? '' : String(ms(r.workMs)),
   ];
 }
 

@@ -20,11 +20,12 @@ export interface SavedRecord {
   worker: number | null;
   error: { code: string; message: string } | null;
   file: string | null;
-  /** Fields added later (start_ms … content_type): null when a record predates them or has none. */
+  /** Fields added later (start_ms … work_ms): null when a record predates them or has none. */
   finalUrl: string | null;
   redirects: number | null;
   ttfbMs: number | null;
   contentType: string | null;
+  workMs: number | null;
 }
 
 export type RecordSource = { kind: 'file'; path: string } | { kind: 'stdin' };
@@ -65,6 +66,7 @@ function badField(r: Row): string | null {
     ['redirects', (v) => orNull(v, isInt)],
     ['ttfb_ms', (v) => orNull(v, isNum)],
     ['content_type', (v) => orNull(v, (s) => typeof s === 'string')],
+    ['work_ms', (v) => orNull(v, isNum)],
   ];
   for (const [name, ok] of later) if (name in r && !ok(r[name])) return `bad '${name}' field`;
   return null;
@@ -104,6 +106,7 @@ export function parseRecord(text: string): SavedRecord | string {
     redirects: (row.redirects as number | null | undefined) ?? null,
     ttfbMs: (row.ttfb_ms as number | null | undefined) ?? null,
     contentType: (row.content_type as string | null | undefined) ?? null,
+    workMs: (row.work_ms as number | null | undefined) ?? null,
   };
 }
 

@@ -4,7 +4,7 @@
 import type { Engine } from '../core/types.js';
 import type { RunConfig } from './run.js';
 
-export async function createEngine(config: Pick<RunConfig, 'mode' | 'request' | 'concurrency' | 'helperPerThread'>): Promise<Engine> {
+export async function createEngine(config: Pick<RunConfig, 'mode' | 'request' | 'concurrency'>): Promise<Engine> {
   switch (config.mode) {
     case 'async': {
       const { AsyncEngine } = await import('../engines/async.js');
@@ -12,7 +12,11 @@ export async function createEngine(config: Pick<RunConfig, 'mode' | 'request' | 
     }
     case 'threads': {
       const { ThreadsEngine } = await import('../engines/threads.js');
-      return new ThreadsEngine(config.request, config.concurrency, config.helperPerThread ?? false);
+      return new ThreadsEngine(config.request, config.concurrency);
+    }
+    case 'processes': {
+      const { ProcessesEngine } = await import('../engines/processes.js');
+      return new ProcessesEngine(config.request, config.concurrency);
     }
     case 'inline': {
       const { InlineEngine } = await import('../engines/inline.js');

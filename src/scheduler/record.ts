@@ -13,7 +13,10 @@ export interface Span {
   attempts: number;
 }
 
-type Outcome = Pick<AttemptResult, 'status' | 'bytes' | 'worker' | 'error' | 'file' | 'finalUrl' | 'redirects' | 'ttfbMs' | 'contentType'>;
+type Outcome = Pick<
+  AttemptResult,
+  'status' | 'bytes' | 'worker' | 'error' | 'file' | 'finalUrl' | 'redirects' | 'ttfbMs' | 'contentType' | 'workMs'
+>;
 
 export function urlRecord(job: Job, mode: Mode, span: Span, outcome: Outcome): UrlRecord {
   return {
@@ -34,6 +37,7 @@ export function urlRecord(job: Job, mode: Mode, span: Span, outcome: Outcome): U
     redirects: outcome.redirects,
     ttfbMs: outcome.ttfbMs,
     contentType: outcome.contentType,
+    workMs: outcome.workMs,
   };
 }
 

@@ -22,8 +22,6 @@ export interface RunConfig {
   /** Attempt starts per second, over the run and per origin (--rate, --per-host-rate); null = no limit. */
   rate?: number | null;
   perHostRate?: number | null;
-  /** threads: each worker's sync-request starts its own helper process, as shipped (--helper-per-thread). */
-  helperPerThread?: boolean;
   request: RequestOptions;
 }
 

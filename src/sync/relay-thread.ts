@@ -1,88 +1,48 @@
-// The relay thread: does the socket round trip to sync-rpc's helper process for a thread that is
-// blocked in Atomics.wait, so a blocking request costs no extra process (sync-rpc would spawn
-// `nc` or a whole node per request). The caller stays blocked for the whole request.
+// The relay thread: the HTTP of every blocking client in this process. A client (a pool thread,
+// a pool process's main thread, the main thread in inline mode) posts one call of sync-request's
+// worker function and blocks in Atomics.wait; this thread runs that function (then-request over
+// node:http, through http-hooks.ts) on its own event loop and wakes the client with the reply.
+// Nothing listens for it and nothing names code to it: it runs only sync-request's own worker,
+// found here, so no peer, local user or server can make it load anything (see SECURITY.md).
 
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, connect, createServer, type Server } from 'node:net';
-import { type MessagePort, parentPort } from 'node:worker_threads';
-import { clampTimer } from '../core/clock.js';
-import type { RelayCall, RelayClient, RelayReply } from './protocol.js';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { installHooks } from './http-hooks.js';
+import { syncRequestWorker } from './internals.js';
+import type { RelayCall, RelayClient, RelayData, RelayReply } from './protocol.js';
 
-/**
- * Loopback sockets listening for a helper not yet started, by port. Probing a port and closing it
- * again races with every other process (a concurrent fetchall's helper could bind it first, and
- * then answer our pings); a socket kept listening and handed to the helper cannot be taken.
- */
-const reserved = new Map<number, Server>();
+const { maxSize } = workerData as RelayData;
+installHooks(maxSize);
 
-async function reservePort(): Promise<{ port: number; fd: number }> {
-  const server = createServer();
-  // Only the helper answers on this socket; anything the relay's copy happens to accept is refused.
-  server.on('connection', (socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-  if (fd < 0) {
-    server.close();
-    throw new Error('cannot share a listening socket on this platform');
-  }
-  reserved.set(port, server);
-  return { port, fd };
-}
+type WorkerFn = (args: unknown) => Promise<unknown>;
+/** sync-request's worker module exports init(), which returns the function each call runs. */
+const run = (syncRequestWorker() as () => WorkerFn)();
 
 function serve({ port, flag }: RelayClient): void {
   const cell = new Int32Array(flag);
   const reply = (msg: RelayReply) => {
     port.postMessage(msg);
-    // The message is queued before the flag flips, so the woken caller always finds it.
-    Atomics.store(cell, 0, 1);
+    // Queued before the number is raised, so the woken client always finds its reply.
+    Atomics.store(cell, 0, msg.seq);
     Atomics.notify(cell, 0);
   };
   port.on('message', (call: RelayCall) => {
-    if (call.kind === 'free-port') {
-      reservePort().then(
-        ({ port: free, fd }) => reply({ stdout: Buffer.from(String(free)), error: null, fd }),
-        (err: Error) => reply({ stdout: null, error: { code: 'RELAY', message: err.message } }),
+    Promise.resolve()
+      .then(() => run(call.args))
+      .then(
+        (value) => reply({ seq: call.seq, ok: true, value }),
+        (err: NodeJS.ErrnoException & { stale?: boolean }) =>
+          reply({ seq: call.seq, ok: false, error: { code: err?.code, message: String(err?.message ?? err), stale: err?.stale === true } }),
       );
-      return;
-    }
-    if (call.kind === 'release') {
-      reserved.get(call.port)?.close();
-      reserved.delete(call.port);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let settled = false;
-    const finish = (msg: RelayReply) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reply(msg);
-    };
-    const socket = connect(call.port, '127.0.0.1', () => socket.end(call.input));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => finish({ stdout: Buffer.concat(chunks), error: null }));
-    socket.on('error', (err) =>
-      finish({ stdout: null, error: { code: (err as NodeJS.ErrnoException).code ?? 'RELAY', message: err.message } }),
-    );
-    const timer = setTimeout(
-      () => finish({ stdout: null, error: { code: 'TIMEOUT', message: 'deadline passed' } }),
-      clampTimer(call.deadline - Date.now()),
-    );
   });
+  (port as MessagePort).start();
 }
 
-parentPort!.on('message', (msg: RelayClient) => {
-  serve(msg);
-  (msg.port as MessagePort).start();
-});
+parentPort!.on('message', (msg: RelayClient) => serve(msg));
+
 // A tiny local endpoint to warm each blocking client on before the clock starts: the first
-// requests through a fresh sync-request helper run cold code, and the user's server should not
-// see (or count) warm-up traffic.
+// requests through a fresh client run cold code, and the user's server should not see (or count)
+// warm-up traffic. It answers "warm" and nothing else.
 const warm = createHttpServer((_req, res) => res.end('warm'));
 warm.listen(0, '127.0.0.1', () => {
   warm.unref();

@@ -1,8 +1,8 @@
-// Starts the relay thread and hands each blocking client its own channel to it.
+// Starts this process's relay thread (relay-thread.ts) and hands each blocking client its own channel to it.
 
 import { once } from 'node:events';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { RelayClient } from './protocol.js';
+import type { RelayClient, RelayData } from './protocol.js';
 
 export class Relay {
   private constructor(
@@ -11,13 +11,24 @@ export class Relay {
     readonly warmUrl: string,
   ) {}
 
-  static async start(): Promise<Relay> {
-    const worker = new Worker(new URL('./relay-thread.js', import.meta.url));
-    const [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [unknown];
-    const ready = msg as { ready?: boolean; warmUrl?: string };
-    if (!ready.ready || !ready.warmUrl) throw new Error('relay thread did not start');
+  static async start(maxSize: number): Promise<Relay> {
+    const worker = new Worker(new URL('./relay-thread.js', import.meta.url), {
+      workerData: { maxSize } satisfies RelayData,
+      stdout: false,
+      stderr: false,
+    });
+    let warmUrl: string;
+    try {
+      const [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [unknown];
+      const ready = msg as { ready?: boolean; warmUrl?: string };
+      if (!ready.ready || !ready.warmUrl) throw new Error('relay thread did not start');
+      warmUrl = ready.warmUrl;
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
     worker.unref();
-    return new Relay(worker, ready.warmUrl);
+    return new Relay(worker, warmUrl);
   }
 
   /** A new channel: one side goes to the relay now, the returned side to the blocking client. */

@@ -1,12 +1,12 @@
-// Runs sync-rpc's helper server, but exits when the process that started it is gone, so no
-// helper outlives fetchall, even after a SIGKILL that left no chance to clean up; and consumes
-// every response body here, so no body is ever buffered, encoded or sent back to the client.
-// argv: [node, this file, sync-rpc/lib/worker.js, port, key]
+// The relay thread's HTTP, as sync-request's worker (then-request, http-basic) does it through
+// node:http: every response body is consumed here (counted, limited, streamed to its file), so no
+// body is buffered, encoded or handed back; requests are routed through a proxy and given their
+// TLS options; and the private headers from the client are taken off before anything is sent.
 
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync, unlink, type WriteStream } from 'node:fs';
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
@@ -17,19 +17,8 @@ import { bodyError, declaredTooLarge, limitedBytes, trustedCAs } from '../core/r
 import type { FetchError } from '../core/types.js';
 import { type BodyReport, PRIVATE, type TlsSpec } from './protocol.js';
 
-const target = process.argv[2]!;
-process.argv.splice(2, 1);
-// The parent as fetchall named it, not as found now: if fetchall died while this started, we
-// are already reparented and must not take the new parent for ours.
-const parent = Number(process.env.FETCHALL_PARENT_PID) || process.ppid;
-const orphaned = () => process.ppid !== parent;
-if (orphaned()) process.exit(0);
-setInterval(() => {
-  if (orphaned()) process.exit(0);
-}, 200).unref();
-
-// --max-size, enforced where the body is.
-const maxSize = Number(process.env.FETCHALL_HELPER_MAX_SIZE) > 0 ? Number(process.env.FETCHALL_HELPER_MAX_SIZE) : Infinity;
+/** --max-size, enforced where the body is (set once by installHooks). */
+let maxSize = Infinity;
 
 type Callback = (res: IncomingMessage) => void;
 
@@ -40,12 +29,10 @@ type Callback = (res: IncomingMessage) => void;
  * to its file — and sync-request gets an empty body with a {@link BodyReport} header. So a
  * body costs a chunk or two in flight, wherever it goes, and a cut body (reset, size limit,
  * deadline) still reports its status and the bytes that came, as undici does.
+ *
+ * One response body read here: counted, cut at the limit or the deadline, streamed to its file,
+ * hashed when --work asks, then reported.
  */
-function consume(req: ClientRequest, res: IncomingMessage, save: string | null, deadline: number, callback: Callback): void {
-  new BodyConsumer(req, res, save, callback).start(deadline);
-}
-
-/** One response body read here: counted, cut at the limit or the deadline, streamed to its file, then reported. */
 class BodyConsumer {
   /** The head is in now: the consumer is made in node:http's response event. */
   private readonly headAt = performance.now();
@@ -55,13 +42,17 @@ class BodyConsumer {
   private settled = false;
   private ending = false;
   private timer: NodeJS.Timeout | null = null;
+  private readonly hash: Hash | null;
 
   constructor(
     private readonly req: ClientRequest,
     private readonly res: IncomingMessage,
     private readonly save: string | null,
+    digest: boolean,
     private readonly callback: Callback,
-  ) {}
+  ) {
+    this.hash = digest ? createHash('sha256') : null;
+  }
 
   start(deadline: number): void {
     const { req, res } = this;
@@ -107,6 +98,7 @@ class BodyConsumer {
       this.bytes = limitedBytes(this.bytes, maxSize);
       return this.finish(sizeError(maxSize));
     }
+    this.hash?.update(chunk);
     if (this.out && !this.out.write(chunk)) {
       this.res.pause();
       this.out.once('drain', () => this.res.resume());
@@ -139,6 +131,7 @@ class BodyConsumer {
       error,
       sinceHeadMs: performance.now() - this.headAt,
     };
+    if (this.hash && !error) report.sha256 = this.hash.digest('hex');
     const empty = new PassThrough();
     empty.end();
     const headers = { ...res.headers, [PRIVATE.body]: JSON.stringify(report) };
@@ -153,7 +146,10 @@ function takePrivate(headers: OutgoingHttpHeaders | undefined): {
   proxy: string | null;
   tls: TlsSpec | null;
   bodyFile: string | null;
+  digest: boolean;
 } {
+  const digest = headers?.[PRIVATE.digest] === '1';
+  if (headers) delete headers[PRIVATE.digest];
   const save = headers?.[PRIVATE.save];
   const bodyFile = headers?.[PRIVATE.bodyFile];
   const deadline = Number(headers?.[PRIVATE.deadline]);
@@ -172,6 +168,7 @@ function takePrivate(headers: OutgoingHttpHeaders | undefined): {
     proxy: typeof proxy === 'string' ? proxy : null,
     tls: typeof tlsSpec === 'string' ? (JSON.parse(decodeURIComponent(tlsSpec)) as TlsSpec) : null,
     bodyFile: typeof bodyFile === 'string' ? decodeURIComponent(bodyFile) : null,
+    digest,
   };
 }
 
@@ -292,24 +289,39 @@ function route(options: RequestArgs, secure: boolean, proxyUrl: string | null, s
   };
 }
 
-// http-basic calls http.request / https.request with (options, callback) and hands the response
-// given to that callback to then-request: take it over there.
-for (const mod of [http, https]) {
+let installed = false;
+
+/**
+ * http-basic calls http.request / https.request with (options, callback) and hands the response
+ * given to that callback to then-request: take it over there. Patches this thread's node:http
+ * only (each thread has its own modules): the relay thread's.
+ */
+export function installHooks(limit: number): void {
+  maxSize = limit > 0 ? limit : Infinity;
+  if (installed) return;
+  installed = true;
+  for (const mod of [http, https]) hook(mod);
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+
+function hook(mod: typeof http | typeof https): void {
   const original = mod.request;
   (mod as { request: unknown }).request = function (this: unknown, ...args: unknown[]) {
     const at = args.findIndex((a) => typeof a === 'function');
     if (at < 0) return (original as (...a: unknown[]) => ClientRequest).apply(this, args);
     const options = args.find((a) => a !== null && typeof a === 'object' && !(a instanceof URL)) as RequestArgs | undefined;
-    const { save, deadline, proxy, tls: tlsSpec, bodyFile } = takePrivate(options?.headers);
+    const { save, deadline, proxy, tls: tlsSpec, bodyFile, digest } = takePrivate(options?.headers);
     if (bodyFile !== null) fileLength(options?.headers, bodyFile);
     const unroute = options ? route(options, mod === https, proxy, tlsSpec) : (_err?: Error) => {};
     const callback = args[at] as Callback;
     let waiting: NodeJS.Timeout | undefined;
     args[at] = (res: IncomingMessage) => {
       clearTimeout(waiting);
-      consume(req, res, save, deadline, callback);
+      new BodyConsumer(req, res, save, digest, callback).start(deadline);
     };
     const req = (original as (...a: unknown[]) => ClientRequest).apply(this, args);
+    markStale(req);
     if (bodyFile !== null) streamFile(req, bodyFile);
     req.once('close', () => unroute());
     // Until the headers come: no status to report, the request just fails with TIMEOUT.
@@ -328,16 +340,16 @@ for (const mod of [http, https]) {
   };
 }
 
-// The port was reserved by fetchall, which passed us its listening socket: sync-rpc's worker
-// listens on that socket rather than binding the port again, which another process could have
-// taken since (EADDRINUSE, or worse, that process's helper answering our pings).
-const listenFd = Number(process.env.FETCHALL_HELPER_LISTEN_FD);
-if (listenFd > 0) {
-  const listen = net.Server.prototype.listen;
-  net.Server.prototype.listen = function (this: net.Server) {
-    net.Server.prototype.listen = listen;
-    return listen.call(this, { fd: listenFd });
-  } as typeof listen;
+/**
+ * A kept-alive connection the server closed just as we reused it dies before any response byte:
+ * marked stale, so the client sends an idempotent request again once on a fresh connection, as
+ * curl does ("Connection died, retrying a fresh connect").
+ */
+function markStale(req: ClientRequest): void {
+  req.prependListener('error', (err: NodeJS.ErrnoException) => {
+    if (!req.reusedSocket || !IDEMPOTENT.has(req.method)) return;
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || /socket hang up/.test(err.message)) {
+      Object.assign(err, { stale: true });
+    }
+  });
 }
-
-createRequire(import.meta.url)(target);
