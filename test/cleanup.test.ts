@@ -1,13 +1,11 @@
-// Helper processes end when fetchall says so, not when they notice: an engine's close() stops
-// every helper it started (checked in this process, where no exit hook or orphan check would hide
-// a close() that forgot them), and the exit hook kills an adopted helper on a forced exit.
+// Pool processes end when fetchall says so, not when they notice: an engine's close() stops every
+// process it started (checked in this process, where no orphan check would hide a close() that
+// forgot them); threads and inline start none.
 
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, RequestOptions } from '../src/core/types.js';
 import { type ServerProcess, spawnServer } from '../src/server/process.js';
-import { track } from './helpers/cli.js';
 import { kill } from './helpers/procs.js';
 import { within } from './helpers/wait.js';
 
@@ -54,10 +52,17 @@ const options: RequestOptions = {
   proxy: { proxy: null, noProxy: false, env: {} },
   insecure: false,
   cacert: null,
+  work: null,
 };
 
 // The engines run from the build, as the CLI runs them: a worker thread is started from its file.
-const load = async (mode: 'threads' | 'inline'): Promise<Engine> => {
+const load = async (mode: 'threads' | 'processes' | 'inline'): Promise<Engine> => {
+  if (mode === 'processes') {
+    const { ProcessesEngine }: typeof import('../src/engines/processes.js') = await import(
+      new URL('../dist/engines/processes.js', import.meta.url).href
+    );
+    return new ProcessesEngine(options, 2);
+  }
   if (mode === 'threads') {
     const { ThreadsEngine }: typeof import('../src/engines/threads.js') = await import(
       new URL('../dist/engines/threads.js', import.meta.url).href
@@ -76,8 +81,8 @@ afterEach(() => {
   started = [];
 });
 
-describe.each(['threads', 'inline'] as const)('%s engine', (mode) => {
-  it('close() stops every helper process it started, at once', async () => {
+describe.each(['threads', 'processes', 'inline'] as const)('%s engine', (mode) => {
+  it('close() stops every process it started, at once', async () => {
     const engine = await load(mode);
     try {
       await within(engine.init(), 'the engine to start');
@@ -87,36 +92,13 @@ describe.each(['threads', 'inline'] as const)('%s engine', (mode) => {
       );
       expect(r.status).toBe(200);
       started = engine.helperPids();
-      // threads: the pool of 2 shares one helper process (--helper-per-thread would start one each).
-      expect(started.length).toBe(1);
+      // threads and inline start no process: their HTTP runs on a relay thread in this one.
+      expect(started.length).toBe(mode === 'processes' ? 2 : 0);
       expect(started.filter(alive)).toEqual(started);
     } finally {
       await within(engine.close(), 'close()');
     }
     expect(await stillAlive(started)).toEqual([]);
     expect(engine.helperPids()).toEqual([]);
-  });
-});
-
-describe('the exit hook', () => {
-  it('kills an adopted helper when the process exits at once (a second Ctrl-C, a wedged stop)', async () => {
-    const helpers = new URL('../dist/sync/helpers.js', import.meta.url).href;
-    // A child that adopts a long sleeper as its helper, says its pid, and exits without cleaning up.
-    const script = `
-      import { spawn } from 'node:child_process';
-      const { adoptHelper } = await import(${JSON.stringify(helpers)});
-      const helper = spawn('sleep', ['30'], { stdio: 'ignore' });
-      adoptHelper(helper.pid);
-      process.stdout.write(helper.pid + '\\n', () => process.exit(130));
-    `;
-    const child = track(spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const code = await within(new Promise<number | null>((r) => child.on('close', (c) => r(c))), 'the child to exit');
-    expect(code).toBe(130);
-    const pid = Number(out.trim());
-    expect(pid).toBeGreaterThan(0);
-    started = [pid];
-    expect(await stillAlive([pid])).toEqual([]);
   });
 });

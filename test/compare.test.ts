@@ -124,28 +124,27 @@ describe('compare: two verdicts, hyperfine-grade', () => {
   it('judges the fetch and end to end; end to end agrees with whole processes timed from outside', async () => {
     const list = urls(ctx.server.url, '/delay/300', 8, '&e2e');
     const json = join(mkdtempSync(join(tmpdir(), 'fetchall-e2e-')), 'cmp.json');
-    // A helper process per thread: a start-up big enough to tell the verdicts apart on a loaded
-    // machine (the shared helper's is within the noise of whole processes).
-    const r = await run(['compare', '--modes', 'threads,async', '-c', '4', '--helper-per-thread', '-q', '--json', json, ...list]);
+    // A process per member: a start-up big enough to tell the verdicts apart on a loaded machine.
+    const r = await run(['compare', '--modes', 'processes,async', '-c', '4', '-q', '--json', json, ...list]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^fetch: \w+ ran (as fast as|[\d.]+ times faster than) \w+$/m);
-    expect(r.stdout).toMatch(/^end to end \(start-up included\): async ran [\d.]+ times faster than threads$/m);
+    expect(r.stdout).toMatch(/^end to end \(start-up included\): async ran [\d.]+ times faster than processes$/m);
     const x = JSON.parse(readFileSync(json, 'utf8')) as Exported;
     const run0 = x.modes[0]!.runs[0]! as unknown as Record<string, number>;
     expect(run0.end_to_end_ms).toBeCloseTo(run0.startup_ms! + run0.wall_ms! + run0.shutdown_ms!, 6);
     expect(x.verdict.map((v) => v.basis)).toEqual(['fetch', 'end_to_end']);
-    // threads pays for its pool before the clock of the fetch starts: end to end shows it
-    const fetchRatio = meanOf(x, 'threads', 'wall_ms') / meanOf(x, 'async', 'wall_ms');
-    const e2eRatio = meanOf(x, 'threads', 'end_to_end_ms') / meanOf(x, 'async', 'end_to_end_ms');
+    // processes pays for its pool before the clock of the fetch starts: end to end shows it
+    const fetchRatio = meanOf(x, 'processes', 'wall_ms') / meanOf(x, 'async', 'wall_ms');
+    const e2eRatio = meanOf(x, 'processes', 'end_to_end_ms') / meanOf(x, 'async', 'end_to_end_ms');
     expect(e2eRatio).toBeGreaterThan(fetchRatio);
     // The same list as whole processes, timed from outside (each also pays Node's own start).
     const timed = async (mode: string) => {
       const t0 = performance.now();
-      const p = await run(['-m', mode, '-c', '4', '-q', ...(mode === 'threads' ? ['--helper-per-thread'] : []), ...list]);
+      const p = await run(['-m', mode, '-c', '4', '-q', ...list]);
       expect(p.code, p.stderr).toBe(0);
       return performance.now() - t0;
     };
-    const outside = (await timed('threads')) / (await timed('async'));
+    const outside = (await timed('processes')) / (await timed('async'));
     expect(outside).toBeGreaterThan(1);
     // Generous (a loaded 2-core machine): the end-to-end verdict is the right size, within a
     // factor of 2.5, and it counts threads' start-up, which the fetch verdict leaves out.

@@ -179,10 +179,10 @@ describe('limits and stops', () => {
     expect(await leftover(r.tag)).toEqual([]);
   });
 
-  it('threads: Ctrl-C during pool start-up stops at once and starts nothing more', async () => {
-    const s = start(['-m', 'threads', '-c', '6', `${ctx.server.url}/delay/10?early`]);
-    // Wait until the pool is visibly starting: its first helper process exists.
-    await until(() => processesTagged(s.tag).length >= 2, 'the first helper process');
+  it('processes: Ctrl-C during pool start-up stops at once and starts nothing more', async () => {
+    const s = start(['-m', 'processes', '-c', '6', `${ctx.server.url}/delay/10?early`]);
+    // Wait until the pool is visibly starting: its first member process exists.
+    await until(() => processesTagged(s.tag).length >= 2, 'the first pool process');
     s.child.kill('SIGINT');
     const r = await within(s.done, 'the exit after SIGINT');
     expect(r.code).toBe(130);
@@ -193,60 +193,22 @@ describe('limits and stops', () => {
     expect(await leftover(r.tag)).toEqual([]);
   });
 
-  it.each(['threads', 'inline'])('%s: a helper process that dies fails its URL only; the next ones get a new helper', async (mode) => {
+  it('processes: a member process that dies fails its URL only; a new process takes its number', async () => {
     const u = ctx.server.url;
-    const s = start(['-m', mode, '-c', '1', '-f', 'ndjson', `${u}/hang?dies-${mode}`, `${u}/delay/5?after1`, `${u}/delay/5?after2`]);
-    // The /hang request is in flight once the server has seen it; then its helper is killed.
-    await until(() => ctx.server.stats().requests.some((q) => q.path.includes(`dies-${mode}`)), 'the /hang request at the server');
-    const helpers = processesTagged(s.tag).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sync-rpc');
-      } catch {
-        return false;
-      }
-    });
-    expect(helpers).toHaveLength(1);
-    process.kill(helpers[0]!, 'SIGKILL');
-    const r = await within(s.done, 'the run to finish after its helper died');
+    const s = start(['-m', 'processes', '-c', '2', '-f', 'ndjson', `${u}/hang?dies`, `${u}/delay/5?after1`, `${u}/delay/5?after2`]);
+    await until(() => ctx.server.stats().requests.some((q) => q.path.includes('dies')), 'the /hang request at the server');
+    // The member holding /hang: the one of the run's processes (not the CLI itself) with a request in flight.
+    const members = processesTagged(s.tag).filter((p) => p !== s.child.pid);
+    expect(members).toHaveLength(2);
+    for (const p of members) process.kill(p, 'SIGKILL');
+    const r = await within(s.done, 'the run to finish after its members died');
     expect(r.code).toBe(1);
-    expect(byIndex(r.stdout).map((x) => x.error?.code ?? x.status)).toEqual(['HELPER_FAILED', 200, 200]);
-    expect(await leftover(r.tag)).toEqual([]);
-  });
+    const recs = byIndex(r.stdout);
+    expect(recs[0]!.error?.code).toBe('WORKER_CRASH');
+    expect(recs[0]!.error?.message).toMatch(/^process killed by SIGKILL$/);
+    expect(recs.slice(1).map((x) => x.status)).toEqual([200, 200]);
 
-  it("threads: the pool's shared helper dies: only the URLs in flight fail; idle workers and later URLs use its replacement", async () => {
-    const u = ctx.server.url;
-    const helpersOf = (tag: string) =>
-      processesTagged(tag).filter((p) => {
-        try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sync-rpc');
-        } catch {
-          return false;
-        }
-      });
-    const s = start(['-m', 'threads', '-c', '3', '-f', 'ndjson', '-'], { stdin: 'pipe' });
-    try {
-      s.child.stdin!.write(`${u}/hang?shared-a\n${u}/hang?shared-b\n${u}/delay/5?shared-c\n`);
-      await s.waitFor(/shared-c/);
-      const seen = (tag: string) => ctx.server.stats().requests.some((q) => q.path.includes(tag));
-      const until = Date.now() + 20_000;
-      while (!(seen('shared-a') && seen('shared-b')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      // Two workers blocked in a request, one idle: one helper serves them all.
-      const helpers = helpersOf(s.tag);
-      expect(helpers).toHaveLength(1);
-      process.kill(helpers[0]!, 'SIGKILL');
-      await s.waitFor(/shared-b.*HELPER_FAILED|HELPER_FAILED.*shared-b/);
-      await s.waitFor(/shared-a.*HELPER_FAILED|HELPER_FAILED.*shared-a/);
-      // Later URLs, on every worker (the idle one included), go to the new helper.
-      s.child.stdin!.end(['d', 'e', 'f', 'g'].map((x) => `${u}/delay/5?shared-${x}\n`).join(''));
-      const r = await s.done;
-      expect(r.code).toBe(1);
-      expect(byIndex(r.stdout).map((x) => x.error?.code ?? x.status)).toEqual(['HELPER_FAILED', 'HELPER_FAILED', 200, 200, 200, 200, 200]);
-      expect(r.stderr).toMatch(/helper processes 1 /);
-      expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+/);
-      expect(await leftover(r.tag)).toEqual([]);
-    } finally {
-      s.child.kill('SIGKILL');
-    }
+    expect(await leftover(r.tag)).toEqual([]);
   });
 
   it('threads: a crashed worker leaves the shared helper serving the rest', async () => {

@@ -79,54 +79,41 @@ describe('threads mode', () => {
     expect(recs.slice(5).every((x) => x.s >= firstEnd - 5)).toBe(true);
     // The summary (stderr in ndjson mode) reports the pool start-up apart from the fetch time.
     expect(r.stderr).toMatch(/start-up .*not included/);
-    expect(r.stderr).toMatch(/threads +7 \(main, relay, 5 workers\) +helper processes 1 \(serving all 5 workers\)/);
+    expect(r.stderr).toMatch(/threads +7 \(main, relay, 5 workers\) +processes 1$/m);
     expect(await leftover(r.tag)).toEqual([]);
   });
 
-  /** sync-rpc helper processes of a run, from /proc (the CLI's children carry its test tag). */
-  const helpersOf = (tag: string) =>
-    processesTagged(tag).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sync-rpc');
-      } catch {
-        return false;
-      }
-    });
-
   it.each([
-    [[], 1, /helper processes 1 \(serving all 8 workers\)/],
-    [['--helper-per-thread'], 8, /helper processes 8 \(one per worker\)/],
-  ] as const)('-c 8 %j: each of 8 threads blocks in its own request; %i helper process(es) serve them', async (flags, count, summary) => {
-    const { server } = ctx;
-    server.reset();
-    const list = urls(server.url, '/delay/1500', 8, `&layout=${count}`);
-    const s = start(['-m', 'threads', '-c', '8', '-f', 'ndjson', ...flags, ...list]);
-    try {
-      // All 8 requests in flight at the server at once: the helpers counted now serve all of them.
-      const until = Date.now() + 30_000;
-      while (server.stats().inFlight < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      expect(server.stats().inFlight).toBe(8);
-      expect(helpersOf(s.tag)).toHaveLength(count);
-      const r = await s.done;
-      expect(r.code, r.stderr).toBe(0);
-      expect(server.stats().peak).toBe(8);
-      // Every request held its own worker thread for its whole duration: 8 distinct threads.
-      expect(new Set((ndjson(r.stdout) as unknown as Rec[]).map((x) => x.worker)).size).toBe(8);
-      expect(r.stderr).toMatch(summary);
-      expect(await leftover(r.tag)).toEqual([]);
-    } finally {
-      s.child.kill('SIGKILL');
-    }
-  });
-
-  it('--helper-per-thread is for threads mode only', async () => {
-    const r = await run(['-m', 'async', '--helper-per-thread', `${ctx.server.url}/delay/1`]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^fetchall: --helper-per-thread: threads mode only \(the mode is async\)$/m);
-    const c = await run(['compare', '--modes', 'inline,async', '--helper-per-thread', `${ctx.server.url}/delay/1`]);
-    expect(c.code).toBe(2);
-    expect(c.stderr).toMatch(/--helper-per-thread: threads mode only \(the modes are inline, async\)/);
-  });
+    ['threads', 1, /threads +10 \(main, relay, 8 workers\) +processes 1$/m],
+    ['processes', 9, /threads +17 \(main, and a main and a relay in each pool process\) +processes 9 \(main, 8 in the pool\)/],
+  ] as const)(
+    '-m %s -c 8: each of 8 members blocks in its own request; %i process(es) in all, none listening',
+    async (mode, count, summary) => {
+      const { server } = ctx;
+      server.reset();
+      const list = urls(server.url, '/delay/1500', 8, `&pool=${mode}`);
+      const s = start(['-m', mode, '-c', '8', '-f', 'ndjson', ...list]);
+      try {
+        // All 8 requests in flight at the server at once, each held by its own member.
+        const until = Date.now() + 30_000;
+        while (server.stats().inFlight < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        expect(server.stats().inFlight).toBe(8);
+        const pids = processesTagged(s.tag);
+        expect(pids).toHaveLength(count);
+        // No process of the run listens on a TCP socket but the warm-up endpoint of each relay thread:
+        // nothing another user could send code to (the old helper listened with its key in argv).
+        for (const p of pids) expect(readFileSync(`/proc/${p}/cmdline`, 'utf8')).not.toMatch(/[0-9a-f]{64}/);
+        const r = await s.done;
+        expect(r.code, r.stderr).toBe(0);
+        expect(server.stats().peak).toBe(8);
+        expect(new Set((ndjson(r.stdout) as unknown as Rec[]).map((x) => x.worker)).size).toBe(8);
+        expect(r.stderr).toMatch(summary);
+        expect(await leftover(r.tag)).toEqual([]);
+      } finally {
+        s.child.kill('SIGKILL');
+      }
+    },
+  );
 });
 
 describe('inline mode', () => {

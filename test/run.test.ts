@@ -234,16 +234,9 @@ describe('records', () => {
       'ECONNABORTED',
       'REQUEST_FAILED',
     ].map((code) => [code, { status: null, error: { code, message: 'x' } }, true] as const),
-    ...[
-      'SIZE_LIMIT',
-      'TOO_MANY_REDIRECTS',
-      'REDIRECT_LOOP',
-      'BAD_REDIRECT',
-      'WRITE_FAILED',
-      'ENOTFOUND',
-      'WORKER_CRASH',
-      'HELPER_FAILED',
-    ].map((code) => [code, { status: null, error: { code, message: 'x' } }, false] as const),
+    ...['SIZE_LIMIT', 'TOO_MANY_REDIRECTS', 'REDIRECT_LOOP', 'BAD_REDIRECT', 'WRITE_FAILED', 'ENOTFOUND', 'WORKER_CRASH'].map(
+      (code) => [code, { status: null, error: { code, message: 'x' } }, false] as const,
+    ),
   ] as [string, Step, boolean][])('%s is retried: %s', async (_, step, retried) => {
     const engine = new FakeEngine({ 'http://a/1': [step] });
     const { records } = await go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 0 }));

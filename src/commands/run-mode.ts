@@ -113,7 +113,7 @@ async function startEngine(engine: Engine, r: ModeRun): Promise<EngineInfo | nul
  * which otherwise ends with nothing said: `notStarted` is the URLs given, or null when unknown.
  */
 export function startupStopLine(mode: Mode, sig: 'SIGINT' | 'SIGTERM', notStarted: number | null): string {
-  const what = mode === 'threads' ? 'the threads pool' : mode === 'inline' ? "inline mode's helper" : 'async mode';
+  const what = { threads: 'the threads pool', processes: 'the processes pool', inline: "inline mode's relay", async: 'async mode' }[mode];
   const urls = notStarted === null || notStarted === 0 ? 'no URL started' : `${notStarted} URL${notStarted === 1 ? '' : 's'} not started`;
   return `fetchall: interrupted by ${sig} during start-up of ${what}: ${urls}`;
 }

@@ -34,7 +34,7 @@ export interface RequestOptions {
   /** --cacert: absolute path of a PEM bundle trusted besides the system's CAs; null = none. */
   cacert: string | null;
   /** --work: a CPU-bound step per successful page (engines/work.ts), its rounds calibrated once per run; null = none. */
-  work: WorkSpec | null;
+  work?: WorkSpec | null;
 }
 
 /** --work's step: about `ms` of hashing, as `rounds` rounds measured on this machine. */
@@ -91,8 +91,8 @@ export interface AttemptResult {
   ttfbMs: number | null;
   /** That response's Content-Type (the first, if repeated); null when none. */
   contentType: string | null;
-  /** --work: ms the CPU-bound step took on this page, where the mode runs it; null when none ran. */
-  workMs: number | null;
+  /** --work: ms the CPU-bound step took on this page, where the mode runs it; null (or absent) when none ran. */
+  workMs?: number | null;
 }
 
 /** The record of one URL after all attempts: the ndjson/csv row. */
@@ -116,7 +116,7 @@ export interface UrlRecord {
   redirects: number;
   ttfbMs: number | null;
   contentType: string | null;
-  workMs: number | null;
+  workMs?: number | null;
 }
 
 export type RunEvent =

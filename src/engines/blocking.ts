@@ -147,7 +147,7 @@ class BlockingAttempt {
       body,
       proxy: proxyFor(hop, this.opts.proxy),
       tls: hop.protocol === 'https:' ? this.tls : null,
-      digest: this.opts.work !== null,
+      digest: Boolean(this.opts.work),
     };
     const headers = withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent);
     const once = () => syncHop(this.request, this.method, withoutCredentials(hop), headers, this.until, this.tmp, send);

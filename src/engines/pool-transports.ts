@@ -63,8 +63,8 @@ export class ProcessTransport implements Transport {
 
   async init(): Promise<void> {}
 
-  threads(_size: number): number {
-    return 0; // the members' threads are in their own processes
+  threads(size: number): number {
+    return 2 * size; // each member process: its main thread and its relay thread
   }
 
   start(setup: MemberSetup, events: MemberEvents): Member {

@@ -173,7 +173,7 @@ export class Pool {
     // its deadline by a margin is failed and replaced, so one URL never stalls the run.
     const timeoutMs = this.setup.options.timeoutMs;
     slot.watchdog = setTimeout(
-      () => this.lost(slot, fetchError('TIMEOUT', `no complete response within ${timeoutMs} ms (${this.transport.noun} replaced)`)),
+      () => this.lost(slot, fetchError('TIMEOUT', `no complete response within ${timeoutMs} ms (worker replaced)`)),
       clampTimer(timeoutMs + WATCHDOG_GRACE_MS + 10 * (this.setup.options.work?.ms ?? 0)),
     );
   }

@@ -129,11 +129,11 @@ export const METRICS: Metric[] = [
   metric('achieved_concurrency', 'achieved conc.', (v) => fixed(v, 2)),
   metric('peak_in_flight', 'peak in flight', (v) => fixed(v, 0)),
   metric('loop_stall_ms', 'loop stall', duration),
-  metric('cpu_ms', 'CPU (incl. helpers)', duration),
+  metric('cpu_ms', 'CPU (incl. pool processes)', duration),
   metric('rss_bytes', 'memory (self)', bytes),
-  metric('helpers_rss_bytes', 'memory (helpers)', bytes),
+  metric('helpers_rss_bytes', 'memory (pool processes)', bytes),
   metric('threads', 'threads', (v) => fixed(v, 0)),
-  metric('helpers', 'helper processes', (v) => fixed(v, 0)),
+  metric('helpers', 'pool processes', (v) => fixed(v, 0)),
   metric('startup_ms', 'start-up', duration),
   metric('shutdown_ms', 'shut-down', duration),
   metric('end_to_end_ms', 'end to end', duration),
@@ -307,13 +307,13 @@ const COSTS: { basis: CostVerdict['basis']; label: string; what: string; get: (s
   {
     basis: 'memory',
     label: 'memory',
-    what: 'peak RSS incl. helpers',
+    what: 'peak RSS incl. pool processes',
     get: (s) => s.memory.selfPeakBytes + s.memory.helpersPeakBytes,
   },
-  { basis: 'cpu', label: 'CPU', what: 'user + sys incl. helpers', get: (s) => s.cpu.totalMs },
+  { basis: 'cpu', label: 'CPU', what: 'user + sys incl. pool processes', get: (s) => s.cpu.totalMs },
 ];
 
-/** 'memory: async used 5.1 times less than threads (peak RSS incl. helpers)', only where the ratio is ≥ COST_FACTOR. */
+/** 'memory: async used 5.1 times less than processes (peak RSS incl. pool processes)', only where the ratio is ≥ COST_FACTOR. */
 export function costVerdicts(modes: ModeRuns[]): CostVerdict[] {
   return COSTS.flatMap((c) => {
     const xs = modes
@@ -423,12 +423,12 @@ export function plainWords(modes: ModeRuns[]): string[] {
     const extra = startOf(m) - startOf(best);
     const { helpers, threads } = m.runs[0]!;
     const what =
-      helpers > 1
-        ? `its ${threads > 2 ? `${threads - 2} worker threads and their ` : ''}${helpers} helper processes`
-        : helpers === 1 && threads > 3
-          ? `its ${threads - 2} worker threads and their shared helper process`
-          : helpers === 1
-            ? 'its helper process'
+      m.mode === 'processes'
+        ? `its ${helpers} process${helpers === 1 ? '' : 'es'}`
+        : m.mode === 'threads' && threads > 2
+          ? `its ${threads - 2} worker threads`
+          : m.mode === 'inline'
+            ? 'its relay thread'
             : 'up';
     const start = extra >= 100 ? `, ${rf < 1.1 ? 'but' : 'and'} it first spent ${duration(startOf(m))} starting ${what}` : '';
     const whole = re < 1.005 ? 'from start to finish they took the same time' : `from start to finish ${best.mode} was ${times(re)} faster`;

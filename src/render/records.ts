@@ -55,7 +55,7 @@ export function ndjson(r: UrlRecord, origin: number): string {
     redirects: r.redirects,
     ttfb_ms: r.ttfbMs === null ? null : ms(r.ttfbMs),
     content_type: r.contentType,
-    work_ms: r.workMs === null ? null : ms(r.workMs),
+    work_ms: r.workMs == null ? null : ms(r.workMs),
   });
 }
 
@@ -80,7 +80,7 @@ function cells(r: UrlRecord, origin: number): string[] {
     String(r.redirects),
     r.ttfbMs === null ? '' : String(ms(r.ttfbMs)),
     r.contentType ?? '',
-    r.workMs === null ? '' : String(ms(r.workMs)),
+    r.workMs == null ? '' : String(ms(r.workMs)),
   ];
 }
 

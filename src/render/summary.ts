@@ -6,27 +6,25 @@ import type { Paint } from './paint.js';
 
 export function memoryText(s: RunSummary): string {
   const self = bytes(s.memory.selfPeakBytes);
-  return s.memory.helpersPeakBytes > 0 ? `${self} + helpers ${bytes(s.memory.helpersPeakBytes)}` : self;
+  return s.memory.helpersPeakBytes > 0 ? `${self} + pool ${bytes(s.memory.helpersPeakBytes)}` : self;
 }
 
 export function cpuText(s: RunSummary): string {
   const total = duration(s.cpu.totalMs);
-  return s.helpers > 0 || s.cpu.helpersMs > 0 ? `${total} (self ${duration(s.cpu.selfMs)} + helpers ${duration(s.cpu.helpersMs)})` : total;
+  return s.helpers > 0 || s.cpu.helpersMs > 0 ? `${total} (self ${duration(s.cpu.selfMs)} + pool ${duration(s.cpu.helpersMs)})` : total;
 }
 
 /** What the threads are: a blocking mode has more than the main one. */
 function threadsWhere(s: RunSummary): string {
   if (s.mode === 'threads' && s.threads > 2) return ` (main, relay, ${s.threads - 2} worker${s.threads === 3 ? '' : 's'})`;
   if (s.mode === 'inline' && s.threads === 2) return ' (main, relay)';
+  if (s.mode === 'processes' && s.helpers > 0) return ` (main, and a main and a relay in each pool process)`;
   return '';
 }
 
-/** Whom the helper processes serve: the pool's threads share one, or each has its own (--helper-per-thread). */
-function helpersWhere(s: RunSummary): string {
-  if (s.mode !== 'threads' || s.helpers === 0) return '';
-  const workers = s.threads - 2;
-  if (s.helpers === 1) return ` (serving ${workers === 1 ? 'the worker' : `all ${workers} workers`})`;
-  return ' (one per worker)';
+/** The processes: this one, and a processes pool's members (a blocking mode starts no helper process). */
+function processesText(s: RunSummary): string {
+  return s.helpers > 0 ? `processes ${1 + s.helpers} (main, ${s.helpers} in the pool)` : 'processes 1';
 }
 
 /** The summary; `width` (a terminal's columns) wraps a long line between figures, never inside a word. */
@@ -58,7 +56,7 @@ export function summaryText(s: RunSummary, paint: Paint, width = Number.POSITIVE
   lines.push(`  loop stall   ${duration(s.loopStallMs)}   (longest time the event loop could not run)`);
   lines.push(`  cpu          ${cpuText(s)}`);
   lines.push(`  memory       ${memoryText(s)} peak RSS`);
-  lines.push(`  threads      ${s.threads}${threadsWhere(s)}   helper processes ${s.helpers}${helpersWhere(s)}`);
+  lines.push(`  threads      ${s.threads}${threadsWhere(s)}   ${processesText(s)}`);
   // One column short of the width: a line that fills the last column wraps on some terminals.
   return lines.flatMap((l) => wrapFigures(l, width - 1)).join('\n');
 }

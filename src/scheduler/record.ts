@@ -37,7 +37,7 @@ export function urlRecord(job: Job, mode: Mode, span: Span, outcome: Outcome): U
     redirects: outcome.redirects,
     ttfbMs: outcome.ttfbMs,
     contentType: outcome.contentType,
-    workMs: outcome.workMs,
+    workMs: outcome.workMs ?? null,
   };
 }
 
