@@ -10,6 +10,7 @@ import {
   firstValue,
   hopHeaders,
   parseRetryAfter,
+  proxyCredential,
   proxyFor,
   redirectKey,
   redirectStep,
@@ -137,8 +138,9 @@ class BlockingAttempt {
     this.lastHop = hop;
     const sent = this.withBody ? this.opts.body : null;
     const body = sent ? (sent.file !== undefined ? { file: sent.file } : sent.bytes) : null;
-    const send = { body, proxy: proxyFor(hop, this.opts.proxy), tls: hop.protocol === 'https:' ? this.tls : null };
-    const headers = withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent);
+    const proxy = proxyFor(hop, this.opts.proxy);
+    const send = { body, proxy, tls: hop.protocol === 'https:' ? this.tls : null };
+    const headers = withProxyCredential(withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent), proxy, this.opts);
     const res = syncHop(this.request, this.method, withoutCredentials(hop), headers, this.until, this.tmp, send);
     // node:http passes a status below 100 (099) that undici rejects: not HTTP, in every mode.
     if (res.status < 100) throw Object.assign(new Error('Parse Error: invalid status'), { code: 'HPE_INVALID_STATUS' });
@@ -199,6 +201,15 @@ class BlockingAttempt {
       contentType: this.contentType,
     };
   }
+}
+
+/**
+ * The hop's headers with the proxy's credential, which the helper moves to where the proxy reads it
+ * (sync/helper-wrapper.ts route(): the CONNECT for https, the forwarded request for plain http).
+ */
+function withProxyCredential(headers: Record<string, string>, proxy: string | null, opts: RequestOptions): Record<string, string> {
+  const credential = proxy === null ? null : proxyCredential(proxy, opts);
+  return credential === null ? headers : { ...headers, 'proxy-authorization': credential };
 }
 
 /** A hop that threw: its helper gone, a deadline, or the client's own error. */
