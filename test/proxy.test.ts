@@ -8,9 +8,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MODES } from '../src/core/types.js';
 import { ndjson, run } from './helpers/cli.js';
 
-const MODES = ['async', 'threads', 'inline'] as const;
 const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 const CA = `${TLS}ca.pem`;
 
@@ -69,13 +69,13 @@ async function startProxy(): Promise<Proxy> {
 interface Target {
   url: string;
   server: Server;
-  log: { path: string; from: number }[];
+  log: { path: string; from: number; auth: string | undefined }[];
 }
 
 async function startTarget(secure: boolean): Promise<Target> {
   const t = { log: [] } as unknown as Target;
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-    t.log.push({ path: req.url!, from: req.socket.remotePort! });
+    t.log.push({ path: req.url!, from: req.socket.remotePort!, auth: req.headers['proxy-authorization'] });
     res.end(`ok ${req.url}\n`);
   };
   t.server = secure
@@ -174,6 +174,36 @@ describe.each(MODES)('%s mode', (mode) => {
       { requests: 2, proxied: 2 },
       { requests: 1, proxied: 1 },
     ]);
+  });
+
+  it("-H Proxy-Authorization goes to the proxy only (CONNECT, forwarded request), never to an origin; it wins over the proxy URL's credentials", async () => {
+    const tag = `hdr-${mode}`;
+    const secret = 'Bearer proxy-secret';
+    const withCreds = proxy.url.replace('http://', 'http://user:pw@');
+    const records = await fetchAll(
+      mode,
+      [...urls(web, tag, 2), ...urls(secure, tag, 1)],
+      ['--proxy', withCreds, '--cacert', CA, '-H', `Proxy-Authorization: ${secret}`],
+    );
+    expect(records.every((r) => r.ok)).toBe(true);
+    expect(proxy.forwarded.map((f) => f.auth)).toEqual([secret, secret]);
+    expect(proxy.tunnels.map((t) => t.auth)).toEqual([secret]);
+    const seen = [...web.log, ...secure.log].filter((e) => e.path.includes(tag));
+    expect(seen).toHaveLength(3);
+    expect(seen.map((e) => e.auth)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('-H Proxy-Authorization with no proxy (none set, or NO_PROXY) is not sent at all', async () => {
+    const tag = `hdr-direct-${mode}`;
+    const list = [...urls(web, tag, 2), ...urls(secure, tag, 1)];
+    const flags = ['--cacert', CA, '-H', 'Proxy-Authorization: Basic c2VjcmV0'];
+    const direct = await fetchAll(mode, list, flags);
+    const bypass = await fetchAll(mode, list, flags, { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+    expect([...direct, ...bypass].every((r) => r.ok)).toBe(true);
+    expect([proxy.forwarded, proxy.tunnels]).toEqual([[], []]);
+    const seen = [...web.log, ...secure.log].filter((e) => e.path.includes(tag));
+    expect(seen).toHaveLength(6);
+    expect(seen.filter((e) => e.auth !== undefined)).toEqual([]);
   });
 
   it('--no-proxy ignores HTTP_PROXY and HTTPS_PROXY', async () => {

@@ -21,7 +21,7 @@ import type { AttemptResult, FetchError, ProxySettings, RequestBody, RequestOpti
  * - TLS handshake failures: TLS_FAILED; a certificate that fails verification: its own code (mapError).
  * - Hop-by-hop and framing -H: a usage error ({@link MANAGED_HEADERS}).
  * - A body goes on every hop that keeps the method; 301/302 POST and 303 (HEAD aside) become a GET without it ({@link redirectStep}).
- * - The proxy: one per URL, by {@link proxyFor}.
+ * - The proxy: one per URL, by {@link proxyFor}; Proxy-Authorization goes to it only ({@link proxyCredential}).
  */
 
 /**
@@ -40,7 +40,10 @@ export const MANAGED_HEADERS = new Set([
   'expect',
 ]);
 
-/** The extra headers every engine sends: -A, then -H in order (repeats joined as HTTP allows). */
+/**
+ * The extra headers every engine sends to an origin: -A, then -H in order (repeats joined as HTTP
+ * allows). A -H Proxy-Authorization is not among them: it is the proxy's ({@link proxyCredential}).
+ */
 const headerCache = new WeakMap<RequestOptions, Record<string, string>>();
 export function requestHeaders(opts: RequestOptions): Record<string, string> {
   let headers = headerCache.get(opts);
@@ -48,10 +51,25 @@ export function requestHeaders(opts: RequestOptions): Record<string, string> {
   headers = { 'user-agent': opts.userAgent };
   for (const [name, value] of opts.headers) {
     const key = name.toLowerCase();
+    if (key === 'proxy-authorization') continue;
     headers[key] = key in headers && key !== 'user-agent' ? `${headers[key]}, ${value}` : value;
   }
   headerCache.set(opts, headers);
   return headers;
+}
+
+/**
+ * The Proxy-Authorization for a request through `proxy` (a {@link proxyFor} value): -H's (repeats
+ * joined), else the proxy URL's credentials as Basic, else null. It goes to the proxy only: on the
+ * CONNECT for https, on the forwarded request for plain http, on every hop through that proxy; never
+ * to an origin, and with no proxy it is not sent at all (curl would send a -H one to the server).
+ */
+export function proxyCredential(proxy: string, opts: RequestOptions): string | null {
+  const given = opts.headers.filter(([name]) => name.toLowerCase() === 'proxy-authorization').map(([, value]) => value);
+  if (given.length > 0) return given.join(', ');
+  const u = new URL(proxy);
+  if (!u.username && !u.password) return null;
+  return `Basic ${Buffer.concat([percentDecode(u.username), Buffer.from(':'), percentDecode(u.password)]).toString('base64')}`;
 }
 
 /** The headers that carry the user's credentials: they never follow a redirect to another origin. */

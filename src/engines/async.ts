@@ -22,6 +22,7 @@ import {
   limitedBytes,
   noResponse,
   parseRetryAfter,
+  proxyCredential,
   proxyFor,
   redirectKey,
   redirectStep,
@@ -223,9 +224,12 @@ export class AsyncEngine implements Engine {
     const PoolClass = loadUndici('pool', 'Pool');
     const base = this.agentOptions;
     const timeout = this.opts.timeoutMs;
+    // The proxy's credential as every mode sends it (core/rules.ts): on the CONNECT and on forwarded requests.
+    const token = proxyCredential(uri, this.opts) ?? undefined;
     agent = new ProxyAgentClass({
       ...base,
       uri,
+      token,
       proxyTunnel: false,
       requestTls: this.tls,
       // The proxy itself: connecting, and answering a CONNECT, within the deadline.

@@ -10,6 +10,7 @@ import {
   firstValue,
   hopHeaders,
   parseRetryAfter,
+  proxyCredential,
   proxyFor,
   redirectKey,
   redirectStep,
@@ -143,13 +144,9 @@ class BlockingAttempt {
     this.lastHop = hop;
     const sent = this.withBody ? this.opts.body : null;
     const body = sent ? (sent.file !== undefined ? { file: sent.file } : sent.bytes) : null;
-    const send = {
-      body,
-      proxy: proxyFor(hop, this.opts.proxy),
-      tls: hop.protocol === 'https:' ? this.tls : null,
-      digest: Boolean(this.opts.work),
-    };
-    const headers = withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent);
+    const proxy = proxyFor(hop, this.opts.proxy);
+    const send = { body, proxy, tls: hop.protocol === 'https:' ? this.tls : null, digest: Boolean(this.opts.work) };
+    const headers = withProxyCredential(withBodyType(hopHeaders(this.headers, this.first, hop, this.left), sent), proxy, this.opts);
     const once = () => syncHop(this.request, this.method, withoutCredentials(hop), headers, this.until, this.tmp, send);
     let res: Hop;
     try {
@@ -220,6 +217,15 @@ class BlockingAttempt {
       workMs: this.workMs,
     };
   }
+}
+
+/**
+ * The hop's headers with the proxy's credential, which the relay's hooks move to where the proxy
+ * reads it (sync/http-hooks.ts route(): the CONNECT for https, the forwarded request for plain http).
+ */
+function withProxyCredential(headers: Record<string, string>, proxy: string | null, opts: RequestOptions): Record<string, string> {
+  const credential = proxy === null ? null : proxyCredential(proxy, opts);
+  return credential === null ? headers : { ...headers, 'proxy-authorization': credential };
 }
 
 /** A hop that threw: a deadline, or the client's own error. */

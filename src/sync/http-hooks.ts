@@ -232,16 +232,22 @@ function tlsOptions(spec: TlsSpec | null): { rejectUnauthorized: boolean; ca?: s
 function route(options: RequestArgs, secure: boolean, proxyUrl: string | null, spec: TlsSpec | null): (err?: Error) => void {
   const trust = tlsOptions(spec);
   if (secure) Object.assign(options, trust);
+  options.headers ??= {};
+  const headers = options.headers;
+  // The proxy's credential (engines/blocking.ts sends it as a header): never for an origin, so it
+  // is taken off here and goes only where the proxy reads it, the CONNECT or the forwarded request.
+  const given = Object.keys(headers).filter((k) => k.toLowerCase() === 'proxy-authorization');
+  const sent = given.length > 0 ? String(headers[given[0]!]) : null;
+  for (const k of given) delete headers[k];
   if (!proxyUrl) return () => {};
   const proxy = new URL(proxyUrl);
   const host = options.host ?? 'localhost';
   const authority = `${net.isIPv6(host) ? `[${host}]` : host}${options.port ? `:${options.port}` : ''}`;
-  options.headers ??= {};
-  const headers = options.headers;
   const auth =
-    proxy.username || proxy.password
+    sent ??
+    (proxy.username || proxy.password
       ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`
-      : null;
+      : null);
   const proxyHost = proxy.hostname.replace(/^\[|\]$/g, '');
   const proxyPort = Number(proxy.port) || 80;
   if (!secure) {
