@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { esc } from '../src/render/svg.js';
 import { type Running, run, start } from './helpers/cli.js';
 import { leftover } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
@@ -213,6 +214,68 @@ describe('fetchall report', () => {
     expect(r.stderr).toContain('fetchall: 1 bad line skipped\n');
     expect(r.stdout).toMatch(/^async: 2 URLs in /m);
     expect(existsSync(join(dir, 'bad.html'))).toBe(false);
+  });
+
+  it('shows every field it prints from records that are not well-formed as text, never as markup or raw controls', async () => {
+    // Each field the report prints, from records no fetchall wrote: a url that is not a URL (short, so
+    // the waterfall's label shows all of it), an error code and message of markup, DEL as the only
+    // control character, a bidi override, and a file name of markup.
+    const when = (ms: number) => new Date(1_700_000_000_000 + ms).toISOString();
+    const rec = (index: number, url: string, error: { code: string; message: string } | null) =>
+      JSON.stringify({
+        index,
+        url,
+        mode: 'async',
+        ok: error === null,
+        status: error ? 200 : 200,
+        bytes: 5,
+        start: when(index * 10),
+        end: when(index * 10 + 40),
+        ms: 40,
+        attempts: 1,
+        worker: 3,
+        error,
+        file: null,
+      });
+    const hostile = {
+      label: '<script>alert(1)</script>',
+      del: 'x\u007f<b>y</b>',
+      bidi: 'a\u202e<i>b</i>',
+      code: '<img src=x onerror=alert(2)>\u007f',
+      message: '</title><script>alert(3)</script>\u007f',
+    };
+    const file = join(dir, '<u>records.ndjson');
+    writeFileSync(
+      file,
+      `${[
+        rec(0, hostile.label, null),
+        rec(1, hostile.del, null),
+        rec(2, hostile.bidi, null),
+        rec(3, 'http://h/x', { code: hostile.code, message: hostile.message }),
+      ].join('\n')}\n`,
+    );
+    const path = join(dir, 'hostile.html');
+    const r = await run(['report', file, '--html', path]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(path, 'utf8');
+    // Nothing a record holds became an element, and no raw DEL or bidi control reached the page.
+    expect(html).not.toMatch(/<script|<img|<b>|<i>|<u>/i);
+    expect(html).not.toMatch(/[\u007f\u202e]/);
+    // Each field is on the page, escaped: the waterfall's label (the whole url, under 26 characters)
+    // and each bar's title.
+    const label = (s: string) => `text-anchor="end">${esc(s)}</text>`;
+    expect(html).toContain(label(hostile.label));
+    expect(html).toContain(label(hostile.del));
+    expect(html).toContain(label(hostile.bidi));
+    expect(html).toContain(`#0 ${esc(hostile.label)}`);
+    expect(html).toContain(`#1 x\\x7f&lt;b&gt;y&lt;/b&gt;`);
+    expect(html).toContain(`#2 a\\u202e&lt;i&gt;b&lt;/i&gt;`);
+    expect(html).toContain(`failed: ${esc(hostile.code)} (status 200)`);
+    expect(html).toContain(esc(file));
+    // The text report: the same fields, controls shown as escapes, never raw. (Bidi controls are
+    // escaped only in HTML today: escapeControls leaves them, in the text of every format.)
+    expect(r.stdout + r.stderr).not.toMatch(/\u007f/);
+    expect(r.stdout).toContain('x\\x7f<b>y</b>');
   });
 
   it('an --html target in a missing directory is a usage error before reading', async () => {
