@@ -39,7 +39,8 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
   const spans = [...s.spans].sort((a, b) => a.index - b.index);
   const t0 = s.startedAt;
   const total = Math.max(1, s.wallMs, ...spans.map((x) => x.end - t0));
-  const tag = (x: Span) => (x.ok ? String(x.status) : x.code === 'HTTP_STATUS' ? String(x.status) : (x.code ?? 'fail'));
+  // A code read back from a record file is data like a URL: escaped.
+  const tag = (x: Span) => (x.ok ? String(x.status) : x.code === 'HTTP_STATUS' ? String(x.status) : printable(x.code ?? 'fail', 40));
   const right = (x: Span) => ` ${tag(x)} ${duration(x.end - x.start)}`;
   const idWidth = Math.max(...spans.map((x) => String(x.index).length)) + 1;
   // Fit the width: the bar keeps at least 10 columns; the label gives way first, then the tail.
