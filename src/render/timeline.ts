@@ -56,7 +56,8 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
   const full = paint.enabled ? '█' : '=';
   const failChar = paint.enabled ? '█' : 'x';
   const rows = spans.map((x) => {
-    const a = Math.min(barWidth - 1, Math.floor(((x.start - t0) / total) * barWidth));
+    // A start may lie a fraction of a ms before the run's start (which is on the records' whole-ms grid).
+    const a = Math.max(0, Math.min(barWidth - 1, Math.floor(((x.start - t0) / total) * barWidth)));
     const b = Math.max(a + 1, Math.min(barWidth, Math.ceil(((x.end - t0) / total) * barWidth)));
     const bar = (x.ok ? full : failChar).repeat(b - a);
     const painted = x.ok ? paint.green(bar) : paint.red(bar);
