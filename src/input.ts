@@ -34,7 +34,7 @@ export function resolveSources(args: string[], stdinIsTTY: boolean): Source[] {
       st = statSync(arg);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const hint = code === 'ENOENT' && looksLikeHost(arg) ? ` (for a URL, write https://${arg})` : '';
+      const hint = code === 'ENOENT' && looksLikeHost(arg) ? ` (for a URL, write ${schemeFor(arg)}${arg})` : '';
       throw new UsageError({ flag: null, reason: `cannot read: ${readFailure(err)}${hint}`, value: arg });
     }
     if (st.isDirectory()) throw new UsageError({ flag: null, reason: 'cannot read: is a directory', value: arg });
@@ -91,6 +91,15 @@ function looksLikeHost(arg: string): boolean {
   );
 }
 
+/**
+ * The scheme to suggest for a URL written without one: `http://` for an IP address, localhost or a
+ * host with a port, as curl assumes (a local test server rarely speaks TLS), else `https://`.
+ */
+export function schemeFor(text: string): 'http://' | 'https://' {
+  const host = /^([^/?#]*)/.exec(text)![1]!;
+  return /:\d+$/.test(host) || /^(localhost|\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\])(:\d+)?$/i.test(host) ? 'http://' : 'https://';
+}
+
 /** Why a trimmed line is not a fetchable URL, or null when it is one. */
 export function checkUrl(text: string): string | null {
   if (/[\u0000-\u001f\u007f\ufffd]/.test(text)) return 'not a URL (binary or control characters)';
@@ -100,7 +109,7 @@ export function checkUrl(text: string): string | null {
   if (!scheme && other) return `unsupported scheme '${other[1]!.toLowerCase()}:' (only http and https)`;
   if (!scheme) {
     if (/^[A-Za-z0-9.-]+\.[A-Za-z0-9-]+(:\d+)?([/?#]\S*)?$/.test(text) || /^(localhost|\d+\.\d+\.\d+\.\d+)(:\d+)?([/?#]\S*)?$/.test(text)) {
-      return `missing scheme (did you mean https://${text} ?)`;
+      return `missing scheme (did you mean ${schemeFor(text)}${text} ?)`;
     }
     return 'not a URL';
   }

@@ -13,8 +13,8 @@ import { plain } from '../src/render/paint.js';
 import { csv, ndjson, tsv } from '../src/render/records.js';
 import { run } from './helpers/cli.js';
 
-/** Any C0 control but the \n and \t that separate lines and columns, DEL, or a C1 control. */
-const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+/** Any C0 control but the \n and \t that separate lines and columns, DEL, a C1 control, or a bidi control. */
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 describe('escapeControls', () => {
   it('writes C0, DEL and C1 controls as \\xNN and leaves everything else alone', () => {
@@ -28,6 +28,17 @@ describe('escapeControls', () => {
     // Same answer twice in a row (a global regex must not keep state between calls).
     expect(escapeControls('\u001b')).toBe('\\x1b');
     expect(escapeControls('\u001b')).toBe('\\x1b');
+  });
+
+  it('writes every bidi control as \\uNNNN, so a URL cannot read backwards', () => {
+    const all = '\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069';
+    expect(escapeControls(`a${all}b`)).toBe('a\\u061c\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069b');
+    expect(escapeControls('http://x/\u202egnp.exe')).toBe('http://x/\\u202egnp.exe');
+    // Arabic and Hebrew text themselves are not controls.
+    expect(escapeControls('\u05d0\u0627')).toBe('\u05d0\u0627');
+    const text = jsonText({ code: `E\u202eX\u2066` });
+    expect(text).toBe('{"code":"E\\u202eX\\u2066"}');
+    expect(JSON.parse(text)).toEqual({ code: 'E\u202eX\u2066' });
   });
 
   it('jsonText escapes DEL and C1 controls as \\u00NN and round-trips exactly', () => {
@@ -138,6 +149,8 @@ describe('end to end', () => {
         Buffer.from('http://x/'),
         Buffer.from([0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x07, 0x9b]),
         Buffer.from('\nexample.com/\u009b2J\n'),
+        // A bidi override in a bad line: it would make the line read backwards on a terminal.
+        Buffer.from('example.net/\u202egnp.exe\n'),
         Buffer.from(`${base}/ok\n`),
       ]),
     );
@@ -162,7 +175,8 @@ describe('end to end', () => {
         }
         // The bad-line report on stderr quotes the line.
         expect(r.stderr).toContain('did you mean https://example.com/\\x9b2J');
-        expect(r.stdout).toMatch(format === 'text' ? /done +#4 /m : /\b200\b/);
+        expect(r.stderr).toContain('did you mean https://example.net/\\u202egnp.exe');
+        expect(r.stdout).toMatch(format === 'text' ? /done +#5 /m : /\b200\b/);
       });
     }
   }

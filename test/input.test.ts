@@ -62,11 +62,14 @@ describe('checkUrl', () => {
     ['file:///etc/passwd', "unsupported scheme 'file:' (only http and https)"],
     ['example.com', 'missing scheme (did you mean https://example.com ?)'],
     ['www.example.com/a?b', 'missing scheme (did you mean https://www.example.com/a?b ?)'],
-    ['example.com:8080#x', 'missing scheme (did you mean https://example.com:8080#x ?)'],
-    ['localhost', 'missing scheme (did you mean https://localhost ?)'],
-    ['localhost:3000/x', 'missing scheme (did you mean https://localhost:3000/x ?)'],
-    ['10.0.0.1', 'missing scheme (did you mean https://10.0.0.1 ?)'],
-    ['10.0.0.1:80?q', 'missing scheme (did you mean https://10.0.0.1:80?q ?)'],
+    ['example.com:8080#x', 'missing scheme (did you mean http://example.com:8080#x ?)'],
+    ['localhost', 'missing scheme (did you mean http://localhost ?)'],
+    ['localhost:3000/x', 'missing scheme (did you mean http://localhost:3000/x ?)'],
+    ['10.0.0.1', 'missing scheme (did you mean http://10.0.0.1 ?)'],
+    ['10.0.0.1:80?q', 'missing scheme (did you mean http://10.0.0.1:80?q ?)'],
+    // curl assumes http for an IP or a host with a port: that is what works on a local server
+    ['127.0.0.1:8080/x', 'missing scheme (did you mean http://127.0.0.1:8080/x ?)'],
+    ['api.example.com:8443/v1', 'missing scheme (did you mean http://api.example.com:8443/v1 ?)'],
     ['hello', 'not a URL'],
     ['hello world.com', 'not a URL'],
     ['example.com/a b', 'not a URL'],
@@ -83,7 +86,7 @@ describe('checkUrl', () => {
     ['xhttp:y', "unsupported scheme 'xhttp:' (only http and https)"],
     ['httpx:y', "unsupported scheme 'httpx:' (only http and https)"],
     ['a.b/c', 'missing scheme (did you mean https://a.b/c ?)'],
-    ['localhost/xy', 'missing scheme (did you mean https://localhost/xy ?)'],
+    ['localhost/xy', 'missing scheme (did you mean http://localhost/xy ?)'],
     ['mylocalhost', 'not a URL'],
     ['localhost foo', 'not a URL'],
   ])('%j → %s', (text, reason) => {
@@ -347,7 +350,8 @@ describe('resolveSources', () => {
       }
       return '';
     })();
-    expect(message).toBe(`${arg}: cannot read: no such file${hint ? ` (for a URL, write https://${arg})` : ''}`);
+    const scheme = /:\d+(\/|$)/.test(arg) ? 'http://' : 'https://';
+    expect(message).toBe(`${arg}: cannot read: no such file${hint ? ` (for a URL, write ${scheme}${arg})` : ''}`);
   });
 
   it('names a missing file, hinting https:// only for what looks like a host', () => {
@@ -355,7 +359,7 @@ describe('resolveSources', () => {
       'example.com: cannot read: no such file (for a URL, write https://example.com)',
     );
     expect(() => resolveSources(['example.com:8080/x'], true)).toThrow(
-      'example.com:8080/x: cannot read: no such file (for a URL, write https://example.com:8080/x)',
+      'example.com:8080/x: cannot read: no such file (for a URL, write http://example.com:8080/x)',
     );
     expect(() => resolveSources(['urls.txt'], true)).toThrow(/^urls\.txt: cannot read: no such file$/);
     expect(() => resolveSources(['missing'], true)).toThrow(/^missing: cannot read: no such file$/);

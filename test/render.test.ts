@@ -218,4 +218,15 @@ describe('records', () => {
     expect([bytes(999), bytes(1000), bytes(1234567)]).toEqual(['999 B', '1.0 kB', '1.2 MB']);
     expect([duration(0.42), duration(501.4), duration(1500), duration(125_000)]).toEqual(['0.4 ms', '501 ms', '1.50 s', '2 m 05 s']);
   });
+
+  it('carries a rounding up a unit instead of printing 60 s or 1000 ms', () => {
+    expect(duration(119_600)).toBe('2 m 00 s');
+    expect(duration(59_960)).toBe('1 m 00 s');
+    expect(duration(3_599_700)).toBe('60 m 00 s');
+    expect(duration(999.6)).toBe('1.00 s');
+    expect(duration(9_996)).toBe('10.0 s');
+    expect(duration(0.96)).toBe('1 ms');
+    expect(duration(60_000)).toBe('1 m 00 s');
+    expect(duration(Number.NaN)).toBe('–');
+  });
 });

@@ -1,8 +1,9 @@
-// What a run measures about itself: latency percentiles (Node's fixed-size histogram), in-flight
+// What a run measures about itself: latency percentiles (one fixed-size histogram, shared with the
+// summary rebuilt from records, as is the definition of wall time), in-flight
 // counts, loop stalls, CPU and memory of the process and its helpers, and the bounded data the
 // timeline is drawn from. Nothing here grows with the length of the list.
 
-import { createHistogram, type IntervalHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { now } from '../core/clock.js';
 import { type FailCounts, failClass } from '../core/errors.js';
 import type { UrlRecord } from '../core/types.js';
@@ -26,6 +27,8 @@ export interface InFlightSeries {
   sliceMs: number;
   /** Average number in flight during each slice. */
   values: number[];
+  /** Requests that failed, by the slice they ended in (same length as `values`): the long-run chart's failure band. */
+  failed?: number[];
 }
 
 export interface RunSummary {
@@ -64,13 +67,104 @@ export interface RunSummary {
   inFlight: InFlightSeries;
 }
 
+/** A latency to 0.1 ms, as a record writes its `ms`: the live summary and one rebuilt from records read the same values. */
+export const roundMs = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * The one wall time of a run, live and from records: from its first request's start to its last
+ * one's end, on the whole-ms grid a record's ISO `start` and `end` are written on (0 when nothing
+ * was requested). Time before the first request or after the last is not the fetch.
+ */
+export function wallTime(firstStart: number, lastEnd: number): number {
+  return lastEnd >= firstStart ? Math.max(0, Math.round(lastEnd) - Math.round(firstStart)) : 0;
+}
+
+/** Exact below 2048 units (204.7 ms); above, 1024 buckets per doubling (within 0.1 %). */
+const SUB = 1024;
+/** Up to 2^40 units of 0.1 ms (3.5 years): anything longer is counted there. */
+const TOP_EXP = 30;
+
+/** Bucket of an integer count of 0.1 ms. */
+function bucketOf(v: number): number {
+  if (v < 2 * SUB) return v;
+  let e = Math.floor(Math.log2(v)) - 10;
+  if (2 ** (e + 10) > v) e--;
+  e = Math.min(e, TOP_EXP);
+  return e * SUB + Math.min(2 * SUB - 1, Math.floor(v / 2 ** e));
+}
+
+/** The middle of a bucket, in units. */
+function bucketValue(b: number): number {
+  if (b < 2 * SUB) return b;
+  const e = Math.floor(b / SUB) - 1;
+  return (b - e * SUB) * 2 ** e + (2 ** e - 1) / 2;
+}
+
+/**
+ * The one latency statistic, live and from records: a log-linear histogram of 0.1 ms units with
+ * nearest-rank percentiles (the value at rank ⌈p·n⌉), clamped to the exact min and max. Fixed size
+ * whatever the count; a value can be taken out again (a record replaced by a rerun's).
+ */
+export class Latencies {
+  private readonly counts = new Float64Array((TOP_EXP + 2) * SUB);
+  private n = 0;
+  private lo = Number.POSITIVE_INFINITY;
+  private hi = Number.NEGATIVE_INFINITY;
+
+  get count(): number {
+    return this.n;
+  }
+
+  add(ms: number): void {
+    const v = Math.max(0, Math.round(ms * 10));
+    this.counts[bucketOf(v)]!++;
+    this.n++;
+    if (v < this.lo) this.lo = v;
+    if (v > this.hi) this.hi = v;
+  }
+
+  remove(ms: number): void {
+    const v = Math.max(0, Math.round(ms * 10));
+    const b = bucketOf(v);
+    if (!(this.counts[b]! > 0)) return;
+    this.counts[b]!--;
+    this.n--;
+    if (this.n === 0) {
+      this.lo = Number.POSITIVE_INFINITY;
+      this.hi = Number.NEGATIVE_INFINITY;
+    } else if (v === this.lo || v === this.hi) {
+      // The extreme left: the nearest bucket still holding a value (exact below 204.8 ms).
+      this.lo = Math.max(this.lo, bucketValue(this.counts.findIndex((c) => c > 0)));
+      let top = this.counts.length - 1;
+      while (top > 0 && !(this.counts[top]! > 0)) top--;
+      this.hi = Math.min(this.hi, bucketValue(top));
+    }
+  }
+
+  private at(p: number): number {
+    const rank = Math.max(1, Math.ceil((p / 100) * this.n));
+    let seen = 0;
+    for (let b = 0; b < this.counts.length; b++) {
+      seen += this.counts[b]!;
+      if (seen >= rank) return Math.min(this.hi, Math.max(this.lo, bucketValue(b)));
+    }
+    return this.hi;
+  }
+
+  /** min, p50, p95 and max in ms; null when nothing was recorded. */
+  summary(): RunSummary['latency'] {
+    if (this.n === 0) return null;
+    return { min: this.lo / 10, p50: this.at(50) / 10, p95: this.at(95) / 10, max: this.hi / 10 };
+  }
+}
+
 /** The waterfall keeps this many bars; beyond it the in-flight chart is drawn instead. */
 export const MAX_SPANS = 1000;
 const SLICES = 512;
 
 export class RunMeter {
   readonly startedAt = now();
-  private readonly hist: RecordableHistogram = createHistogram();
+  private readonly latencies = new Latencies();
   private readonly loop = new LoopStall();
   // Sampled, not the process's lifetime maxRSS: a comparison runs several modes in one process,
   // and each must be charged only its own peak.
@@ -84,8 +178,10 @@ export class RunMeter {
   private inflight = 0;
   private peak = 0;
   private busyMs = 0;
-  private minMs = Number.POSITIVE_INFINITY;
-  private maxMs = 0;
+  private firstStart = Number.POSITIVE_INFINITY;
+  private lastEnd = Number.NEGATIVE_INFINITY;
+  /** Every helper seen during the run: one gone by the end died in it, and its CPU is among the reaped. */
+  private readonly helpersSeen = new Set<number>();
   private count = 0;
   private okCount = 0;
   private failCount = 0;
@@ -97,13 +193,16 @@ export class RunMeter {
   private dropped = 0;
   private sliceMs = 5;
   private readonly slices = new Float64Array(SLICES);
+  private readonly failSlices = new Float64Array(SLICES);
 
   constructor(
     readonly mode: string,
     private readonly helperPids: () => number[],
   ) {
-    this.helpers0 = helperPids().reduce((s, p) => s + procCpuMs(p), 0);
-    this.helpersSys0 = helperPids().reduce((s, p) => s + procSysMs(p), 0);
+    const pids = helperPids();
+    this.helpers0 = pids.reduce((s, p) => s + procCpuMs(p), 0);
+    this.helpersSys0 = pids.reduce((s, p) => s + procSysMs(p), 0);
+    for (const p of pids) this.helpersSeen.add(p);
     this.rssTimer.unref();
   }
 
@@ -134,11 +233,17 @@ export class RunMeter {
     if (r.error?.code === 'BAD_INPUT') this.bad++;
     // Only URLs that were really requested have a latency (not bad lines, not ones cancelled first).
     if (r.attempts === 0) return;
+    for (const p of this.helperPids()) this.helpersSeen.add(p);
     this.count++;
     this.bytes += r.bytes;
-    this.hist.record(Math.max(1, Math.round(r.ms * 1000)));
-    if (r.ms < this.minMs) this.minMs = r.ms;
-    if (r.ms > this.maxMs) this.maxMs = r.ms;
+    // As a record writes it (ms to 0.1), so a summary rebuilt from the records reads the same values.
+    this.latencies.add(roundMs(r.ms));
+    if (r.start < this.firstStart) this.firstStart = r.start;
+    if (r.end > this.lastEnd) this.lastEnd = r.end;
+    if (!r.ok) {
+      this.grow(r.end);
+      this.failSlices[Math.min(SLICES - 1, Math.floor(Math.max(0, r.end - this.startedAt) / this.sliceMs))]!++;
+    }
     if (this.spans.length < MAX_SPANS) {
       this.spans.push({
         index: r.index,
@@ -153,14 +258,21 @@ export class RunMeter {
     } else this.dropped++;
   }
 
-  /** Spread one attempt's time over the slices; double the slice width when the run outgrows them. */
-  private addSlices(start: number, end: number): void {
-    const t0 = this.startedAt;
-    while (end - t0 > this.sliceMs * SLICES) {
-      for (let i = 0; i < SLICES / 2; i++) this.slices[i] = this.slices[2 * i]! + this.slices[2 * i + 1]!;
-      this.slices.fill(0, SLICES / 2);
+  /** Double the slice width until `end` fits: bounded memory however long the run. */
+  private grow(end: number): void {
+    while (end - this.startedAt > this.sliceMs * SLICES) {
+      for (const a of [this.slices, this.failSlices]) {
+        for (let i = 0; i < SLICES / 2; i++) a[i] = a[2 * i]! + a[2 * i + 1]!;
+        a.fill(0, SLICES / 2);
+      }
       this.sliceMs *= 2;
     }
+  }
+
+  /** Spread one attempt's time over the slices. */
+  private addSlices(start: number, end: number): void {
+    const t0 = this.startedAt;
+    this.grow(end);
     const w = this.sliceMs;
     const a = Math.max(0, start - t0);
     const b = Math.max(a, end - t0);
@@ -173,21 +285,22 @@ export class RunMeter {
     }
   }
 
-  /** CPU since the run began: this process, and its helpers (live ones from /proc, reaped ones from our own stat). */
+  /**
+   * CPU since the run began: this process, and its own helpers — live ones from /proc, and reaped
+   * ones from our stat only when one of this run's helpers died during it. The reaped figure is
+   * process-wide: without that rule a mode with no helper (async) would be charged the helpers of
+   * the mode before it (compare), reaped while it ran.
+   */
   private cpuSince(pids: number[]): RunSummary['cpu'] {
     const own = process.cpuUsage(this.cpu0);
     const selfMs = (own.user + own.system) / 1000;
-    const helpersMs = Math.max(0, pids.reduce((s, p) => s + procCpuMs(p), 0) - this.helpers0 + (reapedChildrenCpuMs() - this.children0));
-    const helpersSys = pids.reduce((s, p) => s + procSysMs(p), 0) - this.helpersSys0 + (reapedChildrenSysMs() - this.childrenSys0);
+    const died = [...this.helpersSeen].some((p) => !pids.includes(p));
+    const reaped = died ? reapedChildrenCpuMs() - this.children0 : 0;
+    const reapedSys = died ? reapedChildrenSysMs() - this.childrenSys0 : 0;
+    const helpersMs = Math.max(0, pids.reduce((s, p) => s + procCpuMs(p), 0) - this.helpers0 + reaped);
+    const helpersSys = pids.reduce((s, p) => s + procSysMs(p), 0) - this.helpersSys0 + reapedSys;
     const systemMs = own.system / 1000 + Math.min(helpersMs, Math.max(0, helpersSys));
     return { selfMs, helpersMs, totalMs: selfMs + helpersMs, systemMs };
-  }
-
-  /** The histogram's buckets round; the extremes are kept exactly, and bound the percentiles. */
-  private latency(): RunSummary['latency'] {
-    if (this.count === 0) return null;
-    const at = (p: number) => Math.min(this.maxMs, Math.max(this.minMs, this.hist.percentile(p) / 1000));
-    return { min: this.minMs, p50: at(50), p95: at(95), max: this.maxMs };
   }
 
   finish(opts: {
@@ -202,13 +315,16 @@ export class RunMeter {
     const loopStallMs = this.loop.stop();
     this.sampleRss();
     clearInterval(this.rssTimer);
-    const wallMs = end - this.startedAt;
+    const requested = this.count > 0;
+    const wallMs = requested ? wallTime(this.firstStart, this.lastEnd) : 0;
     const pids = this.helperPids();
+    for (const p of pids) this.helpersSeen.add(p);
     const cpu = this.cpuSince(pids);
-    const used = Math.ceil(wallMs / this.sliceMs);
+    const used = Math.min(SLICES, Math.max(1, Math.ceil((end - this.startedAt) / this.sliceMs)));
     return {
       mode: this.mode,
-      startedAt: this.startedAt,
+      // The fetch starts at its first request (as the records say), not when the meter was made.
+      startedAt: requested ? Math.round(this.firstStart) : this.startedAt,
       wallMs,
       startupMs: opts.startupMs,
       total: this.okCount + this.failCount,
@@ -218,7 +334,7 @@ export class RunMeter {
       badInput: this.bad,
       bytes: this.bytes,
       reqPerSec: wallMs > 0 ? (this.count * 1000) / wallMs : 0,
-      latency: this.latency(),
+      latency: this.latencies.summary(),
       achievedConcurrency: wallMs > 0 ? this.busyMs / wallMs : 0,
       peakInFlight: this.peak,
       loopStallMs: Math.max(loopStallMs, opts.blockedMs),
@@ -237,7 +353,8 @@ export class RunMeter {
       inFlight: {
         origin: this.startedAt,
         sliceMs: this.sliceMs,
-        values: Array.from(this.slices.subarray(0, Math.min(SLICES, Math.max(1, used))), (v) => v / this.sliceMs),
+        values: Array.from(this.slices.subarray(0, used), (v) => v / this.sliceMs),
+        failed: Array.from(this.failSlices.subarray(0, used)),
       },
     };
   }

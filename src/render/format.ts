@@ -15,13 +15,20 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
-/** Milliseconds, readable at any scale: '0.4 ms', '501 ms', '1.50 s', '2 m 05 s'. */
+/**
+ * Milliseconds, readable at any scale: '0.4 ms', '501 ms', '1.50 s', '2 m 05 s'. Each scale rounds
+ * first and then picks its unit, so a carry moves up a unit (999.6 ms → '1.00 s', 119,600 ms →
+ * '2 m 00 s', never '1 m 60 s').
+ */
 export function duration(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(1)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m} m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
+  if (!Number.isFinite(ms)) return '–';
+  if (ms < 0) return `-${duration(-ms)}`;
+  if (ms < 0.95) return `${ms.toFixed(1)} ms`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms / 10) < 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, '0')} s`;
 }
 
 export function fixed(n: number, digits: number): string {

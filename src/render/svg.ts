@@ -5,18 +5,13 @@ import { duration } from './format.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Bidi controls (U+202E …): a hover text quoting a server must not reorder what the reader sees. */
-const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
 /**
- * Text from the network or the input, safe in HTML text and in a quoted attribute: control
- * characters shown as `\xNN` (as on the terminal), then the five markup characters as entities.
+ * Text from the network or the input, safe in HTML text and in a quoted attribute: control and bidi
+ * characters shown as `\xNN` / `\uNNNN` (as on the terminal, by the one escaping function), then the five markup characters as entities.
  * `keepNewlines` for text made of lines (a <pre>, a hover title) whose data was escaped line by line.
  */
 export function esc(s: string, keepNewlines = false): string {
-  return escapeControls(s, keepNewlines ? '\n' : '')
-    .replace(/[&<>"']/g, (c) => ENTITIES[c]!)
-    .replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeControls(s, keepNewlines ? '\n' : '').replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
 /** A coordinate for an attribute: at most two decimals, so the file stays small. */

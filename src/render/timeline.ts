@@ -39,7 +39,8 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
   const spans = [...s.spans].sort((a, b) => a.index - b.index);
   const t0 = s.startedAt;
   const total = Math.max(1, s.wallMs, ...spans.map((x) => x.end - t0));
-  const tag = (x: Span) => (x.ok ? String(x.status) : x.code === 'HTTP_STATUS' ? String(x.status) : (x.code ?? 'fail'));
+  // A code read back from a record file is data like a URL: escaped.
+  const tag = (x: Span) => (x.ok ? String(x.status) : x.code === 'HTTP_STATUS' ? String(x.status) : printable(x.code ?? 'fail', 40));
   const right = (x: Span) => ` ${tag(x)} ${duration(x.end - x.start)}`;
   const idWidth = Math.max(...spans.map((x) => String(x.index).length)) + 1;
   // Fit the width: the bar keeps at least 10 columns; the label gives way first, then the tail.
@@ -55,7 +56,8 @@ export function waterfall(s: RunSummary, o: TimelineOptions): string {
   const full = paint.enabled ? '█' : '=';
   const failChar = paint.enabled ? '█' : 'x';
   const rows = spans.map((x) => {
-    const a = Math.min(barWidth - 1, Math.floor(((x.start - t0) / total) * barWidth));
+    // A start may lie a fraction of a ms before the run's start (which is on the records' whole-ms grid).
+    const a = Math.max(0, Math.min(barWidth - 1, Math.floor(((x.start - t0) / total) * barWidth)));
     const b = Math.max(a + 1, Math.min(barWidth, Math.ceil(((x.end - t0) / total) * barWidth)));
     const bar = (x.ok ? full : failChar).repeat(b - a);
     const painted = x.ok ? paint.green(bar) : paint.red(bar);

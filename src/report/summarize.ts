@@ -2,7 +2,7 @@
 // span, percentiles by rank); what they cannot hold (CPU, memory, loop stall, threads) is NaN and
 // listed as unknown, never invented.
 
-import type { RunSummary } from '../measure/stats.js';
+import { Latencies, type RunSummary, wallTime } from '../measure/stats.js';
 import { barOf } from '../render/html-waterfall.js';
 import type { Figure } from '../render/known.js';
 import type { SavedRecord } from './records.js';
@@ -42,7 +42,9 @@ export function inFlightSeries(spans: { start: number; end: number }[], t0: numb
   const sliceMs = Math.max(wallMs / SLICES, MIN_SLICE_MS);
   const n = Math.max(1, Math.min(SLICES, Math.ceil(wallMs / sliceMs)));
   const sums = new Float64Array(n);
+  const failed = new Array<number>(n).fill(0);
   for (const s of spans) {
+    if ((s as { ok?: boolean }).ok === false) failed[Math.min(n - 1, Math.max(0, Math.floor((s.end - t0) / sliceMs)))]!++;
     const a = s.start - t0;
     const b = s.end - t0;
     for (let i = Math.max(0, Math.floor(a / sliceMs)); i < n && i * sliceMs < b; i++) {
@@ -51,13 +53,14 @@ export function inFlightSeries(spans: { start: number; end: number }[], t0: numb
       if (hi > lo) sums[i]! += hi - lo;
     }
   }
-  return { origin: t0, sliceMs, values: Array.from(sums, (v) => v / sliceMs) };
+  return { origin: t0, sliceMs, values: Array.from(sums, (v) => v / sliceMs), failed };
 }
 
+/** The live summary's own statistic (measure/stats.ts), so the same records give the same figures. */
 function latency(requested: SavedRecord[]): RunSummary['latency'] {
-  if (requested.length === 0) return null;
-  const ms = requested.map((r) => r.ms).sort((a, b) => a - b);
-  return { min: ms[0]!, p50: percentile(ms, 50), p95: percentile(ms, 95), max: ms[ms.length - 1]! };
+  const l = new Latencies();
+  for (const r of requested) l.add(r.ms);
+  return l.summary();
 }
 
 /** One mode's records (one per URL) as a summary; wall runs from the first start to the last end. */
@@ -67,7 +70,7 @@ export function summarizeRecords(mode: string, records: SavedRecord[]): RunSumma
   const t0 = requested.reduce((m, r) => Math.min(m, r.start), Number.POSITIVE_INFINITY);
   const t1 = requested.reduce((m, r) => Math.max(m, r.end), Number.NEGATIVE_INFINITY);
   const startedAt = requested.length > 0 ? t0 : 0;
-  const wallMs = requested.length > 0 ? t1 - t0 : 0;
+  const wallMs = requested.length > 0 ? wallTime(t0, t1) : 0;
   const busy = requested.reduce((a, r) => a + (r.end - r.start), 0);
   const ok = records.filter((r) => r.ok).length;
   return {
