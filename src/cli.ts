@@ -51,6 +51,7 @@ import { type Paint, plain } from './render/paint.js';
 import { describeStream, isHandled, reason, writeFailure } from './render/write.js';
 import { sameFile } from './resume.js';
 import { SHARD_BY, type Shard, type ShardBy } from './shard.js';
+import { startRun } from './tempfiles.js';
 
 // undici's HTTP parser is WebAssembly; V8's optimising tier recompiles it in the background and
 // the process waits for that at exit (~0.3 s and ~35 MB on a 1-URL run). The baseline tier is
@@ -558,12 +559,13 @@ interface DemoRaw {
   color: boolean;
   report: string | false;
   printList?: string | true;
+  work: boolean;
 }
 
 function demoProgram(report: Report): Command {
   return new Command('demo')
     .description('start the built-in server on a free port and compare the modes on a seed-like list (offline); writes fetchall-demo.html')
-    .option('--modes <list>', 'comma-separated modes', arg('--modes', parseModes), parseModes('--modes', 'inline,threads,async'))
+    .option('--modes <list>', 'comma-separated modes', arg('--modes', parseModes), parseModes('--modes', 'inline,threads,processes,async'))
     .option(
       '-c, --concurrency <n>',
       'requests in flight / pool size',
@@ -578,6 +580,7 @@ function demoProgram(report: Report): Command {
     )
     .option('--report <file.html>', 'write the HTML report to FILE', DEMO_REPORT)
     .option('--no-report', 'write no HTML report')
+    .option('--no-work', 'skip the second act (CPU-bound work per page: where threads and processes win)')
     .option(
       '--print-list [base]',
       `print the demo's list of URLs on a server at BASE (default http://127.0.0.1:${SERVE_PORT}, where fetchall serve listens) and exit`,
@@ -681,6 +684,7 @@ function lostWriteFailed(): boolean {
 /** Run the CLI; sets process.exitCode rather than exiting mid-run. */
 export async function main(argv: string[]): Promise<void> {
   let outcome: Outcome = CLEAN;
+  startRun();
   lostWrite = null;
   readerGone = false;
   // A stream that fails says so by an event (a tick later, even for a file); unheard, that event

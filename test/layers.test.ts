@@ -23,6 +23,8 @@ const LAYERS: [prefix: string, layer: number][] = [
   ['resume.ts', 2],
   // How a run is stopped (signals, a closed pipe): what sinks report and commands act on.
   ['signals.ts', 2],
+  // What a run leaves on disk (temp bodies, a spooled request body) and its removal at exit.
+  ['tempfiles.ts', 2],
   ['sync/', 3],
   // Saved records read back and summarized (fetchall report): input and measure, nothing live.
   ['report/', 3],

@@ -2,7 +2,9 @@
 // dozen URLs with 100–1500 ms latencies (one much slower, one 404), compared mode by mode, with
 // the server's own count of concurrent requests beside each mode's claim.
 
+import { availableParallelism } from 'node:os';
 import type { Mode } from '../core/types.js';
+import { calibrate } from '../engines/work.js';
 import type { Outcome } from '../exit.js';
 import type { InputItem } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
@@ -38,6 +40,8 @@ export interface DemoOptions {
   userAgent: string;
   /** Write the HTML report here (fetchall-demo.html unless --no-report); null = none. */
   report: string | null;
+  /** The second act: CPU-bound work per page (--no-work: not). */
+  work: boolean;
 }
 
 /** The demo's URLs on a server at `base`; `?i=` keeps them distinct. */
@@ -68,16 +72,52 @@ export async function demoCommand(opts: DemoOptions, term: Terminal): Promise<Ou
       for (const text of words) for (const line of fold(text, Math.max(40, s.term.columns - 1))) s.out.line(line);
       witness.print(s);
     }
+    const stop2 = stop === null && opts.work ? await secondAct(s, server, o, opts) : null;
     await s.out.drain();
     const title = `fetchall demo: ${items.length} URLs on the built-in server, -c ${opts.concurrency}`;
     const report = comparisonReport(title, o, collector.modes, stop, witness.peaks);
     const reported = opts.report === null || writeReport(opts.report, report, s.err);
     // The 404 is part of the lesson, not a failure of the demo: only a stop changes its status.
-    return s.finish({ stop, writeFailed: !reported });
+    return s.finish({ stop: stop ?? stop2, writeFailed: !reported });
   } finally {
     s.unhook();
     await server.close();
   }
+}
+
+/** Pages for the second act: fast ones, so what differs is where the CPU-bound step runs. */
+const WORK_PAGES = 24;
+const WORK_MS = 100;
+
+/**
+ * The second act: the same blocking and async ways with a CPU-bound step on each page (--work):
+ * on one event loop the steps queue up; threads and processes spread them over the cores.
+ */
+async function secondAct(s: Session, server: { url: string; reset(): Promise<void> }, o: RunOptions, opts: DemoOptions) {
+  const modes = opts.modes.filter((m) => m !== 'inline');
+  if (modes.length < 2) return null;
+  const concurrency = Math.min(opts.concurrency, 4);
+  s.out.line('');
+  s.out.line(
+    s.paint.bold(
+      `Act two: ${WORK_PAGES} fast pages, each followed by about ${WORK_MS} ms of CPU work on its body (--work ${WORK_MS}), -c ${concurrency}, modes ${modes.join(', ')}`,
+    ),
+  );
+  const items: InputItem[] = Array.from({ length: WORK_PAGES }, (_, index) => ({
+    kind: 'job',
+    job: { index, url: `${server.url}/delay/0?work=${index}` },
+  }));
+  const o2: RunOptions = { ...o, concurrency, timeline: false, work: calibrate(WORK_MS) };
+  const collector = new Collector(modes);
+  const stop = await runComparison(items, o2, { ...opts, modes, runs: 1 }, s, collector, { before: () => server.reset() });
+  printComparison(s, o2, collector.modes, stop);
+  if (stop === null) {
+    s.out.line(`\n${s.paint.bold('In plain words:')}`);
+    const cores = availableParallelism();
+    const text = `CPU-bound work is the other half of the lesson. On one event loop (async) the ${WORK_PAGES} steps run one after another, whatever -c says; threads and processes run them on ${cores} core${cores === 1 ? '' : 's'} at once. In Python the GIL leaves only processes for this; in Node threads do it too, and a process costs more to start and to hold.`;
+    for (const line of fold(text, Math.max(40, s.term.columns - 1))) s.out.line(line);
+  }
+  return stop;
 }
 
 /**

@@ -17,6 +17,7 @@ import { LinesSink } from '../sinks/lines.js';
 import type { ProgressPlan } from '../sinks/progress.js';
 import { RecordsSink } from '../sinks/records.js';
 import type { Sink, StatusLine } from '../sinks/types.js';
+import { watchOutputDir } from '../tempfiles.js';
 import type { Session, Terminal } from './session.js';
 
 export interface ModeRun {
@@ -66,6 +67,7 @@ export function toRunConfig(o: RunOptions, mode: Mode = o.mode): RunConfig {
 export async function runMode(r: ModeRun): Promise<RunOutcome> {
   const { session: s, sinks } = r;
   const config = toRunConfig(r.options, r.mode);
+  if (r.options.outputDir !== null) watchOutputDir(r.options.outputDir);
   const engine = await createEngine(config);
   let summary: RunSummary | null = null;
   try {

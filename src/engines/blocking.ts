@@ -22,6 +22,7 @@ import {
 } from '../core/rules.js';
 import type { AttemptResult, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
 import { isStale, type SyncRequest, syncHop } from '../sync/client.js';
+import { forgetPrivateDir, watchPrivateDir } from '../tempfiles.js';
 import { commitSync, discardSync, safeName, tempPath } from './save.js';
 import { doWork } from './work.js';
 
@@ -32,14 +33,17 @@ import { doWork } from './work.js';
 export async function spoolBody(opts: RequestOptions): Promise<RequestOptions> {
   if (opts.body === null || opts.body.file !== undefined) return opts;
   const dir = await mkdtemp(join(tmpdir(), 'fetchall-body-'));
+  watchPrivateDir(dir);
   const file = join(dir, 'body');
-  await writeFile(file, opts.body.bytes);
+  await writeFile(file, opts.body.bytes, { mode: 0o600 });
   return { ...opts, body: { bytes: new Uint8Array(0), contentType: opts.body.contentType, file } };
 }
 
 /** Remove what spoolBody made. */
 export async function unspoolBody(opts: RequestOptions): Promise<void> {
-  if (opts.body?.file !== undefined) await rm(dirname(opts.body.file), { recursive: true, force: true });
+  if (opts.body?.file === undefined) return;
+  await rm(dirname(opts.body.file), { recursive: true, force: true });
+  forgetPrivateDir(dirname(opts.body.file));
 }
 
 /** One attempt at one URL with sync-request: blocks the calling thread until it is over. */

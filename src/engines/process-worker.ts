@@ -11,6 +11,8 @@ import type { FromMember, ToMember } from './pool-protocol.js';
 const parent = process.ppid;
 const alive = () => process.ppid === parent;
 process.on('disconnect', () => process.exit(0));
+// A terminal's Ctrl-C reaches the whole process group: the parent decides what stops, and stops us.
+process.on('SIGINT', () => {});
 setInterval(() => {
   if (!alive()) process.exit(0);
 }, 200).unref();

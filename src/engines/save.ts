@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { partSuffix } from '../tempfiles.js';
 
 /**
  * A file name for a URL that is safe on any filesystem (no separators, no '..', no control
@@ -57,7 +58,7 @@ export function saveName(claims: SharedArrayBuffer | null, url: string, index: n
 
 /** The temporary name a body is written to before it is renamed into place. */
 export function tempPath(dir: string, name: string, index: number): string {
-  return join(dir, `.${name}.${process.pid}.${index}.part`);
+  return join(dir, `.${name}${partSuffix(index)}`);
 }
 
 /**
