@@ -183,24 +183,39 @@ describe('fetchall report', () => {
     // the same file again is the same records: each a duplicate of its own index
     const twice = await run(['report', join(dir, 'thrice.ndjson'), join(dir, 'thrice.ndjson'), '--no-timeline']);
     expect(twice.stdout).toMatch(/^async: 3 URLs in /m);
-    expect(twice.stderr).toContain('3 duplicate records by URL in async');
+    expect(twice.stderr).toContain('3 duplicate records (same index and URL) in async');
   });
 
-  it('merges two shard files from two runs: every URL counted once, one bar each', async () => {
+  it('merges shard files of one list by index: every item once, one bar each', async () => {
     const list = urls(h.server.url, '/delay/20', 10, '&shard');
-    const a = await run(['-f', 'ndjson', '-c', '4', ...list.slice(0, 6)]);
-    const b = await run(['-f', 'ndjson', '-c', '4', ...list.slice(5)]);
+    const a = await run(['-f', 'ndjson', '-c', '4', '--shard', '1/2', '--shard-by', 'index', ...list]);
+    const b = await run(['-f', 'ndjson', '-c', '4', '--shard', '2/2', '--shard-by', 'index', ...list]);
     writeFileSync(join(dir, 'a.ndjson'), a.stdout);
-    writeFileSync(join(dir, 'b.ndjson'), b.stdout);
+    // b's first record again, as a resumed run appends it: a real duplicate (same index and URL).
+    writeFileSync(join(dir, 'b.ndjson'), b.stdout + b.stdout.split('\n')[0]! + '\n');
     const html = join(dir, 'merged.html');
     const r = await run(['report', join(dir, 'a.ndjson'), join(dir, 'b.ndjson'), '--html', html, '--no-timeline']);
     expect(r.code, r.stderr).toBe(0);
-    // The shards overlap by one URL: it is counted once, and the merge says so.
     expect(r.stdout).toMatch(/^async: 10 URLs in /m);
     expect(r.stdout).toMatch(/^ {2}10 ok {3}0 failed/m);
-    expect(r.stderr).toContain('1 duplicate record by URL in async');
+    expect(r.stderr).toContain('1 duplicate record (same index and URL) in async');
     expect(r.stderr).toContain(`wrote the report to ${html}`);
     expect(laneBars(readFileSync(html, 'utf8'), 'async')).toHaveLength(10);
+  });
+
+  it('one URL listed 100 times, split over 4 shards by index: 100 records, none merged away', async () => {
+    const list = Array.from({ length: 100 }, () => `${h.server.url}/delay/1?same`);
+    const files: string[] = [];
+    for (let k = 1; k <= 4; k++) {
+      const r = await run(['-f', 'ndjson', '-c', '8', '--shard', `${k}/4`, '--shard-by', 'index', ...list]);
+      expect(r.code, r.stderr).toBe(0);
+      files.push(join(dir, `same-${k}.ndjson`));
+      writeFileSync(files.at(-1)!, r.stdout);
+    }
+    const r = await run(['report', ...files, '--no-timeline']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^async: 100 URLs in /m);
+    expect(r.stderr).not.toMatch(/duplicate/);
   });
 
   it('reports a bad line as FILE:LINE and skips it (exit 1); reads stdin given as -', async () => {

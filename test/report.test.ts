@@ -154,7 +154,7 @@ describe('reportCommand', () => {
     const t = terminal();
     const code = getExitCode(await reportCommand([one, two], { html }, t.term, new PassThrough()));
     expect(t.err()).toContain(`${two}:1: not JSON`);
-    expect(t.err()).toContain('1 duplicate record by URL in');
+    expect(t.err()).toContain('1 duplicate record (same index and URL) in');
     expect(t.err()).toContain(`wrote the report to ${html}`);
     // A skipped line fails the report as a bad input line fails a fetch.
     expect(code).toBe(EXIT.FAILED);

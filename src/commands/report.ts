@@ -147,7 +147,7 @@ async function readAll(files: string[], term: ReportTerminal, stdin: Readable, e
 export function mergeNotes(duplicates: Map<string, number>, bad: number): string[] {
   const notes = [...duplicates].map(
     ([mode, n]) =>
-      `${n} duplicate record${n === 1 ? '' : 's'} by URL in ${mode}: kept one per URL (an ok one over a failure, else the first)`,
+      `${n} duplicate record${n === 1 ? '' : 's'} (same index and URL) in ${mode}: kept one per index (an ok one over a failure, else the first)`,
   );
   if (bad > 0) notes.push(`${bad} bad line${bad === 1 ? '' : 's'} skipped`);
   return notes;

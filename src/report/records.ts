@@ -1,5 +1,5 @@
 // Saved `-f ndjson` records read back: from files or stdin, streamed, checked line by line, merged
-// across runs and shards with duplicates (by mode and index, or URL across files) counted. Bad lines are reported and skipped.
+// across runs and shards with duplicates (the same mode, index and URL) counted. Bad lines are reported and skipped.
 
 import type { Readable } from 'node:stream';
 import { lines, openFile } from '../input.js';
@@ -132,9 +132,11 @@ export class RecordMerger {
       this.byMode.set(r.mode, records);
       this.firstOf.set(r.mode, firsts);
     }
+    // A record is its list's item at `index`: the URL only confirms the list. The same URL at
+    // other indexes (a list holding it many times, split across shards) is other records.
     const key = `${r.index}\n${r.url}`;
     const first = firsts.get(r.url);
-    const same = records.has(key) ? key : first && first.source !== source ? first.key : null;
+    const same = records.has(key) ? key : null;
     if (same !== null) {
       this.duplicates.set(r.mode, (this.duplicates.get(r.mode) ?? 0) + 1);
       if (!records.get(same)!.ok && r.ok) records.set(same, r);
