@@ -1,11 +1,12 @@
 // -o with the same URL more than once, in every mode: each record keeps its own file, even when
-// worker threads save the same URL at the same moment; a run again into the same directory
-// replaces its files rather than piling up copies.
+// worker threads save the same URL at the same moment; a run again into the same directory, or two
+// shards at once into one, never replace a file another record holds.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MODES } from '../src/core/types.js';
 import { safeName } from '../src/engines/save.js';
 import { ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
@@ -19,8 +20,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
-  it('gives every record of a repeated URL its own file, and a second run replaces them', async () => {
+describe.each(MODES)('%s mode', (mode) => {
+  it("gives every record of a repeated URL its own file, and a second run keeps the first run's files", async () => {
     const dir = mkdtempSync(join(tmpdir(), `fetchall-dups-${mode}-`));
     dirs.push(dir);
     // The same slow URL six times at -c 6: in threads mode six workers finish it together.
@@ -50,11 +51,25 @@ describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
     // Nothing else in the directory: no temporaries, no claims.
     expect(readdirSync(dir).sort()).toEqual(files.map((f) => basename(f)).sort());
 
-    // Again into the same directory: the usual names are taken by the last run, not by this one.
+    // Again into the same directory: every name the first run took is kept, with its bytes.
     const again = await once();
-    expect(again.filter((x) => basename(x.file!) === name)).toHaveLength(1);
-    expect(basename(again[2]!.file!)).toBe(safeName(other));
-    // At most: the usual name, one per index of the repeated URL, and the other URL's.
-    expect(readdirSync(dir).length).toBeLessThanOrEqual(list.length + 1);
+    const second = again.map((x) => x.file!);
+    expect(new Set([...files, ...second]).size).toBe(2 * list.length);
+    for (const [i, f] of files.entries()) expect(readFileSync(f).length, f).toBe(recs[i]!.bytes);
+    expect(readdirSync(dir).length).toBe(2 * list.length);
+  });
+
+  it('two shards writing one -o at once: every record names its own file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `fetchall-shards-${mode}-`));
+    dirs.push(dir);
+    const same = `${ctx.server.url}/drip/40/100?shard-${mode}`;
+    const list = [same, same, same, same];
+    const shard = (k: number) => run(['-m', mode, '-o', dir, '-f', 'ndjson', '--shard', `${k}/2`, '--shard-by', 'index', ...list]);
+    const [a, b] = await Promise.all([shard(1), shard(2)]);
+    const files = [...byIndex(a.stdout), ...byIndex(b.stdout)].map((x) => x.file!);
+    expect(files).toHaveLength(4);
+    expect(new Set(files).size).toBe(4);
+    for (const f of files) expect(readFileSync(f).length).toBe(40);
+    expect(readdirSync(dir).sort()).toEqual(files.map((f) => basename(f)).sort());
   });
 });

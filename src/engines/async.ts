@@ -5,11 +5,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import type { Agent, buildConnector, Dispatcher, Pool, ProxyAgent } from 'undici';
 import { clampTimer, now } from '../core/clock.js';
 import { fetchError, mapError, sizeError, timeoutError, writeError } from '../core/errors.js';
@@ -33,7 +32,7 @@ import {
   withBodyType,
 } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
-import { safeName, saveName, tempPath } from './save.js';
+import { claimInto, safeName, saveName, tempPath } from './save.js';
 import { doWork } from './work.js';
 
 /**
@@ -434,11 +433,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     out.end();
     out.once('finish', () => {
       const opts = this.engine.opts;
-      const file = join(opts.outputDir!, saveName(opts.saveClaims, this.job.url, this.job.index));
-      rename(tmp, file).then(
-        () => this.finish(error, file),
-        (err: Error) => this.fail(writeError(err.message)),
-      );
+      let file: string;
+      try {
+        file = claimInto(opts.outputDir!, saveName(opts.saveClaims, this.job.url, this.job.index), this.job.index, tmp);
+      } catch (err) {
+        return this.fail(writeError((err as Error).message));
+      }
+      this.finish(error, file);
     });
   }
 

@@ -1,9 +1,9 @@
 // Saved bodies (--output-dir): one safe, unique file name per record, written to a temp file and renamed into place.
 
 import { createHash } from 'node:crypto';
-import { renameSync, unlinkSync } from 'node:fs';
+import { linkSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { partSuffix } from '../tempfiles.js';
+import { partSuffix, runId } from '../tempfiles.js';
 
 /**
  * A file name for a URL that is safe on any filesystem (no separators, no '..', no control
@@ -35,8 +35,8 @@ export function newSaveClaims(): SharedArrayBuffer {
  * The file name for a record's body: safeName(url) for the first record of that URL this run to
  * be saved; a later record of the same URL (listed twice) adds its index, which no other record of
  * the run has. The claim is one atomic compare-and-swap, so two threads saving the same URL at
- * once cannot both take the name. A file from an earlier run is not a claim: it is replaced, as
- * before. Should the table ever be too full to claim in (about a million names), the name with
+ * once cannot both take the name; on disk, claimInto() makes sure no other process (a shard, an
+ * earlier run) holds it either. Should the table ever be too full to claim in (about a million names), the name with
  * the index is used: still a file of the record's own.
  */
 export function saveName(claims: SharedArrayBuffer | null, url: string, index: number): string {
@@ -62,19 +62,40 @@ export function tempPath(dir: string, name: string, index: number): string {
 }
 
 /**
- * Move a body that sync-request's helper streamed to `tmp` into place: the rename is the atomic
- * step, as in async mode. The name is claimed only once the body is on disk, so a failed write
- * leaves the name to a later record of the same URL.
+ * Put a finished temp file in place under `name`, or the first of `name-INDEX`, `name-INDEX-RUN`
+ * not already there: link() fails on a name that exists, so the claim is atomic across processes
+ * (two shards writing one -o, a run beside an earlier run's files) and no file is ever replaced.
+ * Where hard links are not supported, rename() it is (atomic, but it replaces).
+ */
+export function claimInto(dir: string, name: string, index: number, tmp: string): string {
+  for (const candidate of [name, `${name}-${index}`, `${name}-${index}-${runId()}`]) {
+    const final = join(dir, candidate);
+    try {
+      linkSync(tmp, final);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+      renameSync(tmp, final);
+      return final;
+    }
+    discardSync(tmp);
+    return final;
+  }
+  throw Object.assign(new Error(`every name for this body is taken in ${dir}`), { code: 'EEXIST' });
+}
+
+/**
+ * Move a body the relay streamed to `tmp` into place (claimInto). The name is claimed only once
+ * the body is on disk, so a failed write leaves the name to a later record of the same URL.
  */
 export function commitSync(dir: string, url: string, index: number, tmp: string, claims: SharedArrayBuffer | null = null): string {
-  const final = join(dir, saveName(claims, url, index));
   try {
-    renameSync(tmp, final);
+    return claimInto(dir, saveName(claims, url, index), index, tmp);
   } catch (err) {
     discardSync(tmp);
     throw Object.assign(new Error(`cannot save body: ${(err as Error).message}`), { code: 'WRITE_FAILED' });
   }
-  return final;
 }
 
 /** Remove a temp file that will not become a saved body (gone already is fine). */
