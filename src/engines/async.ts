@@ -411,10 +411,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       return controller.abort(new Stop(sizeError(this.engine.opts.maxSize)));
     }
     this.hash?.update(chunk);
-    if (this.out && !this.out.write(chunk)) {
-      controller.pause();
-      this.out.once('drain', () => controller.resume());
-    }
+    // Backpressure from the file is advisory: the stream queues what the disk has not taken yet,
+    // bounded per request by --max-size (checked above). Pausing undici's parser is not safe on
+    // undici 7: a peer that closes while it is paused (HTTP/1.0, a close-delimited body, any
+    // `Connection: close`) trips `assert(!this.paused)` in Parser.finish, thrown from a socket
+    // event where nothing can catch it (undici issue 5360, fixed only in undici 8, Node >= 22.19).
+    this.out?.write(chunk);
   }
 
   onResponseEnd(): void {
