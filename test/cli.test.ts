@@ -50,7 +50,7 @@ describe('input', () => {
       'fixtures/bad-lines.txt:6: not a URL',
       'fixtures/bad-lines.txt:7: not a URL',
       'fixtures/bad-lines.txt:8: not a URL (contains whitespace)',
-      'fixtures/bad-lines.txt:10: missing scheme (did you mean https://localhost:8080/x ?)',
+      'fixtures/bad-lines.txt:10: missing scheme (did you mean http://localhost:8080/x ?)',
     ]);
     expect(r.stdout).toMatch(/7 failed \(7 bad input lines\)/);
   });
@@ -204,6 +204,7 @@ describe('formats', () => {
       'redirects',
       'ttfb_ms',
       'content_type',
+      'work_ms',
     ]);
     expect(rec).toMatchObject({
       index: 0,
@@ -224,7 +225,7 @@ describe('formats', () => {
     const r = await run(['-f', 'csv', `${server.url}/delay/1?x=a,b`]);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe(
-      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type',
+      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type,work_ms',
     );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`"${server.url}/delay/1?x=a,b"`);

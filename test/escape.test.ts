@@ -92,8 +92,8 @@ describe('renderers', () => {
     expect(t.split('\t')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
     expect(t.split('\t')[11]).toBe('X: a\\tb\\\\c\\x9b');
     // A header value is text from the network too: content_type goes through the same escape.
-    expect(c.split(',').at(-1)).toBe('text/html\\x1b[2J');
-    expect(t.split('\t').at(-1)).toBe('text/html\\x1b[2J');
+    expect(c.split(',').at(-2)).toBe('text/html\\x1b[2J');
+    expect(t.split('\t').at(-2)).toBe('text/html\\x1b[2J');
   });
 
   it('ndjson escapes C1 controls and keeps the exact value', () => {

@@ -144,8 +144,8 @@ describe('parseMode and parseModes', () => {
     expect(parseMode('-m', 'async')).toBe('async');
     expect(parseMode('-m', 'threads')).toBe('threads');
     expect(parseMode('-m', 'inline')).toBe('inline');
-    expect(usage(() => parseMode('-m', 'Async'))).toBe("-m: unknown mode 'Async' (choose from async, threads, inline)");
-    expect(usage(() => parseMode('-m', ''))).toBe("-m: unknown mode '' (choose from async, threads, inline)");
+    expect(usage(() => parseMode('-m', 'Async'))).toBe("-m: unknown mode 'Async' (choose from async, threads, processes, inline)");
+    expect(usage(() => parseMode('-m', ''))).toBe("-m: unknown mode '' (choose from async, threads, processes, inline)");
   });
 
   it('splits a comma list, trims, drops empties and repeats, keeps the order given', () => {
@@ -159,7 +159,7 @@ describe('parseMode and parseModes', () => {
   });
 
   it('names the unknown mode in a list', () => {
-    expect(usage(() => parseModes('--modes', 'async,fast'))).toBe("--modes: unknown mode 'fast' (choose from async, threads, inline)");
+    expect(usage(() => parseModes('--modes', 'async,fast'))).toBe("--modes: unknown mode 'fast' (choose from async, threads, processes, inline)");
   });
 });
 

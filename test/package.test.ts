@@ -271,7 +271,7 @@ describe('the generated docs', () => {
       complete -p fetchall`;
     const r = ok(await exec('bash', ['-c', script, 'bash', file], { cwd: home, deadlineMs: 10_000 }), 'bash completion');
     expect(r.stdout.split('\n')).toEqual([
-      'async threads inline',
+      'async threads processes inline',
       'demo',
       'ndjson',
       // compare runs every mode of --modes: it offers no -m/--mode

@@ -97,7 +97,7 @@ describe.each(MODES)('record fields in %s mode', (mode) => {
     const csv = await run(['-m', mode, '-c', '4', '-f', 'csv', '-q', list[0]!, list[4]!]);
     const [head, ...rows] = csv.stdout.trimEnd().split('\n');
     const cols = head!.split(',');
-    expect(cols.slice(-6)).toEqual(['start_ms', 'end_ms', 'final_url', 'redirects', 'ttfb_ms', 'content_type']);
+    expect(cols.slice(-7)).toEqual(['start_ms', 'end_ms', 'final_url', 'redirects', 'ttfb_ms', 'content_type', 'work_ms']);
     const byIndex = new Map(rows.map((row) => [row.split(',')[0], Object.fromEntries(row.split(',').map((v, i) => [cols[i], v]))]));
     expect(byIndex.get('0')).toMatchObject({ final_url: `${b}/redirect/0`, redirects: '2', content_type: text });
     expect(Number(byIndex.get('0')!.ttfb_ms)).toBeGreaterThan(0);

@@ -177,17 +177,19 @@ describe('records', () => {
 
   it('quotes csv per RFC 4180 and escapes tsv', () => {
     expect(csvHeader).toBe(
-      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type',
+      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type,work_ms',
     );
     // Offsets from the run's start (here 250 ms before this URL's), to 0.001 ms.
     expect(csv(rec, T0 - 250)).toBe(
-      '3,"http://h/a,""b""\nc\td",threads,false,503,10,2026-11-25T12:00:00.000Z,2026-11-25T12:00:00.501Z,501.3,2,4,HTTP_STATUS: 503 Service Unavailable,,250,751.26,http://h/final,2,120,text/plain; charset=utf-8',
+      '3,"http://h/a,""b""\nc\td",threads,false,503,10,2026-11-25T12:00:00.000Z,2026-11-25T12:00:00.501Z,501.3,2,4,HTTP_STATUS: 503 Service Unavailable,,250,751.26,http://h/final,2,120,text/plain; charset=utf-8,',
     );
-    expect(tsv(rec, T0).split('\t')).toHaveLength(19);
+    expect(tsv(rec, T0).split('\t')).toHaveLength(20);
+    // --work's time, to 0.1 ms, in its own cell.
+    expect(csv({ ...rec, workMs: 98.76 }, T0).split(',').at(-1)).toBe('98.8');
     expect(tsv(rec, T0)).toContain('http://h/a,"b"\\nc\\td');
     // Nothing known: empty cells, as for status and worker.
     const none = { ...rec, finalUrl: null, ttfbMs: null, contentType: null, redirects: 0 };
-    expect(csv(none, T0).split(',').slice(-6)).toEqual(['0', '501.26', '', '0', '', '']);
+    expect(csv(none, T0).split(',').slice(-7)).toEqual(['0', '501.26', '', '0', '', '', '']);
   });
 
   it('writes ndjson with the contract fields', () => {
@@ -211,6 +213,7 @@ describe('records', () => {
       redirects: 2,
       ttfb_ms: 120,
       content_type: 'text/plain; charset=utf-8',
+      work_ms: null,
     });
   });
 

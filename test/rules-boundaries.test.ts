@@ -20,6 +20,7 @@ import {
 } from '../src/core/rules.js';
 import type { RequestOptions } from '../src/core/types.js';
 import { commitSync, discardSync, newSaveClaims, safeName, saveName, tempPath } from '../src/engines/save.js';
+import { runId } from '../src/tempfiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -230,8 +231,9 @@ describe('saveName, commitSync and discardSync', () => {
     expect(newSaveClaims().byteLength).toBe(8 * 2 ** 20);
   });
 
-  it('moves a body from its temporary file, named by pid and index, into a file of its own', () => {
-    expect(tempPath('/d', 'n', 7)).toBe(`/d/.n.${process.pid}.7.part`);
+  it('moves a body from its temporary file, named by pid, run and index, into a file of its own', () => {
+    expect(runId()).toMatch(new RegExp(`^${process.pid}-[0-9a-f]{8}$`));
+    expect(tempPath('/d', 'n', 7)).toBe(`/d/.n.${runId()}.7.part`);
     const out = mkdtempSync(join(dir, 'commit-'));
     const claims = newSaveClaims();
     const first = commitSync(out, 'http://h/saved', 0, stream(out, 'http://h/saved', 0, 'one'), claims);
@@ -243,34 +245,38 @@ describe('saveName, commitSync and discardSync', () => {
     expect(readdirSync(out).filter((f) => f.endsWith('.part'))).toEqual([]);
   });
 
-  it('replaces a file from an earlier run in one rename: the old body or the new, never a mix', () => {
+  it('never replaces a file an earlier run (or another shard) holds: the body takes the name with its index, then with the run', () => {
     const out = mkdtempSync(join(dir, 'atomic-'));
-    const final = join(out, safeName('http://h/x'));
-    writeFileSync(final, 'an earlier run, longer than the new body');
+    const name = join(out, safeName('http://h/x'));
+    writeFileSync(name, 'an earlier run');
     const tmp = stream(out, 'http://h/x', 0, 'new');
-    // until the commit the old body stands whole
-    expect(readFileSync(final, 'utf8')).toBe('an earlier run, longer than the new body');
-    expect(commitSync(out, 'http://h/x', 0, tmp)).toBe(final);
-    expect(readFileSync(final, 'utf8')).toBe('new');
+    expect(commitSync(out, 'http://h/x', 0, tmp)).toBe(`${name}-0`);
+    expect(readFileSync(name, 'utf8')).toBe('an earlier run');
+    expect(readFileSync(`${name}-0`, 'utf8')).toBe('new');
     expect(existsSync(tmp)).toBe(false);
+    // both taken: the run's id makes the name its own
+    expect(commitSync(out, 'http://h/x', 0, stream(out, 'http://h/x', 0, 'newer'))).toBe(`${name}-0-${runId()}`);
+    expect(readFileSync(`${name}-0`, 'utf8')).toBe('new');
   });
 
-  it('never writes through a symlink planted at the name: the link is replaced, its target untouched', () => {
+  it('never writes through a symlink planted at the name: the link and its target stay, the body takes another name', () => {
     const out = mkdtempSync(join(dir, 'planted-'));
     const target = join(mkdtempSync(join(dir, 'elsewhere-')), 'target');
     writeFileSync(target, 'keep');
-    const final = join(out, safeName('http://h/p'));
-    symlinkSync(target, final);
-    expect(commitSync(out, 'http://h/p', 0, stream(out, 'http://h/p', 0, 'evil'))).toBe(final);
-    expect(lstatSync(final).isSymbolicLink()).toBe(false);
-    expect(readFileSync(final, 'utf8')).toBe('evil');
+    const planted = join(out, safeName('http://h/p'));
+    symlinkSync(target, planted);
+    expect(commitSync(out, 'http://h/p', 0, stream(out, 'http://h/p', 0, 'evil'))).toBe(`${planted}-0`);
+    expect(lstatSync(planted).isSymbolicLink()).toBe(true);
+    expect(lstatSync(`${planted}-0`).isSymbolicLink()).toBe(false);
+    expect(readFileSync(`${planted}-0`, 'utf8')).toBe('evil');
     expect(readFileSync(target, 'utf8')).toBe('keep');
   });
 
   it('removes its temporary file when the rename fails', () => {
     const out = mkdtempSync(join(dir, 'rename-'));
-    // a non-empty directory where the body should go: the rename cannot replace it
-    mkdirSync(join(out, safeName('http://h/r'), 'inside'), { recursive: true });
+    // every name the body could take is held by a directory
+    const name = safeName('http://h/r');
+    for (const n of [name, `${name}-0`, `${name}-0-${runId()}`]) mkdirSync(join(out, n, 'inside'), { recursive: true });
     let err: (Error & { code?: string }) | null = null;
     try {
       commitSync(out, 'http://h/r', 0, stream(out, 'http://h/r', 0, 'x'));
@@ -278,8 +284,8 @@ describe('saveName, commitSync and discardSync', () => {
       err = e as Error & { code?: string };
     }
     expect(err?.code).toBe('WRITE_FAILED');
-    expect(err?.message).toMatch(/^cannot save body: E(ISDIR|NOTEMPTY|EXIST)/);
-    expect(readdirSync(out)).toEqual([safeName('http://h/r')]);
+    expect(err?.message).toMatch(/^cannot save body: every name for this body is taken in /);
+    expect(readdirSync(out).sort()).toEqual([name, `${name}-0`, `${name}-0-${runId()}`].sort());
   });
 
   it('fails with WRITE_FAILED when the directory is missing, creating nothing', () => {

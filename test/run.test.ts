@@ -182,6 +182,7 @@ describe('records', () => {
         error: null,
         file: null,
         ...NOTHING_REACHED,
+        workMs: null,
       },
     ]);
     expect(summary).toMatchObject({

@@ -356,6 +356,7 @@ describe('the record', () => {
       redirects: 2,
       ttfbMs: 12.5,
       contentType: 'application/json',
+      workMs: null,
     });
     // The waits count: longer than the two attempts alone.
     expect(r.ms).toBeGreaterThan(20 + 30 + 50);

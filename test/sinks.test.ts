@@ -112,7 +112,7 @@ describe('records sink', () => {
     sink.onEvent(bad('list.txt:2: not a URL'));
     const lines = io.stdout().trimEnd().split('\n');
     expect(lines[0]).toBe(
-      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type',
+      'index,url,mode,ok,status,bytes,start,end,ms,attempts,worker,error,file,start_ms,end_ms,final_url,redirects,ttfb_ms,content_type,work_ms',
     );
     expect(lines).toHaveLength(3);
     expect(lines[2]).toMatch(/^9,.*BAD_INPUT/);

@@ -67,9 +67,9 @@ describe('summaryText', () => {
       '  latency      min 0.5 ms   p50 101 ms   p95 950 ms   max 1.50 s   (per URL, retry waits included)',
       '  concurrency  achieved 3.46   peak in flight 4',
       '  loop stall   12 ms   (longest time the event loop could not run)',
-      '  cpu          2.00 s (self 250 ms + helpers 1.75 s)',
-      '  memory       61 MB + helpers 220 MB peak RSS',
-      '  threads      5 (main, relay, 3 workers)   helper processes 4 (one per worker)',
+      '  cpu          2.00 s (self 250 ms + pool 1.75 s)',
+      '  memory       61 MB + pool 220 MB peak RSS',
+      '  threads      5 (main, relay, 3 workers)   processes 5 (main, 4 in the pool)',
     ]);
   });
 
@@ -95,7 +95,7 @@ describe('summaryText', () => {
       '  loop stall   12 ms   (longest time the event loop could not run)',
       '  cpu          40 ms',
       '  memory       999 B peak RSS',
-      '  threads      1   helper processes 0',
+      '  threads      1   processes 1',
     ]);
   });
 
@@ -135,13 +135,13 @@ describe('summaryText', () => {
     expect(summaryText(summary({ failed: 0 }), tags).split('\n')[1]).toContain('</g>   0 failed');
   });
 
-  it('memory and cpu: the helpers only when there are some', () => {
-    expect(memoryText(summary())).toBe('61 MB + helpers 220 MB');
+  it('memory and cpu: the pool processes only when there are some', () => {
+    expect(memoryText(summary())).toBe('61 MB + pool 220 MB');
     expect(memoryText(summary({ memory: { selfPeakBytes: 1_500_000_000, helpersPeakBytes: 0 } }))).toBe('1.5 GB');
-    expect(cpuText(summary())).toBe('2.00 s (self 250 ms + helpers 1.75 s)');
+    expect(cpuText(summary())).toBe('2.00 s (self 250 ms + pool 1.75 s)');
     // helpers gone by the end, their CPU still counted
-    expect(cpuText(summary({ helpers: 0, cpu: { selfMs: 10, helpersMs: 5, totalMs: 15 } }))).toBe('15 ms (self 10 ms + helpers 5 ms)');
-    expect(cpuText(summary({ helpers: 2, cpu: { selfMs: 10, helpersMs: 0, totalMs: 10 } }))).toBe('10 ms (self 10 ms + helpers 0.0 ms)');
+    expect(cpuText(summary({ helpers: 0, cpu: { selfMs: 10, helpersMs: 5, totalMs: 15 } }))).toBe('15 ms (self 10 ms + pool 5 ms)');
+    expect(cpuText(summary({ helpers: 2, cpu: { selfMs: 10, helpersMs: 0, totalMs: 10 } }))).toBe('10 ms (self 10 ms + pool 0.0 ms)');
     expect(cpuText(summary({ helpers: 0, cpu: { selfMs: 10, helpersMs: 0, totalMs: 10 } }))).toBe('10 ms');
   });
 });
@@ -427,7 +427,7 @@ describe('compare table and verdict', () => {
     failed: 0,
   });
   const t = summary({
-    mode: 'threads',
+    mode: 'processes',
     wallMs: 2500,
     reqPerSec: 4,
     latency: { min: 50, p50: 250, p95: 900, max: 1000 },
@@ -444,17 +444,17 @@ describe('compare table and verdict', () => {
   });
 
   it('tabulates every figure of every mode, by value', () => {
-    const row = (label: string, x: string, y: string) => `${label.padEnd(19)}   ${x.padStart(6)}   ${y.padStart(7)}`;
+    const row = (label: string, x: string, y: string) => `${label.padEnd(26)}   ${x.padStart(6)}   ${y.padStart(9)}`;
     expect(
       compareTable(
         [
           { mode: 'async', runs: [a] },
-          { mode: 'threads', runs: [t] },
+          { mode: 'processes', runs: [t] },
         ],
         plain,
       ).split('\n'),
     ).toEqual([
-      `${' '.repeat(19)}    async   threads`,
+      `${' '.repeat(26)}    async   processes`,
       row('wall (fetch)', '1.00 s', '2.50 s'),
       row('req/s', '10.0', '4.0'),
       row('p50', '100 ms', '250 ms'),
@@ -462,11 +462,11 @@ describe('compare table and verdict', () => {
       row('achieved conc.', '9.78', '3.50'),
       row('peak in flight', '10', '4'),
       row('loop stall', '2 ms', '0.4 ms'),
-      row('CPU (incl. helpers)', '150 ms', '3.20 s'),
+      row('CPU (incl. pool processes)', '150 ms', '3.20 s'),
       row('memory (self)', '60 MB', '80 MB'),
-      row('memory (helpers)', '0 B', '220 MB'),
+      row('memory (pool processes)', '0 B', '220 MB'),
       row('threads', '1', '5'),
-      row('helper processes', '0', '4'),
+      row('pool processes', '0', '4'),
       row('start-up', '0.0 ms', '1.50 s'),
       row('shut-down', '5 ms', '300 ms'),
       // start-up + fetch + shut-down
@@ -485,11 +485,11 @@ describe('compare table and verdict', () => {
       ],
       tags,
     ).split('\n');
-    expect(table[0]).toBe(`<b>${' '.repeat(19)}             async        x</b>`);
-    expect(table[1]).toBe(`${'wall (fetch)'.padEnd(19)}   1.00 s ± 141 ms   1.00 s`);
-    expect(table[3]).toBe(`${'p50'.padEnd(19)}            100 ms        –`);
+    expect(table[0]).toBe(`<b>${' '.repeat(26)}             async        x</b>`);
+    expect(table[1]).toBe(`${'wall (fetch)'.padEnd(26)}   1.00 s ± 141 ms   1.00 s`);
+    expect(table[3]).toBe(`${'p50'.padEnd(26)}            100 ms        –`);
     // equal runs: no ± 0
-    expect(compareTable([{ mode: 'async', runs: [a, a] }], plain).split('\n')[1]).toBe(`${'wall (fetch)'.padEnd(19)}   1.00 s`);
+    expect(compareTable([{ mode: 'async', runs: [a, a] }], plain).split('\n')[1]).toBe(`${'wall (fetch)'.padEnd(26)}   1.00 s`);
   });
 
   it('names the fastest and its ratio to each other mode, with σ by error propagation', () => {
@@ -590,13 +590,13 @@ describe('records', () => {
 
   it('writes empty cells for null fields and escapes a backslash in tsv', () => {
     expect(tsvHeader).toBe(
-      'index\turl\tmode\tok\tstatus\tbytes\tstart\tend\tms\tattempts\tworker\terror\tfile\tstart_ms\tend_ms\tfinal_url\tredirects\tttfb_ms\tcontent_type',
+      'index\turl\tmode\tok\tstatus\tbytes\tstart\tend\tms\tattempts\tworker\terror\tfile\tstart_ms\tend_ms\tfinal_url\tredirects\tttfb_ms\tcontent_type\twork_ms',
     );
     expect(tsv(rec, T0)).toBe(
-      '0\thttp://h/a\\\\b\tasync\ttrue\t\t0\t2026-11-25T12:00:00.000Z\t2026-11-25T12:00:00.000Z\t0.1\t0\t\t\t/tmp/x,y\t0\t0.05\t\t0\t\t',
+      '0\thttp://h/a\\\\b\tasync\ttrue\t\t0\t2026-11-25T12:00:00.000Z\t2026-11-25T12:00:00.000Z\t0.1\t0\t\t\t/tmp/x,y\t0\t0.05\t\t0\t\t\t',
     );
     expect(csv(rec, T0)).toBe(
-      '0,http://h/a\\b,async,true,,0,2026-11-25T12:00:00.000Z,2026-11-25T12:00:00.000Z,0.1,0,,,"/tmp/x,y",0,0.05,,0,,',
+      '0,http://h/a\\b,async,true,,0,2026-11-25T12:00:00.000Z,2026-11-25T12:00:00.000Z,0.1,0,,,"/tmp/x,y",0,0.05,,0,,,',
     );
     expect(tsv({ ...rec, url: 'a\tb\rc\nd' }, T0).split('\t')[1]).toBe('a\\tb\\rc\\nd');
     expect(JSON.parse(ndjson({ ...rec, ms: 1234.56 }, T0)).ms).toBe(1234.6);

@@ -37,7 +37,7 @@ describe('UsageError', () => {
 
   it('keeps a value the reason already quotes out of the tail, whatever the value holds', () => {
     const e = caught(() => parseMode('--mode', 'x, got y'));
-    expect(e.reason).toBe("unknown mode 'x, got y' (choose from async, threads, inline)");
+    expect(e.reason).toBe("unknown mode 'x, got y' (choose from async, threads, processes, inline)");
     expect(e.message).toBe(`--mode: ${e.reason}`);
     // The old regex cut everything after ', got ': the reason is now whole.
     expect(caught(() => parseHeader('-H', 'no colon, got x')).reason).toBe('expected "Name: value"');

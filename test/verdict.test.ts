@@ -45,7 +45,7 @@ function run(
     cpu: { selfMs: cpu, helpersMs: 0, totalMs: cpu, systemMs: cpu / 4 },
     memory: { selfPeakBytes: o.rss ?? 60e6, helpersPeakBytes: o.helpersRss ?? 0 },
     threads: mode === 'threads' ? 6 : 1,
-    helpers: mode === 'threads' ? 4 : 0,
+    helpers: mode === 'processes' ? 4 : 0,
     retries: 0,
     interrupted: null,
     spans: [],
@@ -99,9 +99,9 @@ describe('cost verdicts', () => {
   it('speak only where one mode costs at least twice another', () => {
     const a = { mode: 'async', runs: [run('async', { wall: 1000, rss: 60e6, cpu: 100 })] };
     const t = { mode: 'threads', runs: [run('threads', { wall: 1000, rss: 100e6, helpersRss: 206e6, cpu: 190 })] };
-    expect(costVerdicts([t, a]).map((x) => x.text)).toEqual(['memory: async used 5.1 times less than threads (peak RSS incl. helpers)']);
+    expect(costVerdicts([t, a]).map((x) => x.text)).toEqual(['memory: async used 5.1 times less than threads (peak RSS incl. pool processes)']);
     const i = { mode: 'inline', runs: [run('inline', { wall: 1000, rss: 60e6, cpu: 200 })] };
-    expect(costVerdicts([i, a]).map((x) => x.text)).toEqual(['CPU: async used 2.0 times less than inline (user + sys incl. helpers)']);
+    expect(costVerdicts([i, a]).map((x) => x.text)).toEqual(['CPU: async used 2.0 times less than inline (user + sys incl. pool processes)']);
     expect(costVerdicts([{ mode: 'inline', runs: [run('inline', { wall: 1000, rss: 119e6, cpu: 199 })] }, a])).toEqual([]);
     // printed after the time verdicts
     expect(verdictLines([t, a]).map((l) => l.split(':')[0])).toEqual(['fetch', 'end to end (start-up included)', 'memory']);
@@ -174,8 +174,10 @@ describe('exports in hyperfine’s shapes', () => {
 describe('plain words for the demo', () => {
   it('says the fetch was close but the start-up was not', () => {
     expect(plainWords([threads, async])).toEqual([
-      'threads fetched the list about as fast as async, but it first spent 2.00 s starting its 4 worker threads and their 4 helper processes: from start to finish async was 3.1 times faster.',
+      'threads fetched the list about as fast as async, but it first spent 2.00 s starting its 4 worker threads: from start to finish async was 3.1 times faster.',
     ]);
+    const processes = { mode: 'processes', runs: [run('processes', { wall: 1030, startup: 2000, shutdown: 50 })] };
+    expect(plainWords([processes, { mode: 'async', runs: [async.runs[0]!] }])[0]).toContain('starting its 4 processes:');
     const inline = { mode: 'inline', runs: [run('inline', { wall: 3000, startup: 20 })] };
     expect(plainWords([inline, { mode: 'async', runs: [async.runs[0]!] }])).toEqual([
       'inline took 3.0 times as long as async to fetch the list: from start to finish async was 3.0 times faster.',
