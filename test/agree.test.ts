@@ -173,7 +173,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const urlOf = (name: string) => `${CASES[name]!.tls ? 'https' : 'http'}://${base}/${encodeURIComponent(name)}/`;
 
-describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
+describe.each(['async', 'threads', 'processes', 'inline'] as const)('%s mode', (mode) => {
   it('records the one defined outcome for each odd response, and keeps only whole bodies', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fetchall-agree-'));
     const args = ['-m', mode, '-c', '4', '-t', String(TIMEOUT_MS), '--max-size', String(MAX_SIZE), '-o', dir, '-f', 'ndjson'];

@@ -64,7 +64,7 @@ const seenAt = (o: Origin, tag: string) => o.seen.filter((s) => s.path.includes(
 const basic = (raw: Buffer | string) => `Basic ${Buffer.from(raw).toString('base64')}`;
 const authority = (url: string) => url.replace(/^http:\/\//, '');
 
-describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
+describe.each(['async', 'threads', 'processes', 'inline'] as const)('%s mode', (mode) => {
   it('drops Authorization and Cookie (given with -H) on a hop to another origin, keeps them on the same origin; Proxy-Authorization reaches no origin', async () => {
     const t = `h-${mode}-${Date.now()}`;
     const r = await run([

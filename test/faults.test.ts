@@ -33,7 +33,7 @@ function sizeOf(text: string): number {
   return Number(m[1]) * 1000 ** ' kMGT'.indexOf(m[2] || ' ');
 }
 
-describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
+describe.each(['async', 'threads', 'processes', 'inline'] as const)('%s mode', (mode) => {
   it('fails each fault with a stable code, no stack trace, and fetches the rest', async () => {
     const u = ctx.server.url;
     const key = `${mode}-${Date.now()}`;

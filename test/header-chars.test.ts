@@ -36,7 +36,7 @@ describe('parseHeader: characters a header cannot carry', () => {
 });
 
 describe('the CLI', () => {
-  for (const mode of ['async', 'threads', 'inline'] as const) {
+  for (const mode of ['async', 'threads', 'processes', 'inline'] as const) {
     it(`${mode}: -H with ESC is one line naming --header, exit 2, nothing fetched`, async () => {
       const before = ctx.server.stats().served;
       const r = await run(['-m', mode, '-H', 'X-A: a\x1b[2J', `${ctx.server.url}/delay/1`]);

@@ -50,7 +50,7 @@ afterAll(() => {
 const hostAt = (o: Origin, tag: string, path = '/seen') => o.hosts.find((h) => h.path === `${path}?${tag}`)?.host;
 
 describe('-H Host: on redirects', () => {
-  for (const mode of ['async', 'threads', 'inline'] as const) {
+  for (const mode of ['async', 'threads', 'processes', 'inline'] as const) {
     it(`${mode}: dropped on a hop to another origin, kept on a same-origin one`, async () => {
       const cross = `cross-${mode}`;
       const same = `same-${mode}`;

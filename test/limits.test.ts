@@ -20,7 +20,7 @@ type Rec = {
 };
 const byIndex = (stdout: string) => (ndjson(stdout) as unknown as Rec[]).sort((a, b) => a.index - b.index);
 
-describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
+describe.each(['async', 'threads', 'processes', 'inline'] as const)('%s mode', (mode) => {
   it('takes a body of exactly --max-size bytes and fails one byte more', async () => {
     const u = ctx.server.url;
     const list = [

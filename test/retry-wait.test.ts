@@ -98,7 +98,7 @@ describe('the summary', () => {
   });
 });
 
-describe.each(['async', 'threads', 'inline'] as const)('%s mode', (mode) => {
+describe.each(['async', 'threads', 'processes', 'inline'] as const)('%s mode', (mode) => {
   it('Retry-After: 99999 fails the URL at once with its status, naming the wait', { timeout: 30_000 }, async () => {
     const path = `/status/503?retry-after=99999&m=${mode}`;
     const r = await run(['-m', mode, '-c', '1', '--retries', '1', '-t', '2000', '-f', 'ndjson', `${ctx.server.url}${path}`]);

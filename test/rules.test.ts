@@ -20,7 +20,7 @@ import type { ProxySettings } from '../src/core/types.js';
 import { ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 
-const MODES = ['async', 'threads', 'inline'] as const;
+const MODES = ['async', 'threads', 'processes', 'inline'] as const;
 
 describe('hasBody: the one no-body rule', () => {
   it('HEAD answers, 1xx, 204 and 304 have no body; anything else has one', () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ndjson, run } from './helpers/cli.js';
 
-const MODES = ['async', 'threads', 'inline'] as const;
+const MODES = ['async', 'threads', 'processes', 'inline'] as const;
 const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 const CA = `${TLS}ca.pem`;
 const pem = (name: string) => readFileSync(`${TLS}${name}`);

@@ -9,7 +9,7 @@ import { ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 
 const ctx = useServer();
-const MODES = ['async', 'threads', 'inline'] as const;
+const MODES = ['async', 'threads', 'processes', 'inline'] as const;
 
 /** Reading /proc/self/mem from offset 0 fails with EIO for anyone (the page at 0 is unmapped). */
 const EIO_FILE = '/proc/self/mem';
