@@ -86,7 +86,11 @@ export class ProcessTransport implements Transport {
     child.on('error', (err) => lost(`failed: ${err.message.split('\n')[0]}`));
     child.on('exit', (code, signal) => lost(signal ? `killed by ${signal}` : `exited with code ${code}`));
     child.stdin?.on('error', () => {});
-    child.send({ type: 'setup', setup } satisfies ToMember);
+    // A SharedArrayBuffer cannot cross a process boundary (send() throws DataCloneError): a
+    // process member claims -o names on disk only, where claimInto's link() still gives every
+    // record a file of its own; only which of a URL's records gets the bare name may differ.
+    const own: MemberSetup = { ...setup, options: { ...setup.options, saveClaims: null } };
+    child.send({ type: 'setup', setup: own } satisfies ToMember);
     return {
       get pid() {
         return child.pid ?? null;

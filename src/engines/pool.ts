@@ -94,20 +94,26 @@ export class Pool {
     if (this.closing) return Promise.reject(new Error('the pool is closing'));
     return new Promise<void>((resolve, reject) => {
       const slot: Slot = { id: this.freeId(), member: null as unknown as Member, ready: false, task: null, watchdog: null };
+      try {
+        slot.member = this.transport.start(this.setup, {
+          message: (msg) => {
+            if (msg.type === 'ready') {
+              slot.ready = true;
+              resolve();
+              this.next(slot);
+            } else this.onMessage(slot, msg);
+          },
+          lost: (reason) => {
+            if (!slot.ready) reject(new Error(reason));
+            this.lost(slot, fetchError('WORKER_CRASH', `${this.transport.noun} ${reason}`));
+          },
+        });
+      } catch (err) {
+        // A member that could not even be started holds no slot: close() would find no member in it to stop.
+        reject(err);
+        return;
+      }
       this.slots.add(slot);
-      slot.member = this.transport.start(this.setup, {
-        message: (msg) => {
-          if (msg.type === 'ready') {
-            slot.ready = true;
-            resolve();
-            this.next(slot);
-          } else this.onMessage(slot, msg);
-        },
-        lost: (reason) => {
-          if (!slot.ready) reject(new Error(reason));
-          this.lost(slot, fetchError('WORKER_CRASH', `${this.transport.noun} ${reason}`));
-        },
-      });
     });
   }
 
