@@ -86,7 +86,8 @@ export class ProcessTransport implements Transport {
     child.on('error', (err) => lost(`failed: ${err.message.split('\n')[0]}`));
     child.on('exit', (code, signal) => lost(signal ? `killed by ${signal}` : `exited with code ${code}`));
     child.stdin?.on('error', () => {});
-    child.send({ type: 'setup', setup } satisfies ToMember);
+    // A fork that failed (spawn EMFILE) has no channel; its 'error' event tells the pool.
+    if (child.connected) child.send({ type: 'setup', setup } satisfies ToMember);
     return {
       get pid() {
         return child.pid ?? null;

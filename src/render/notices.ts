@@ -21,9 +21,17 @@ export function fdLimitNotice(limit: number | null, concurrency: number): string
 }
 
 /** A pool that started only `started` of the `asked` members, for want of file descriptors. */
-export function shortPoolNotice(mode: string, noun: string, started: number, asked: number, limit: number | null): string {
+export function shortPoolNotice(
+  mode: string,
+  { started, asked, noun, limit }: { started: number; asked: number; noun: string; limit: number | null },
+): string {
   return (
-    `fetchall: ${mode} mode started ${started} of ${asked} ${noun}s: ${limitPhrase(limit)}; ` +
+    `fetchall: ${mode} mode started ${started} of ${asked} ${plural(noun)}: ${limitPhrase(limit)}; ` +
     `running with ${started} (raise it with ulimit -n ${suggestedLimit(asked * 8)} for -c ${asked})`
   );
+}
+
+/** 'worker threads', 'processes'. */
+function plural(noun: string): string {
+  return noun.endsWith('s') ? `${noun}es` : `${noun}s`;
 }
