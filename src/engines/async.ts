@@ -18,6 +18,7 @@ import {
   firstValue,
   hasBody,
   hopHeaders,
+  IDEMPOTENT_METHODS,
   limitedBytes,
   noResponse,
   parseRetryAfter,
@@ -131,6 +132,8 @@ export class AsyncEngine implements Engine {
   private watching: AbortSignal | null = null;
   /** Sockets still connecting: close() ends them, as the Agent does not. */
   private readonly connecting = new Set<Socket>();
+  /** Connections per origin: at most this many kept-alive ones can be found dead in a row. */
+  readonly connections: number;
 
   constructor(
     readonly opts: RequestOptions,
@@ -139,12 +142,14 @@ export class AsyncEngine implements Engine {
     // The deadline is ours (a timer per request), so undici's per-phase timeouts are off.
     const AgentClass = loadAgent();
     this.tls = tlsOptions(opts);
+    this.connections = concurrency;
     this.agentOptions = { connections: concurrency, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4000 };
     this.agent = new AgentClass({
       ...this.agentOptions,
       connect: trackedConnector({ timeout: opts.timeoutMs, ...this.tls }, this.connecting),
     });
     this.headers = requestHeaders(opts);
+    subscribe('undici:client:sendHeaders', noteSocketUse);
   }
 
   /**
@@ -242,6 +247,7 @@ export class AsyncEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    unsubscribe('undici:client:sendHeaders', noteSocketUse);
     for (const x of this.active) x.stop(fetchError('ABORTED'));
     await Promise.all([this.agent, ...this.proxies.values()].map((a) => a.destroy().catch(() => {})));
     for (const socket of this.connecting) socket.destroy();
@@ -289,6 +295,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   private ended = false;
   /** This hop's response head is in: a failure from here on keeps the status and bytes. */
   private headIn = false;
+  /** This hop's request went on a connection that had carried one before (noteSocketUse), and any response byte came. */
+  reused = false;
+  private answered = false;
+  /** Sends again after a reused connection died under this attempt (retryStale). */
+  private staleRetries = 0;
   /** The last hop requested, its URL made into final_url only at the end (it costs a parse with a fragment). */
   private lastHop: URL | null = null;
   private redirects = 0;
@@ -361,10 +372,15 @@ class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     this.headIn = false;
-    if (this.pending) controller.abort(this.pending);
+    this.answered = false;
+    this.reused = false;
+    if (this.pending) return controller.abort(this.pending);
+    // undici writes this request's head next, in this same step, and tells noteSocketUse on which socket.
+    writing = this;
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.answered = true;
     // An interim 1xx: the final response follows (undici hands it here; node:http does not).
     if (statusCode >= 100 && statusCode < 200) return;
     // undici passes a status below 100 (099) that it then fails on: not HTTP, and no status.
@@ -454,6 +470,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.headAt = now();
       return this.finish(statusError(407));
     }
+    if (this.retryStale(err)) return;
     if (!this.headIn) {
       const error = mapError(err);
       // undici's connect timeout is our deadline too (it is set to -t): the same wording as ours.
@@ -465,6 +482,25 @@ class Exchange implements Dispatcher.DispatchHandler {
       return this.onResponseEnd();
     }
     this.fail(bodyError(err));
+  }
+
+  /**
+   * A kept-alive connection the server had closed, found dead as this request reused it, before
+   * any response byte: an idempotent request goes once more on another connection, within this
+   * attempt (not a --retries attempt), as the blocking modes (sync/http-hooks.ts markStale) and
+   * curl do. Each dead connection leaves undici's pool, so this ends on a fresh one at the latest;
+   * the body is bytes in memory, so it can be sent again.
+   */
+  private retryStale(err: Error): boolean {
+    if (!this.reused || this.answered || !IDEMPOTENT_METHODS.has(this.method.toUpperCase())) return false;
+    if (this.staleRetries > this.engine.connections || !deadConnection(err)) return false;
+    this.staleRetries++;
+    this.controller = null;
+    // After undici has let go of the dead socket.
+    setImmediate(() => {
+      if (!this.done) this.hop(this.url, this.method);
+    });
+    return true;
   }
 
   private fail(error: FetchError): void {
@@ -502,6 +538,31 @@ class Exchange implements Dispatcher.DispatchHandler {
       workMs,
     });
   }
+}
+
+/** Requests written on each socket so far: one that carried a request before is a reused connection. */
+const socketUse = new WeakMap<object, number>();
+/** The exchange whose request undici is about to write (set in onRequestStart, taken by noteSocketUse). */
+let writing: Exchange | null = null;
+
+/**
+ * undici's 'undici:client:sendHeaders' message, published as it writes a request's head, in the
+ * same synchronous step as that request's onRequestStart (client-h1.js writeH1): so the exchange
+ * learns whether its connection is a reused one. undici 7 tells a handler nothing of its socket.
+ */
+function noteSocketUse(message: unknown): void {
+  const socket = (message as { socket?: object } | null)?.socket;
+  if (!socket) return;
+  const used = socketUse.get(socket) ?? 0;
+  socketUse.set(socket, used + 1);
+  if (writing) writing.reused = used > 0;
+  writing = null;
+}
+
+/** How undici (and the system) say a connection died: the peer closed or reset it. */
+function deadConnection(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || /other side closed/.test(err.message);
 }
 
 let continuePatched = false;
