@@ -2,6 +2,7 @@
 // It uses undici's dispatch API directly (a handler per request, no stream or AbortSignal per
 // request): on loopback the per-request overhead is most of the cost, and this halves it.
 
+import { AssertionError } from 'node:assert';
 import { createHash, type Hash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -132,6 +133,8 @@ export class AsyncEngine implements Engine {
   private watching: AbortSignal | null = null;
   /** Sockets still connecting: close() ends them, as the Agent does not. */
   private readonly connecting = new Set<Socket>();
+  /** The net under undici while this engine runs (onStackFault). */
+  private readonly net = (err: unknown) => this.onStackFault(err);
   /** Connections per origin: at most this many kept-alive ones can be found dead in a row. */
   readonly connections: number;
 
@@ -184,6 +187,8 @@ export class AsyncEngine implements Engine {
       server.closeAllConnections();
       server.close();
     }
+    process.on('uncaughtException', this.net);
+    process.on('unhandledRejection', this.net);
     return { startupMs: now() - t0, threads: 1 };
   }
 
@@ -246,7 +251,33 @@ export class AsyncEngine implements Engine {
     return agent;
   }
 
+  /**
+   * undici 7 can throw where nothing catches it (its parser's `assert(!this.paused)` as a socket
+   * ends, undici issue 5360), which would end the run with no record for the URLs in flight and
+   * no summary. While this engine runs, an error thrown from undici's code with requests in
+   * flight fails those requests (REQUEST_FAILED, naming the internal error: their connections'
+   * state is unknown) and the run goes on. Anything else is not the HTTP stack's: it ends the
+   * process as it would have without this net.
+   */
+  private onStackFault(err: unknown): void {
+    if (this.active.size === 0 || !fromUndici(err))
+      return this.unwatch(() =>
+        process.nextTick(() => {
+          throw err;
+        }),
+      );
+    const error = fetchError('REQUEST_FAILED', `internal HTTP-stack error (undici): ${oneLine(err)}`);
+    for (const x of [...this.active]) x.fault(error);
+  }
+
+  private unwatch(then: () => void = () => {}): void {
+    process.off('uncaughtException', this.net);
+    process.off('unhandledRejection', this.net);
+    then();
+  }
+
   async close(): Promise<void> {
+    this.unwatch();
     unsubscribe('undici:client:sendHeaders', noteSocketUse);
     for (const x of this.active) x.stop(fetchError('ABORTED'));
     await Promise.all([this.agent, ...this.proxies.values()].map((a) => a.destroy().catch(() => {})));
@@ -355,6 +386,19 @@ class Exchange implements Dispatcher.DispatchHandler {
     const wait = this.gate?.tryTake(this.url) ?? 0;
     if (wait <= 0) return this.hop(this.url, this.method);
     setTimeout(() => this.gatedHop(), Math.ceil(wait));
+  }
+
+  /** The URL of the hop being sent. */
+  get target(): string {
+    return this.url;
+  }
+
+  /** The HTTP stack failed under this request (AsyncEngine.onStackFault): ended, even where undici can no longer abort it. */
+  fault(error: FetchError): void {
+    try {
+      this.stop(error);
+    } catch {}
+    if (!this.done) this.fail(error);
   }
 
   /** End the request from our side: a deadline, a size limit, a stop. */
@@ -556,7 +600,36 @@ function noteSocketUse(message: unknown): void {
   const used = socketUse.get(socket) ?? 0;
   socketUse.set(socket, used + 1);
   if (writing) writing.reused = used > 0;
+  if (FAULTS && writing?.target.includes('__stackfault__')) injectStackFault(socket);
   writing = null;
+}
+
+// Test hook, off unless the environment asks for it: an error thrown from undici's own socket
+// handler, as its parser's assertion is (issue 5360), to prove the run still ends with a record
+// for every URL and its summary.
+const FAULTS = process.env.FETCHALL_FAULT_INJECTION === '1';
+
+/** The socket's next 'readable' event throws inside undici (its parser's readMore, called from client-h1.js). */
+function injectStackFault(socket: object): void {
+  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'parser');
+  const parser = key && (socket as Record<symbol, { readMore?: () => void }>)[key];
+  if (!parser) return;
+  parser.readMore = () => {
+    throw new AssertionError({ message: 'injected fault in the parser (FETCHALL_FAULT_INJECTION)' });
+  };
+}
+
+/** Whether an error came from undici's code: a frame of its files in the stack. */
+function fromUndici(err: unknown): boolean {
+  const stack = (err as { stack?: unknown } | null)?.stack;
+  return typeof stack === 'string' && /[\\/]undici[\\/]lib[\\/]/.test(stack);
+}
+
+/** 'AssertionError: message', on one line. */
+function oneLine(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  const text = typeof e?.message === 'string' ? `${typeof e.name === 'string' ? e.name : 'Error'}: ${e.message}` : String(err);
+  return text.split('\n')[0]!.slice(0, 200);
 }
 
 /** How undici (and the system) say a connection died: the peer closed or reset it. */
