@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODES } from '../src/core/types.js';
 import { ndjson, run } from './helpers/cli.js';
-import { type RawServer, startRaw } from './helpers/raw-server.js';
+import { keepAliveResponse, type RawServer, startRaw } from './helpers/raw-server.js';
 
 type Rec = {
   index: number;
@@ -28,6 +28,7 @@ for (let i = 0; i < BODY.length; i++) BODY[i] = (i * 7 + (i >> 11)) & 0xff;
 let dir: string;
 let http10: RawServer;
 let closeDelimited: RawServer;
+let keepAlive: RawServer;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fetchall-stack-'));
@@ -41,9 +42,10 @@ beforeAll(async () => {
     socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n');
     socket.end(BODY);
   });
+  keepAlive = await startRaw((req, socket) => socket.write(keepAliveResponse(req.target)));
 });
 afterAll(async () => {
-  await Promise.all([http10?.close(), closeDelimited?.close()]);
+  await Promise.all([http10?.close(), closeDelimited?.close(), keepAlive?.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -64,4 +66,29 @@ describe('a body ended by the peer closing, saved with -o', () => {
     // The summary is there too (stderr in a machine format).
     expect(r.stderr).toMatch(/4 ok/);
   });
+});
+
+describe('an error thrown inside undici, where nothing catches it', () => {
+  it.each([1, 3])(
+    'async at -c %d: the URLs in flight fail with REQUEST_FAILED naming it, the rest are fetched, the summary printed',
+    async (c) => {
+      const list = ['a', 'b', 'x__stackfault__', 'c', 'd', 'e'].map((p) => `${keepAlive.url}/${p}`);
+      const r = await run(['-m', 'async', '-c', String(c), '-f', 'ndjson', ...list], { env: { FETCHALL_FAULT_INJECTION: '1' } });
+      expect(r.stderr).not.toMatch(/\bat \S+:\d+:\d+|^AssertionError/m);
+      const recs = byIndex(r.stdout);
+      expect(recs).toHaveLength(list.length);
+      const faulted = recs.filter((x) => !x.ok);
+      expect(faulted.map((x) => x.index)).toContain(2);
+      for (const x of faulted) {
+        expect(x.error).toEqual({
+          code: 'REQUEST_FAILED',
+          message: expect.stringMatching(/^internal HTTP-stack error \(undici\): AssertionError: injected fault/),
+        });
+      }
+      // -c 1: only the faulted URL was in flight.
+      if (c === 1) expect(faulted).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`^async: ${list.length} URLs in `, 'm'));
+      expect(r.code).toBe(1);
+    },
+  );
 });

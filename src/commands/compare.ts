@@ -24,6 +24,7 @@ import { describeStream, Out, reason, writeFailure } from '../render/write.js';
 import type { StopReason } from '../signals.js';
 import { BadLinesSink } from '../sinks/bad-lines.js';
 import { Collector } from '../sinks/collector.js';
+import { FdLimitSink } from '../sinks/fd-limit.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { printComparison, ReportSink, reportTarget } from '../sinks/report.js';
 import { SpanCollector } from '../sinks/spans.js';
@@ -284,6 +285,7 @@ export async function runComparison(
 function runSinks(o: RunOptions, s: Session, first: boolean, total: number, collect: Sink): Sink[] {
   const sinks = [
     first ? new BadLinesSink(s.err) : null,
+    new FdLimitSink(s.err, o.concurrency),
     progressWanted(o, s.term) ? new ProgressSink(s.err, total, { columns: () => s.term.errColumns, after: 0 }) : null,
     outputSink(o, s, first),
     collect,

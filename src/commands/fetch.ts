@@ -12,11 +12,12 @@ import { inShard } from '../shard.js';
 import type { StopReason } from '../signals.js';
 import { BadLinesSink } from '../sinks/bad-lines.js';
 import { FailuresSink } from '../sinks/failures.js';
+import { FdLimitSink } from '../sinks/fd-limit.js';
 import { ProgressSink } from '../sinks/progress.js';
 import { ReportSink } from '../sinks/report.js';
 import { SpanCollector } from '../sinks/spans.js';
 import type { Sink } from '../sinks/types.js';
-import { outputSink, progressPlan, runMode, startupStopLine } from './run-mode.js';
+import { outputSink, progressPlan, runMode, startupStopLine, toRunConfig } from './run-mode.js';
 import { type Session, session, type Terminal } from './session.js';
 
 /** What the input held before a shard or --resume took its part, and whether a source could not be read. */
@@ -37,6 +38,7 @@ export async function fetchCommand(sources: Source[], o: RunOptions, term: Termi
     const bars = report === null ? null : new SpanCollector();
     const sinks = [
       new BadLinesSink(s.err, progress),
+      new FdLimitSink(s.err, toRunConfig(o).concurrency, progress),
       progress,
       o.quiet ? new FailuresSink(s.err, progress) : null,
       outputSink(o, s, true, progress),

@@ -8,6 +8,7 @@ import { newSaveClaims } from '../engines/save.js';
 import { filterItems, type InputItem } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import type { RunOptions } from '../options.js';
+import { shortPoolNotice } from '../render/notices.js';
 import { CLEAR_LINE } from '../render/progress.js';
 import { createEngine } from '../scheduler/engines.js';
 import { type RunConfig, runJobs } from '../scheduler/run.js';
@@ -73,6 +74,7 @@ export async function runMode(r: ModeRun): Promise<RunOutcome> {
   try {
     const info = await startEngine(engine, r);
     if (info === null || s.ctl.signal.aborted) return { summary: null, stop: s.stopped() };
+    if (info.short) s.err.line(shortPoolNotice(r.mode, info.short));
     const origin = now();
     for (const sink of sinks) sink.onStart?.(origin);
     const setup = { startupMs: info.startupMs, threads: info.threads };

@@ -81,7 +81,13 @@ const SYSTEM_MESSAGES: Record<string, string> = {
   ETIMEDOUT: 'connect timed out',
   EPIPE: 'connection closed while sending',
   ECONNABORTED: 'connection aborted',
+  // No descriptor for the socket: the process's open-file limit (ulimit -n), or the system's.
+  EMFILE: 'too many open files: no file descriptor left for the connection (ulimit -n)',
+  ENFILE: 'too many open files in the system: no file descriptor left for the connection',
 };
+
+/** Codes that say the process ran out of file descriptors. */
+export const FD_LIMIT_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
 
 /** Any client error (undici's, sync-request's, a system one) → a stable code and a one-line message. */
 export function mapError(err: unknown): FetchError {

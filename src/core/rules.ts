@@ -164,6 +164,12 @@ export function bodyError(err: unknown): FetchError {
 }
 
 /**
+ * Methods sent once more, within the same attempt, when a kept-alive connection the server had
+ * closed dies under them before any response byte (RFC 9110 §9.2.2), as curl does; every mode.
+ */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+
+/**
  * A response header that must have one value (Location): the first, as curl and node:http
  * take it. undici hands repeats as an array, which would otherwise read as "a,b".
  */

@@ -130,6 +130,11 @@ export interface EngineInfo {
   startupMs: number;
   /** JS threads used, the main thread included. */
   threads: number;
+  /**
+   * A pool that started fewer members than asked, for want of file descriptors: how many of how
+   * many, its word for a member, and the open-file limit (null when unknown).
+   */
+  short?: { started: number; asked: number; noun: string; limit: number | null };
 }
 
 /**

@@ -90,7 +90,8 @@ export class ProcessTransport implements Transport {
     // process member claims -o names on disk only, where claimInto's link() still gives every
     // record a file of its own; only which of a URL's records gets the bare name may differ.
     const own: MemberSetup = { ...setup, options: { ...setup.options, saveClaims: null } };
-    child.send({ type: 'setup', setup: own } satisfies ToMember);
+    // A fork that failed (spawn EMFILE) has no channel; its 'error' event tells the pool.
+    if (child.connected) child.send({ type: 'setup', setup: own } satisfies ToMember);
     return {
       get pid() {
         return child.pid ?? null;

@@ -4,9 +4,11 @@
 // threads and processes are the same pool with another transport (pool-transports.ts).
 
 import { clampTimer, now } from '../core/clock.js';
-import { fetchError } from '../core/errors.js';
+import { FD_LIMIT_CODES, fetchError } from '../core/errors.js';
 import { noResponse } from '../core/rules.js';
 import type { AttemptResult, EngineInfo, FetchError, HopGate, Job } from '../core/types.js';
+import { openFilesLimit } from '../measure/procs.js';
+import { limitPhrase } from '../render/notices.js';
 import type { FromMember, MemberSetup, ToMember } from './pool-protocol.js';
 
 /** How long past its deadline a member may stay silent before it is replaced. */
@@ -71,10 +73,11 @@ export class Pool {
 
   async init(): Promise<EngineInfo> {
     const t0 = now();
+    const limit = openFilesLimit();
     await this.transport.init();
     if (this.closing) throw new Error('stopped during start-up');
     // A member that fails to start gets one more try (a loaded machine, a passing limit).
-    await Promise.all(
+    const tries = await Promise.allSettled(
       Array.from({ length: this.size }, () =>
         this.spawn().catch((err) => {
           if (this.closing) throw err;
@@ -82,7 +85,22 @@ export class Pool {
         }),
       ),
     );
-    return { startupMs: now() - t0, threads: 1 + this.transport.threads(this.size) };
+    const started = this.slots.size;
+    const short = this.shortfall(tries, started, limit);
+    return { startupMs: now() - t0, threads: 1 + this.transport.threads(started), ...short };
+  }
+
+  /**
+   * Members that would not start: for want of file descriptors, the pool runs with those that did
+   * (and says so), as curl runs its transfers at a low limit; any other failure, or none started, ends the start-up.
+   */
+  private shortfall(tries: PromiseSettledResult<void>[], started: number, limit: number | null): Partial<EngineInfo> {
+    const failed = tries.filter((t): t is PromiseRejectedResult => t.status === 'rejected').map((t) => t.reason as Error);
+    if (failed.length === 0) return {};
+    const other = failed.find((e) => !outOfFiles(e));
+    if (other || this.closing) throw other ?? failed[0];
+    if (started === 0) throw new Error(`no ${this.transport.noun} could start: ${limitPhrase(limit)}; raise it or lower -c`);
+    return { short: { started, asked: this.size, limit, noun: this.transport.noun } };
   }
 
   /** The pids of the members that are processes, alive now. */
@@ -94,26 +112,30 @@ export class Pool {
     if (this.closing) return Promise.reject(new Error('the pool is closing'));
     return new Promise<void>((resolve, reject) => {
       const slot: Slot = { id: this.freeId(), member: null as unknown as Member, ready: false, task: null, watchdog: null };
-      try {
-        slot.member = this.transport.start(this.setup, {
-          message: (msg) => {
-            if (msg.type === 'ready') {
-              slot.ready = true;
-              resolve();
-              this.next(slot);
-            } else this.onMessage(slot, msg);
-          },
-          lost: (reason) => {
-            if (!slot.ready) reject(new Error(reason));
-            this.lost(slot, fetchError('WORKER_CRASH', `${this.transport.noun} ${reason}`));
-          },
-        });
-      } catch (err) {
-        // A member that could not even be started holds no slot: close() would find no member in it to stop.
-        reject(err);
-        return;
-      }
       this.slots.add(slot);
+      try {
+        slot.member = this.startMember(slot, resolve, reject);
+      } catch (err) {
+        // Not started at all (fork: spawn EMFILE): nothing to stop, and its number is free again.
+        this.slots.delete(slot);
+        reject(err);
+      }
+    });
+  }
+
+  private startMember(slot: Slot, resolve: () => void, reject: (err: Error) => void): Member {
+    return this.transport.start(this.setup, {
+      message: (msg) => {
+        if (msg.type === 'ready') {
+          slot.ready = true;
+          resolve();
+          this.next(slot);
+        } else this.onMessage(slot, msg);
+      },
+      lost: (reason) => {
+        if (!slot.ready) reject(new Error(reason));
+        this.lost(slot, fetchError('WORKER_CRASH', `${this.transport.noun} ${reason}`));
+      },
     });
   }
 
@@ -234,6 +256,11 @@ export class Pool {
     await Promise.all(slots.map((s) => s.member.stop().catch(() => {})));
     await this.transport.close();
   }
+}
+
+/** A member that could not start for want of file descriptors (a thread's event loop, a process's pipes). */
+function outOfFiles(err: Error): boolean {
+  return /\bE[MN]FILE\b/.test(String(err?.message)) || FD_LIMIT_CODES.has(String((err as { code?: unknown })?.code));
 }
 
 function failed(task: Task, error: FetchError): AttemptResult {

@@ -55,3 +55,16 @@ export function procPeakRss(pid: number): number {
     return 0;
   }
 }
+
+/**
+ * This process's open-file limit (the soft `ulimit -n`), or null when it cannot be read. Read
+ * before it is needed: once the limit is reached, /proc itself cannot be opened.
+ */
+export function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -168,7 +168,7 @@ export class RunMeter {
   private readonly loop = new LoopStall();
   // Sampled, not the process's lifetime maxRSS: a comparison runs several modes in one process,
   // and each must be charged only its own peak.
-  private rssPeak = process.memoryUsage.rss();
+  private rssPeak = readRss() ?? 0;
   private readonly rssTimer = setInterval(() => this.sampleRss(), 50);
   private readonly cpu0 = process.cpuUsage();
   private readonly children0 = reapedChildrenCpuMs();
@@ -206,9 +206,10 @@ export class RunMeter {
     this.rssTimer.unref();
   }
 
+  /** A sample that cannot be taken (EMFILE: libuv opens /proc/self/stat for it) keeps the peak so far: a measurement never ends a run. */
   private sampleRss(): void {
-    const rss = process.memoryUsage.rss();
-    if (rss > this.rssPeak) this.rssPeak = rss;
+    const rss = readRss();
+    if (rss !== null && rss > this.rssPeak) this.rssPeak = rss;
   }
 
   attemptStarted(attempt: number): void {
@@ -357,6 +358,15 @@ export class RunMeter {
         failed: Array.from(this.failSlices.subarray(0, used)),
       },
     };
+  }
+}
+
+/** This process's resident memory now, or null when it cannot be read (out of file descriptors). */
+function readRss(): number | null {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return null;
   }
 }
 

@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { clampTimer } from '../core/clock.js';
 import { fetchError, proxyRefused, sizeError, writeError } from '../core/errors.js';
-import { bodyError, declaredTooLarge, limitedBytes, trustedCAs } from '../core/rules.js';
+import { bodyError, declaredTooLarge, IDEMPOTENT_METHODS, limitedBytes, trustedCAs } from '../core/rules.js';
 import type { FetchError } from '../core/types.js';
 import { type BodyReport, PRIVATE, type TlsSpec } from './protocol.js';
 
@@ -309,8 +309,6 @@ export function installHooks(limit: number): void {
   for (const mod of [http, https]) hook(mod);
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
-
 function hook(mod: typeof http | typeof https): void {
   const original = mod.request;
   (mod as { request: unknown }).request = function (this: unknown, ...args: unknown[]) {
@@ -353,7 +351,7 @@ function hook(mod: typeof http | typeof https): void {
  */
 function markStale(req: ClientRequest): void {
   req.prependListener('error', (err: NodeJS.ErrnoException) => {
-    if (!req.reusedSocket || !IDEMPOTENT.has(req.method)) return;
+    if (!req.reusedSocket || !IDEMPOTENT_METHODS.has(req.method)) return;
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || /socket hang up/.test(err.message)) {
       Object.assign(err, { stale: true });
     }
