@@ -159,7 +159,9 @@ describe('parseMode and parseModes', () => {
   });
 
   it('names the unknown mode in a list', () => {
-    expect(usage(() => parseModes('--modes', 'async,fast'))).toBe("--modes: unknown mode 'fast' (choose from async, threads, processes, inline)");
+    expect(usage(() => parseModes('--modes', 'async,fast'))).toBe(
+      "--modes: unknown mode 'fast' (choose from async, threads, processes, inline)",
+    );
   });
 });
 

@@ -185,7 +185,11 @@ describe('records', () => {
     );
     expect(tsv(rec, T0).split('\t')).toHaveLength(20);
     // --work's time, to 0.1 ms, in its own cell.
-    expect(csv({ ...rec, workMs: 98.76 }, T0).split(',').at(-1)).toBe('98.8');
+    expect(
+      csv({ ...rec, workMs: 98.76 }, T0)
+        .split(',')
+        .at(-1),
+    ).toBe('98.8');
     expect(tsv(rec, T0)).toContain('http://h/a,"b"\\nc\\td');
     // Nothing known: empty cells, as for status and worker.
     const none = { ...rec, finalUrl: null, ttfbMs: null, contentType: null, redirects: 0 };

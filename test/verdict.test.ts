@@ -99,9 +99,13 @@ describe('cost verdicts', () => {
   it('speak only where one mode costs at least twice another', () => {
     const a = { mode: 'async', runs: [run('async', { wall: 1000, rss: 60e6, cpu: 100 })] };
     const t = { mode: 'threads', runs: [run('threads', { wall: 1000, rss: 100e6, helpersRss: 206e6, cpu: 190 })] };
-    expect(costVerdicts([t, a]).map((x) => x.text)).toEqual(['memory: async used 5.1 times less than threads (peak RSS incl. pool processes)']);
+    expect(costVerdicts([t, a]).map((x) => x.text)).toEqual([
+      'memory: async used 5.1 times less than threads (peak RSS incl. pool processes)',
+    ]);
     const i = { mode: 'inline', runs: [run('inline', { wall: 1000, rss: 60e6, cpu: 200 })] };
-    expect(costVerdicts([i, a]).map((x) => x.text)).toEqual(['CPU: async used 2.0 times less than inline (user + sys incl. pool processes)']);
+    expect(costVerdicts([i, a]).map((x) => x.text)).toEqual([
+      'CPU: async used 2.0 times less than inline (user + sys incl. pool processes)',
+    ]);
     expect(costVerdicts([{ mode: 'inline', runs: [run('inline', { wall: 1000, rss: 119e6, cpu: 199 })] }, a])).toEqual([]);
     // printed after the time verdicts
     expect(verdictLines([t, a]).map((l) => l.split(':')[0])).toEqual(['fetch', 'end to end (start-up included)', 'memory']);
