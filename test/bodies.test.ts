@@ -90,7 +90,7 @@ describe('bodies: the same bytes in every mode', () => {
       'x-one': undefined,
       'x-two': undefined,
     };
-    expect(seen).toEqual([want, want, want]);
+    expect(seen).toEqual(MODES.map(() => want));
   });
 
   it('--data @FILE drops CR and LF; --data-binary @FILE sends the bytes as they are; -H Content-Type and -X win', async () => {
