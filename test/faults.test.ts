@@ -96,14 +96,15 @@ describe.each(['async', 'threads', 'processes', 'inline'] as const)('%s mode', (
     expect(rec!.error?.code).toBe('SIZE_LIMIT');
     expect(rec!.ms).toBeLessThan(10_000);
     // Read both figures with their units (B, kB, MB, GB): a body buffered whole would show here.
-    const memory = /memory\s+([\d.]+ [kMGT]?B)(?: \+ helpers ([\d.]+ [kMGT]?B))? peak RSS/.exec(r.stderr);
+    const memory = /memory\s+([\d.]+ [kMGT]?B)(?: \+ pool ([\d.]+ [kMGT]?B))? peak RSS/.exec(r.stderr);
     expect(memory, r.stderr).not.toBeNull();
     expect(sizeOf(memory![1]!)).toBeGreaterThan(10e6);
     expect(sizeOf(memory![1]!)).toBeLessThan(400e6);
-    if (mode === 'async') expect(memory![2]).toBeUndefined();
+    if (mode !== 'processes') expect(memory![2]).toBeUndefined();
     else {
-      expect(memory![2], 'the helpers’ memory').toBeDefined();
-      expect(sizeOf(memory![2]!)).toBeLessThan(200e6);
+      // two pool processes of ~70 MB each; a buffered body would add its size to one of them
+      expect(memory![2], 'the pool processes’ memory').toBeDefined();
+      expect(sizeOf(memory![2]!)).toBeLessThan(300e6);
     }
   });
 
@@ -197,7 +198,9 @@ describe('limits and stops', () => {
     const u = ctx.server.url;
     const s = start(['-m', 'processes', '-c', '2', '-f', 'ndjson', `${u}/hang?dies`, `${u}/delay/5?after1`, `${u}/delay/5?after2`]);
     await until(() => ctx.server.stats().requests.some((q) => q.path.includes('dies')), 'the /hang request at the server');
-    // The member holding /hang: the one of the run's processes (not the CLI itself) with a request in flight.
+    // Both other URLs recorded: the only request in flight is /hang, so killing both members fails it alone.
+    await s.waitFor(/after1/);
+    await s.waitFor(/after2/);
     const members = processesTagged(s.tag).filter((p) => p !== s.child.pid);
     expect(members).toHaveLength(2);
     for (const p of members) process.kill(p, 'SIGKILL');
@@ -211,13 +214,14 @@ describe('limits and stops', () => {
     expect(await leftover(r.tag)).toEqual([]);
   });
 
-  it('threads: a crashed worker leaves the shared helper serving the rest', async () => {
+  it('threads: a crashed worker leaves the relay thread serving the rest', async () => {
     const u = ctx.server.url;
-    // The first URL is in flight at the shared helper while the other worker crashes.
+    // The first URL is in flight at the relay thread while the other worker crashes.
     const list = [`${u}/delay/800?crash-a`, `${u}/__crash__`, `${u}/delay/5?crash-b`, `${u}/delay/5?crash-c`];
     const r = await run(['-m', 'threads', '-c', '2', '-f', 'ndjson', ...list], { env: { FETCHALL_FAULT_INJECTION: '1' } });
     expect(byIndex(r.stdout).map((x) => x.error?.code ?? x.status)).toEqual([200, 'WORKER_CRASH', 200, 200]);
-    expect(r.stderr).toMatch(/helper processes 1 \(serving all 2 workers\)/);
+    // a new worker took the crashed one's place: 2 workers at the end, no process beside the CLI
+    expect(r.stderr).toMatch(/threads +4 \(main, relay, 2 workers\) +processes 1\n/);
     expect(await leftover(r.tag)).toEqual([]);
   });
 
