@@ -1,4 +1,4 @@
-// `fetchall report` streams: 200,000 records (~85 MB) are folded as read, so the peak RSS stays
+// `fetchall report` streams: 200,000 records (~80 MB) are folded as read, so the peak RSS stays
 // far below the file's size, and the figures equal those computed the plain way (every record
 // held, duplicates merged by a Map, percentiles by sorting). The fold itself is checked exactly
 // on a smaller list with reruns and another list's items at the same indexes.
