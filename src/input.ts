@@ -130,19 +130,28 @@ export function checkUrl(text: string): string | null {
 
 /** Lines of a byte stream, with a cap on line length; yields [lineNo, text|null] (null = too long). */
 export async function* lines(stream: Readable, maxLine = MAX_LINE): AsyncGenerator<[number, string | null]> {
+  for await (const batch of lineBatches(stream, maxLine)) yield* batch;
+}
+
+/**
+ * The same lines, a chunk's worth at a time: one await per chunk rather than per line, for a
+ * reader that goes through millions of lines (fetchall report).
+ */
+export async function* lineBatches(stream: Readable, maxLine = MAX_LINE): AsyncGenerator<[number, string | null][]> {
   const decoder = new TextDecoder('utf-8', { fatal: false });
   let partial = '';
   let tooLong = false;
   let lineNo = 0;
   for await (const chunk of stream) {
     const text = decoder.decode(chunk as Buffer, { stream: true });
+    const batch: [number, string | null][] = [];
     let from = 0;
     for (;;) {
       const nl = text.indexOf('\n', from);
       if (nl === -1) break;
       lineNo++;
-      if (tooLong || partial.length + nl - from > maxLine) yield [lineNo, null];
-      else yield [lineNo, partial + text.slice(from, nl)];
+      if (tooLong || partial.length + nl - from > maxLine) batch.push([lineNo, null]);
+      else batch.push([lineNo, partial + text.slice(from, nl)]);
       partial = '';
       tooLong = false;
       from = nl + 1;
@@ -154,9 +163,10 @@ export async function* lines(stream: Readable, maxLine = MAX_LINE): AsyncGenerat
         partial = '';
       }
     }
+    if (batch.length > 0) yield batch;
   }
   const rest = partial + decoder.decode();
-  if (tooLong || rest.length > 0) yield [lineNo + 1, tooLong ? null : rest];
+  if (tooLong || rest.length > 0) yield [[lineNo + 1, tooLong ? null : rest]];
 }
 
 function excerpt(text: string): string {

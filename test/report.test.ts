@@ -13,7 +13,7 @@ import { summaryKnownText } from '../src/render/known.js';
 import { plain } from '../src/render/paint.js';
 import { ndjson as ndjsonAt } from '../src/render/records.js';
 import { parseRecord, readRecords, type SavedRecord } from '../src/report/records.js';
-import { peakInFlight, summarizeRecords, UNKNOWN_FROM_RECORDS } from '../src/report/summarize.js';
+import { summarizeRecords, UNKNOWN_FROM_RECORDS } from '../src/report/summarize.js';
 import { run } from './helpers/cli.js';
 import { urls, useServer } from './helpers/server.js';
 
@@ -93,15 +93,16 @@ describe('readRecords', () => {
     );
     expect(bad).toEqual([`${a}:2: not JSON`, "<stdin>:2: not a fetchall record (no 'url' field)"]);
     expect(n).toBe(2);
-    const modes = merger.modes();
-    expect(modes.map((m) => m.mode)).toEqual(['async', 'inline']);
+    const summaries = merger.summaries();
+    expect(summaries.map((m) => m.mode)).toEqual(['async', 'inline']);
     // #1 failed in a.ndjson and succeeded in b.ndjson: the rerun's ok record stands; #0's second copy is dropped.
-    const async = modes[0]!.records;
-    expect(async.map((r) => [r.index, r.ok, r.start - T0])).toEqual([
+    const async = summaries[0]!;
+    expect(async.spans.map((r) => [r.index, r.ok, r.start - T0])).toEqual([
       [0, true, 0],
       [1, true, 20],
       [2, true, 0],
     ]);
+    expect(async).toMatchObject({ total: 3, ok: 3, failed: 0, spansDropped: 0 });
     expect(merger.duplicates).toEqual(new Map([['async', 2]]));
   });
 });
@@ -135,7 +136,8 @@ describe('summarizeRecords', () => {
   });
 
   it('counts ends before starts at one instant (a staircase peaks at 1)', () => {
-    expect(peakInFlight([0, 1, 2, 3].map((i) => ({ start: i * 10, end: (i + 1) * 10 })))).toBe(1);
+    const stairs = [0, 1, 2, 3].map((i) => parseRecord(ndjson(rec(i, i * 10, 10))) as SavedRecord);
+    expect(summarizeRecords('async', stairs).peakInFlight).toBe(1);
   });
 });
 

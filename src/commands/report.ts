@@ -13,7 +13,7 @@ import { type Paint, plain } from '../render/paint.js';
 import { timeline } from '../render/timeline.js';
 import { describeStream, Out, reason, writeFailure } from '../render/write.js';
 import { type ReadResult, type RecordSource, readRecords } from '../report/records.js';
-import { summarizeRecords, UNKNOWN_FROM_RECORDS } from '../report/summarize.js';
+import { UNKNOWN_FROM_RECORDS } from '../report/summarize.js';
 import { writeHtml } from './html-report.js';
 
 /** What the command needs of the terminal (the CLI's Terminal has all of it). */
@@ -112,12 +112,12 @@ export async function reportCommand(
   const err = new Out(term.stderr, true, 'stderr');
   const read = await readAll(files, term, stdin, err);
   if (read === null) return { ...CLEAN, usage: true, writeFailed: Boolean(err.error) };
-  const summaries = read.merger.modes().map(({ mode, records }) => summarizeRecords(mode, records));
+  const summaries = read.merger.summaries();
   if (summaries.length === 0) {
     err.line('fetchall: nothing to report: no records in the input');
     return { ...CLEAN, usage: true, writeFailed: Boolean(err.error) };
   }
-  const notes = mergeNotes(read.merger.duplicates, read.bad);
+  const notes = [...mergeNotes(read.merger.duplicates, read.bad), ...read.merger.notes()];
   for (const n of notes) err.line(`fetchall: ${n}`);
   for (const s of summaries) printMode(s, summaries.length > 1, o, term, out);
   if (summaries.length > 1) printComparison(summaries, term, out);

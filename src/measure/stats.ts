@@ -64,6 +64,8 @@ export interface RunSummary {
   notStarted?: { count: number; more: boolean } | null;
   spans: Span[];
   spansDropped: number;
+  /** When `spans` is every Nth URL by index (a summary rebuilt from many records): N. Else the first ones were kept. */
+  spansEvery?: number;
   inFlight: InFlightSeries;
 }
 

@@ -190,6 +190,13 @@ function binned(lane: Lane, f: TimeFrame, top: number): string {
   return rows.join('');
 }
 
+/** How a binned lane was drawn: every bar, or which of them were kept. */
+function binnedNote(s: RunSummary, drawn: number): string {
+  if (s.spansDropped === 0) return `binned: rows of ${Math.ceil(drawn / BIN_ROWS)} URLs`;
+  if ((s.spansEvery ?? 1) > 1) return `binned: a sample, every ${s.spansEvery}th of ${drawn} URLs by index`;
+  return `binned: the first ${s.spans.length} of ${drawn} URLs`;
+}
+
 function laneHeading(lane: Lane, f: TimeFrame, top: number): string {
   const s = lane.run;
   const drawn = s.spans.length + s.spansDropped;
@@ -200,10 +207,7 @@ function laneHeading(lane: Lane, f: TimeFrame, top: number): string {
     `achieved concurrency ${fixed(s.achievedConcurrency, 2)}`,
   ];
   if (s.failed > 0) facts.push(`${s.failed} failed`);
-  if (isBinned(s))
-    facts.push(
-      s.spansDropped > 0 ? `binned: the first ${s.spans.length} of ${drawn} URLs` : `binned: rows of ${Math.ceil(drawn / BIN_ROWS)} URLs`,
-    );
+  if (isBinned(s)) facts.push(binnedNote(s, drawn));
   if (lane.note) facts.push(lane.note);
   const y = top + 20;
   return `<text class="mode" x="${px(f.left - 8)}" y="${px(y)}" text-anchor="end">${esc(lane.mode)}</text><text class="facts" x="${px(f.left)}" y="${px(y)}">${esc(facts.join('  ·  '))}</text>`;

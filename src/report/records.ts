@@ -1,32 +1,15 @@
 // Saved `-f ndjson` records read back: from files or stdin, streamed, checked line by line, merged
-// across runs and shards with duplicates (the same mode, index and URL) counted. Bad lines are reported and skipped.
+// across runs and shards with duplicates (the same mode, index and URL) counted, and folded into
+// each mode's summary as they come (no record is held). Bad lines are reported and skipped.
 
 import type { Readable } from 'node:stream';
-import { lines, openFile } from '../input.js';
+import { lineBatches, openFile } from '../input.js';
+import type { RunSummary } from '../measure/stats.js';
 import { escapeControls } from '../render/escape.js';
+import type { SavedRecord } from './saved.js';
+import { ModeTally } from './tally.js';
 
-/** One record as `-f ndjson` writes it, times back to epoch ms. */
-export interface SavedRecord {
-  index: number;
-  url: string;
-  mode: string;
-  ok: boolean;
-  status: number | null;
-  bytes: number;
-  start: number;
-  end: number;
-  ms: number;
-  attempts: number;
-  worker: number | null;
-  error: { code: string; message: string } | null;
-  file: string | null;
-  /** Fields added later (start_ms … work_ms): null when a record predates them or has none. */
-  finalUrl: string | null;
-  redirects: number | null;
-  ttfbMs: number | null;
-  contentType: string | null;
-  workMs: number | null;
-}
+export type { SavedRecord } from './saved.js';
 
 export type RecordSource = { kind: 'file'; path: string } | { kind: 'stdin' };
 
@@ -111,43 +94,38 @@ export function parseRecord(text: string): SavedRecord | string {
 }
 
 /**
- * Records per mode, in the order first seen. A duplicate is the same record again: the same index
- * and URL (a rerun appended to one file), or the same URL from another source (another shard or
- * run). One run's records of a URL listed several times have distinct indexes: all are kept.
+ * Records per mode, in the order first seen, each mode folded into its summary as read (tally.ts).
+ * A duplicate is the same record again: the same index and URL (a rerun appended to one file, the
+ * same file given twice). One run's records of a URL listed several times have distinct indexes,
+ * and shards of one list disjoint ones: all are kept. The same index with another URL is another
+ * list's item, and kept too.
  */
 export class RecordMerger {
-  readonly byMode = new Map<string, Map<string, SavedRecord>>();
-  /** Records dropped as duplicates, per mode. */
-  readonly duplicates = new Map<string, number>();
-  /** Per mode, each URL's first record's key and source, to find it from another source. */
-  private readonly firstOf = new Map<string, Map<string, { key: string; source: number }>>();
+  readonly byMode = new Map<string, ModeTally>();
 
-  /** A duplicate keeps one record: an ok one over a failure (a rerun), else the first. `source`: which file it came from. */
-  add(r: SavedRecord, source = 0): void {
-    let records = this.byMode.get(r.mode);
-    let firsts = this.firstOf.get(r.mode);
-    if (!records || !firsts) {
-      records = new Map();
-      firsts = new Map();
-      this.byMode.set(r.mode, records);
-      this.firstOf.set(r.mode, firsts);
+  /** A duplicate keeps one record: an ok one over a failure (a rerun), else the first. */
+  add(r: SavedRecord): void {
+    let tally = this.byMode.get(r.mode);
+    if (!tally) {
+      tally = new ModeTally(r.mode);
+      this.byMode.set(r.mode, tally);
     }
-    // A record is its list's item at `index`: the URL only confirms the list. The same URL at
-    // other indexes (a list holding it many times, split across shards) is other records.
-    const key = `${r.index}\n${r.url}`;
-    const first = firsts.get(r.url);
-    const same = records.has(key) ? key : null;
-    if (same !== null) {
-      this.duplicates.set(r.mode, (this.duplicates.get(r.mode) ?? 0) + 1);
-      if (!records.get(same)!.ok && r.ok) records.set(same, r);
-      return;
-    }
-    records.set(key, r);
-    if (!first) firsts.set(r.url, { key, source });
+    tally.add(r);
   }
 
-  modes(): { mode: string; records: SavedRecord[] }[] {
-    return [...this.byMode].map(([mode, urls]) => ({ mode, records: [...urls.values()] }));
+  /** Records dropped as duplicates, per mode (modes with none left out). */
+  get duplicates(): Map<string, number> {
+    return new Map([...this.byMode].filter(([, t]) => t.duplicates > 0).map(([m, t]) => [m, t.duplicates]));
+  }
+
+  /** Each mode's summary, in the order first seen. Call once, after the last record. */
+  summaries(): RunSummary[] {
+    return [...this.byMode.values()].map((t) => t.summary());
+  }
+
+  /** What is approximate in the summaries, in words (nothing, unless a run was very long). */
+  notes(): string[] {
+    return [...this.byMode.values()].flatMap((t) => t.notes());
   }
 }
 
@@ -161,22 +139,30 @@ export interface ReadResult {
 export async function readRecords(sources: RecordSource[], stdin: Readable, onBad: (line: string) => void): Promise<ReadResult> {
   const merger = new RecordMerger();
   let bad = 0;
-  for (const [n, source] of sources.entries()) {
+  for (const source of sources) {
     const name = source.kind === 'file' ? escapeControls(source.path) : '<stdin>';
     const stream = source.kind === 'file' ? openFile(source.path, stdin) : stdin;
     try {
-      for await (const [lineNo, raw] of lines(stream, MAX_RECORD)) {
-        const text = raw?.trim() ?? null;
-        if (text === '') continue;
-        const r = text === null ? `line longer than ${MAX_RECORD} characters` : parseRecord(text);
-        if (typeof r === 'string') {
-          bad++;
-          onBad(`${name}:${lineNo}: ${r}`);
-        } else merger.add(r, n);
+      for await (const batch of lineBatches(stream, MAX_RECORD)) {
+        for (const [lineNo, raw] of batch) {
+          const r = readLine(raw);
+          if (r === null) continue;
+          if (typeof r === 'string') {
+            bad++;
+            onBad(`${name}:${lineNo}: ${r}`);
+          } else merger.add(r);
+        }
       }
     } finally {
       if (stream !== stdin) stream.destroy();
     }
   }
   return { merger, bad };
+}
+
+/** A line as a record, why it is not one, or null for a blank line. */
+function readLine(raw: string | null): SavedRecord | string | null {
+  const text = raw?.trim() ?? null;
+  if (text === '') return null;
+  return text === null ? `line longer than ${MAX_RECORD} characters` : parseRecord(text);
 }
