@@ -19,11 +19,26 @@ export function* recordLines(n, { seed = 1, mode = 'async', t0 = Date.UTC(2026, 
     const end = start + ms;
     const err = fail ? { code: 'HTTP_STATUS', message: '500 Internal Server Error' } : null;
     return JSON.stringify({
-      index, url, mode, ok: !fail, status: fail ? 500 : 200, bytes: fail ? 26 : 14,
-      start: new Date(Math.floor(start)).toISOString(), end: new Date(Math.floor(end)).toISOString(),
-      ms: Math.round(ms * 10) / 10, attempts, worker: null, error: err, file: null,
-      start_ms: Math.round((start - t0) * 1000) / 1000, end_ms: Math.round((end - t0) * 1000) / 1000,
-      final_url: url, redirects: 0, ttfb_ms: Math.round(ms * 9.9) / 10, content_type: 'text/plain; charset=utf-8', work_ms: null,
+      index,
+      url,
+      mode,
+      ok: !fail,
+      status: fail ? 500 : 200,
+      bytes: fail ? 26 : 14,
+      start: new Date(Math.floor(start)).toISOString(),
+      end: new Date(Math.floor(end)).toISOString(),
+      ms: Math.round(ms * 10) / 10,
+      attempts,
+      worker: null,
+      error: err,
+      file: null,
+      start_ms: Math.round((start - t0) * 1000) / 1000,
+      end_ms: Math.round((end - t0) * 1000) / 1000,
+      final_url: url,
+      redirects: 0,
+      ttfb_ms: Math.round(ms * 9.9) / 10,
+      content_type: 'text/plain; charset=utf-8',
+      work_ms: null,
     });
   };
   for (let i = 0; i < n; i++) {
