@@ -47,12 +47,12 @@ describe('compare', () => {
   it('runs every mode on the same list, exports every run, and names the faster mode', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'fetchall-cmp-')), 'cmp.json');
     const list = urls(ctx.server.url, '/delay/300', 4, '&cmp');
-    const r = await run(['compare', '--modes', 'inline,threads,async', '-c', '4', '--runs', '2', '--json', json, ...list]);
+    const r = await run(['compare', '--modes', 'inline,threads,processes,async', '-c', '4', '--runs', '2', '--json', json, ...list]);
     expect(r.code, r.stderr).toBe(0);
     const x = JSON.parse(readFileSync(json, 'utf8')) as Exported;
     expect(x.urls).toBe(4);
-    expect(x.options).toMatchObject({ concurrency: 4, runs: 2, modes: ['inline', 'threads', 'async'] });
-    expect(x.modes.map((m) => m.mode)).toEqual(['inline', 'threads', 'async']);
+    expect(x.options).toMatchObject({ concurrency: 4, runs: 2, modes: ['inline', 'threads', 'processes', 'async'] });
+    expect(x.modes.map((m) => m.mode)).toEqual(['inline', 'threads', 'processes', 'async']);
     for (const m of x.modes) {
       expect(m.runs).toHaveLength(2);
       for (const run of m.runs) {
@@ -73,23 +73,28 @@ describe('compare', () => {
     }
     expect(Object.keys(x.options)).toEqual(expect.arrayContaining(['timeout_ms', 'retry_max_wait_ms', 'max_size_bytes', 'per_host']));
     expect(JSON.stringify(x)).not.toMatch(/wall \(fetch\)|CPU \(incl|wallMs|peakInFlight/);
-    const [inline, threads, async] = x.modes;
+    const [inline, threads, processes, async] = x.modes;
     // inline blocks the loop for at least a request; never more than one in flight
     for (const run of inline!.runs) {
       expect(run.loop_stall_ms).toBeGreaterThanOrEqual(300);
       expect(run.peak_in_flight).toBe(1);
     }
-    for (const run of [...threads!.runs, ...async!.runs]) expect(run.peak_in_flight).toBe(4);
-    // the pool of 4 threads shares one helper process
-    expect(threads!.runs.every((s) => s.startup_ms > 0 && s.threads === 6 && s.helpers === 1)).toBe(true);
-    expect(threads!.runs.every((s) => s.helpers_rss_bytes > 0)).toBe(true);
+    for (const run of [...threads!.runs, ...processes!.runs, ...async!.runs]) expect(run.peak_in_flight).toBe(4);
+    // threads: main, relay and 4 workers in one process; processes: 4 pool processes, each a main and a relay thread
+    for (const s of threads!.runs) expect(s).toMatchObject({ threads: 6, helpers: 0, helpers_rss_bytes: 0 });
+    for (const s of processes!.runs) {
+      expect(s).toMatchObject({ threads: 1 + 2 * 4, helpers: 4 });
+      expect(s.startup_ms).toBeGreaterThan(0);
+      // each process holds a node runtime: tens of MB apiece
+      expect(s.helpers_rss_bytes).toBeGreaterThan(4 * 20e6);
+    }
     // inline takes four latencies, the others one: the verdict must not name inline fastest
     expect(x.verdict.map((v) => v.other)).toContain('inline');
     expect(x.verdict[0]!.fastest).not.toBe('inline');
     const vsInline = x.verdict.find((v) => v.other === 'inline')!;
     expect(vsInline.ratio).toBeGreaterThan(2);
     // the text report has each mode's timeline, the table and the verdict with ± (two runs)
-    expect(r.stdout.match(/── (inline|threads|async) \(run \d\/2\) ──/g)).toHaveLength(6);
+    expect(r.stdout.match(/── (inline|threads|processes|async) \(run \d\/2\) ──/g)).toHaveLength(8);
     expect(r.stdout).toMatch(/wall \(fetch\)/);
     expect(r.stdout).toMatch(new RegExp(`${x.verdict[0]!.fastest} ran [\\d.]+ ± [\\d.]+ times faster than inline`));
     expect(await leftover(r.tag)).toEqual([]);
