@@ -35,7 +35,7 @@ import {
 } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
 import { claimInto, safeName, saveName, tempPath } from './save.js';
-import { doWork } from './work.js';
+import { workOnLoop } from './work.js';
 
 /**
  * undici's Agent on its own: loading the package's index (fetch, WebSocket, cache, mocks …)
@@ -565,7 +565,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.engine.active.delete(this);
     // --work: the CPU-bound step, on the event loop as everything in this mode; it holds the loop.
     const work = this.engine.opts.work;
-    const workMs = work && error === null && this.hash ? doWork(work, this.hash.digest('hex')) : null;
+    if (work && error === null && this.hash) {
+      void workOnLoop(work, this.hash.digest('hex')).then((workMs) => this.settle(error, file, workMs));
+    } else this.settle(error, file, null);
+  }
+
+  private settle(error: FetchError | null, file: string | null, workMs: number | null): void {
     this.resolve({
       status: this.status,
       bytes: this.bytes,
