@@ -30,7 +30,7 @@ interface Exported {
     }[];
     mean: Record<string, { mean: number | null; sd: number | null }>;
   }[];
-  verdict: { basis: string; fastest: string; other: string; ratio: number; sigma: number; text: string }[];
+  verdict: { basis: string; fastest: string; other: string; ratio: number; sigma: number; within_noise: boolean; text: string }[];
 }
 
 /** A CSV line split on commas (our exports never quote: mode names and numbers only). */
@@ -132,12 +132,13 @@ describe('compare: two verdicts, hyperfine-grade', () => {
     // A process per member: a start-up big enough to tell the verdicts apart on a loaded machine.
     const r = await run(['compare', '--modes', 'processes,async', '-c', '4', '-q', '--json', json, ...list]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^fetch: \w+ ran (as fast as|[\d.]+ times faster than) \w+$/m);
+    expect(r.stdout).toMatch(/^fetch: \w+ ran (about as fast as \w+ \(within noise: [^)]+\)|[\d.]+ times faster than \w+)$/m);
     expect(r.stdout).toMatch(/^end to end \(start-up included\): async ran [\d.]+ times faster than processes$/m);
     const x = JSON.parse(readFileSync(json, 'utf8')) as Exported;
     const run0 = x.modes[0]!.runs[0]! as unknown as Record<string, number>;
     expect(run0.end_to_end_ms).toBeCloseTo(run0.startup_ms! + run0.wall_ms! + run0.shutdown_ms!, 6);
     expect(x.verdict.map((v) => v.basis)).toEqual(['fetch', 'end_to_end']);
+    expect(x.verdict[1]!.within_noise).toBe(false);
     // processes pays for its pool before the clock of the fetch starts: end to end shows it
     const fetchRatio = meanOf(x, 'processes', 'wall_ms') / meanOf(x, 'async', 'wall_ms');
     const e2eRatio = meanOf(x, 'processes', 'end_to_end_ms') / meanOf(x, 'async', 'end_to_end_ms');

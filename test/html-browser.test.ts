@@ -1,6 +1,7 @@
 // The HTML report in a real browser (Debian's headless Chromium through puppeteer-core): it draws
 // without errors, one bar per URL (or the binned form), hover titles name URLs, 100,000 URLs draw
-// in seconds, and a hostile URL stays text. Skipped, saying so, where Chromium is not installed.
+// in seconds, failures among thousands show in red in the viewport, each mode's bars span its own
+// axis, and a hostile URL stays text. Skipped, saying so, where Chromium is not installed.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
@@ -159,6 +160,86 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
       expect(await page.$eval('svg.waterfall g.bin-row title', (t) => t.textContent)).toMatch(/^URLs #0–#499 \(500\): /);
       // Generous for a loaded 2-core machine; it takes a fraction of this alone.
       expect(loadMs).toBeLessThan(5000);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('marks 30 failures among 3,000 URLs in red, each mark drawn, on top and in the first screen', async () => {
+    const run = fakeRun({ mode: 'async', n: 3000, conc: 10, ms: 50, failEvery: 100 });
+    const html = htmlReport({ title: '30 failures in 3,000 URLs', params: params(10), modes: [{ mode: 'async', runs: [run] }] });
+    const { page, problems } = await open('report-failures.html', html);
+    try {
+      expect(problems).toEqual([]);
+      expect(await page.$eval('svg.waterfall g.fail-band', (g) => g.getAttribute('data-failed'))).toBe('30');
+      const marks = await page.$$eval('svg.waterfall rect.fail-mark', (rs) =>
+        rs.map((r) => {
+          const b = r.getBoundingClientRect();
+          const top = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+          return {
+            width: b.width,
+            height: b.height,
+            inView: b.top >= 0 && b.bottom <= window.innerHeight && b.left >= 0 && b.right <= window.innerWidth,
+            fill: getComputedStyle(r).fill,
+            onTop: top === r,
+          };
+        }),
+      );
+      expect(marks.length).toBeGreaterThan(0);
+      for (const m of marks) {
+        expect(m.width).toBeGreaterThanOrEqual(2);
+        expect(m.height).toBeGreaterThanOrEqual(8);
+        expect(m).toMatchObject({ inView: true, fill: 'rgb(217, 67, 75)', onTop: true });
+      }
+      // the count is written beside the band, in red, in the first screen too
+      const count = await page.$eval('svg.waterfall text.fail-count', (t) => {
+        const b = t.getBoundingClientRect();
+        return { text: t.textContent, fill: getComputedStyle(t).fill, inView: b.top >= 0 && b.bottom <= window.innerHeight && b.width > 0 };
+      });
+      expect(count).toEqual({ text: '30 failed', fill: 'rgb(217, 67, 75)', inView: true });
+      await page.screenshot({ path: join(OUTPUT, 'report-failures.png') });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('draws each mode on its own time axis: with walls 10 × apart, every mode’s bars span over half its chart', async () => {
+    const modes = [
+      { mode: 'inline', runs: [fakeRun({ mode: 'inline', n: 30, conc: 1, ms: 100, failEvery: 11 })] },
+      { mode: 'async', runs: [fakeRun({ mode: 'async', n: 30, conc: 10, ms: 100, failEvery: 11 })] },
+    ];
+    expect(modes[0]!.runs[0]!.wallMs / modes[1]!.runs[0]!.wallMs).toBeGreaterThan(9);
+    const { page, problems } = await open('report-own-axes.html', htmlReport({ title: 'walls 10 × apart', params: params(10), modes }));
+    try {
+      expect(problems).toEqual([]);
+      const spans = await page.evaluate(() => {
+        const share = (plot: Element, drawn: Element[]) => {
+          const p = plot.getBoundingClientRect();
+          const boxes = drawn.map((d) => d.getBoundingClientRect());
+          return (Math.max(...boxes.map((b) => b.right)) - Math.min(...boxes.map((b) => b.left))) / p.width;
+        };
+        const lanes = [...document.querySelectorAll('svg.waterfall g.lane')].map((g) => ({
+          mode: g.getAttribute('data-mode'),
+          share: share(g.querySelector('rect.plot')!, [...g.querySelectorAll('rect.bar')]),
+          scale: g.querySelector('text.scale')?.textContent,
+          note: g.querySelector('text.scale-note')?.textContent ?? null,
+        }));
+        const flights = [...document.querySelectorAll('svg.inflight g.flight-lane')].map((g) => ({
+          mode: g.getAttribute('data-mode'),
+          share: share(g.querySelector('rect.plot')!, [g.querySelector('path.flight')!]),
+          note: g.querySelector('text.scale-note')?.textContent ?? null,
+        }));
+        return { lanes, flights };
+      });
+      expect(spans.lanes.map((l) => l.mode)).toEqual(['inline', 'async']);
+      expect(spans.flights.map((l) => l.mode)).toEqual(['inline', 'async']);
+      for (const l of [...spans.lanes, ...spans.flights]) expect(l.share).toBeGreaterThanOrEqual(0.5);
+      for (const l of spans.lanes) expect(l.scale).toMatch(/^own axis, 0–[\d.]+ m?s$/);
+      // the shorter axis says by how much, in both charts
+      expect(spans.lanes[1]!.note).toMatch(/^\d+(\.\d)? × shorter than inline's$/);
+      expect(spans.flights[1]!.note).toBe(spans.lanes[1]!.note);
+      expect(spans.lanes[0]!.note).toBeNull();
+      await page.screenshot({ path: join(OUTPUT, 'report-own-axes.png'), fullPage: true });
     } finally {
       await page.close();
     }

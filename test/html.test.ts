@@ -1,12 +1,15 @@
-// The HTML report's renderer on fixed runs: bars per span and at their times, the binned form for big
-// runs, the size at 100,000 URLs, and hostile text from the input shown as text, never markup.
+// The HTML report's renderer on fixed runs: bars per span and at their times on each mode's own axis,
+// the binned form for big runs, every failure marked however many URLs, the size at 100,000 URLs,
+// and hostile text from the input shown as text, never markup.
 
 import { describe, expect, it } from 'vitest';
 import type { UrlRecord } from '../src/core/types.js';
 import type { RunSummary } from '../src/measure/stats.js';
-import { htmlReport, type ReportInput, type ReportMode, timeFrame } from '../src/render/html.js';
-import { BIN_ABOVE, BIN_ROWS } from '../src/render/html-waterfall.js';
+import { htmlReport, laneFrame, type ReportInput, type ReportMode } from '../src/render/html.js';
+import { BIN_ABOVE, BIN_ROWS, extentMs } from '../src/render/html-waterfall.js';
 import { esc } from '../src/render/svg.js';
+import type { SavedRecord } from '../src/report/saved.js';
+import { summarizeRecords } from '../src/report/summarize.js';
 import { SpanCollector } from '../src/sinks/spans.js';
 import { fakeRun } from './helpers/report-runs.js';
 
@@ -38,6 +41,13 @@ function lanes(html: string): Map<string, string> {
   return out;
 }
 
+/** The failure band's marks: x and width in px. */
+const failMarks = (lane: string) =>
+  [...lane.matchAll(/<rect class="fail-mark" x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="8"\/>/g)].map((m) => ({
+    x: Number(m[1]),
+    w: Number(m[2]),
+  }));
+
 const bars = (lane: string) => [
   ...lane.matchAll(/<rect class="bar (\w+)" data-index="(\d+)" data-t0="([\d.]+)" data-t1="([\d.]+)" x="([\d.]+)"[^>]*width="([\d.]+)"/g),
 ];
@@ -55,14 +65,14 @@ describe('htmlReport', () => {
     }
   });
 
-  it('puts each bar at its span’s times, from the mode’s own start, on one shared axis', () => {
+  it('puts each bar at its span’s times, from the mode’s own start, on the mode’s own axis', () => {
     const modes = threeModes(25);
     const html = report(modes);
-    const f = timeFrame(modes.map((m) => ({ mode: m.mode, run: m.runs[0]! })));
-    // inline, one at a time, is the longest: it sets the shared axis.
-    expect(f.totalMs).toBeCloseTo(modes[0]!.runs[0]!.wallMs, 6);
     for (const m of modes) {
       const s = m.runs[0]!;
+      const f = laneFrame({ mode: m.mode, run: s });
+      // each axis ends where its own mode's last request did
+      expect(f.totalMs).toBeCloseTo(extentMs(s), 6);
       for (const [, , index, t0, t1, x, width] of bars(lanes(html).get(m.mode)!)) {
         const span = s.spans.find((x) => x.index === Number(index))!;
         expect(Number(t0)).toBeCloseTo(span.start - s.startedAt, 1);
@@ -70,6 +80,42 @@ describe('htmlReport', () => {
         expect(Number(x)).toBeCloseTo(f.left + ((span.start - s.startedAt) / f.totalMs) * f.width, 1);
         expect(Number(width)).toBeCloseTo(Math.max(2, ((span.end - span.start) / f.totalMs) * f.width), 1);
       }
+    }
+  });
+
+  it('gives each mode its own time axis, labelled so, when the walls differ 10 ×: every mode’s bars span its chart', () => {
+    const modes: ReportMode[] = [
+      { mode: 'inline', runs: [fakeRun({ mode: 'inline', n: 30, conc: 1, ms: 100 })] },
+      { mode: 'async', runs: [fakeRun({ mode: 'async', n: 30, conc: 10, ms: 100 })] },
+    ];
+    const [inline, async] = modes.map((m) => m.runs[0]!);
+    expect(inline!.wallMs / async!.wallMs).toBeGreaterThan(9);
+    const html = report(modes);
+    const got = lanes(html);
+    for (const m of modes) {
+      const f = laneFrame({ mode: m.mode, run: m.runs[0]! });
+      const b = bars(got.get(m.mode)!);
+      const from = Math.min(...b.map((x) => Number(x[5])));
+      const to = Math.max(...b.map((x) => Number(x[5]) + Number(x[6])));
+      expect((to - from) / f.width).toBeGreaterThan(0.95);
+      // the axis says its range and that it is the mode's own
+      expect(got.get(m.mode)).toContain(`<g class="time-axis" data-total-ms="${Math.round(extentMs(m.runs[0]!) * 100) / 100}">`);
+      expect(got.get(m.mode)).toMatch(/<text class="scale"[^>]*>own axis, 0–[\d.]+ m?s<\/text>/);
+    }
+    // the shorter axis says so, in numbers, under the mode's own scale: in the waterfall and the in-flight chart
+    const ratio = (extentMs(inline!) / extentMs(async!)).toFixed(1);
+    expect(got.get('async')).toContain(`<text class="scale-note"`);
+    expect(got.get('async')).toContain(`>${ratio} × shorter than inline&#39;s</text>`);
+    expect(got.get('inline')).not.toContain('scale-note');
+    const chart = html.slice(html.indexOf('<svg class="inflight"'));
+    expect(chart.match(/× shorter than inline&#39;s/g)).toHaveLength(1);
+    // each in-flight area reaches across its own chart
+    const paths = [...chart.matchAll(/<path class="flight m-\w+" d="([^"]+)"/g)];
+    expect(paths).toHaveLength(2);
+    for (const path of paths) {
+      const xs = [...path[1]!.matchAll(/[ML]([\d.]+) /g)].map((x) => Number(x[1]));
+      const f = laneFrame({ mode: 'async', run: async! });
+      expect((Math.max(...xs) - Math.min(...xs)) / f.width).toBeGreaterThan(0.95);
     }
   });
 
@@ -93,6 +139,78 @@ describe('htmlReport', () => {
     const capped = report([{ mode: 'async', runs: [atCap] }]);
     expect(capped).not.toContain('class="bar ');
     expect(capped).toContain('binned: the first 1000 of 5000 URLs');
+  });
+
+  it('marks every failure above a binned waterfall: 30 in 3,000, each at its time, all counted', () => {
+    const run = fakeRun({ mode: 'async', n: 3000, conc: 10, ms: 50, failEvery: 100 });
+    const html = report([{ mode: 'async', runs: [run] }]);
+    const lane = lanes(html).get('async')!;
+    expect(lane).not.toContain('class="bar ');
+    expect(lane).toContain('<g class="fail-band" data-failed="30"><title>30 failed URLs of 3000, counted from every record');
+    expect(lane).toContain('>30 failed</text>');
+    const f = laneFrame({ mode: 'async', run });
+    const marks = failMarks(lane);
+    expect(marks.length).toBeGreaterThan(0);
+    for (const m of marks) expect(m.w).toBeGreaterThanOrEqual(2);
+    // every failed URL's span lies under a mark
+    const failed = run.spans.filter((x) => !x.ok);
+    expect(failed).toHaveLength(30);
+    for (const x of failed) {
+      const a = f.left + ((x.start - run.startedAt) / f.totalMs) * f.width;
+      const b = f.left + ((x.end - run.startedAt) / f.totalMs) * f.width;
+      expect(marks.some((m) => m.x <= a + 1 && m.x + m.w >= b - 1)).toBe(true);
+    }
+    // and no mark where no failure was: the marks cover about the failures' time, not the run's
+    const marked = marks.reduce((t, m) => t + m.w, 0);
+    const failedPx = failed.reduce((t, x) => t + Math.max(2, ((x.end - x.start) / f.totalMs) * f.width + 1), 0);
+    expect(marked).toBeLessThanOrEqual(failedPx + 2);
+    // the bins that held a failure are red too, whatever the ok URLs beside it
+    expect(lane.match(/<rect class="bin f4"/g)!.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('counts the failure band from every record when the waterfall draws a sample (report)', () => {
+    // 3,000 records: the sample keeps every 2nd index, and every failure is at an odd one
+    const t0 = 1_700_000_000_000;
+    const records: SavedRecord[] = Array.from({ length: 3000 }, (_, i) => {
+      const ok = i % 100 !== 51;
+      const start = t0 + Math.floor(i / 10) * 50;
+      return {
+        index: i,
+        url: `http://127.0.0.1:1/x?i=${i}`,
+        mode: 'async',
+        ok,
+        status: ok ? 200 : 503,
+        bytes: 10,
+        start,
+        end: start + 50,
+        ms: 50,
+        attempts: 1,
+        worker: null,
+        error: ok ? null : { code: 'HTTP_STATUS', message: 'HTTP 503' },
+        file: null,
+        finalUrl: null,
+        redirects: 0,
+        ttfbMs: null,
+        contentType: null,
+        workMs: null,
+      };
+    });
+    const s = summarizeRecords('async', records);
+    expect(s.spansEvery).toBe(2);
+    expect(s.spans.filter((x) => !x.ok)).toHaveLength(0);
+    const lane = lanes(report([{ mode: 'async', runs: [s] }])).get('async')!;
+    expect(lane).toContain('<g class="fail-band" data-failed="30">');
+    const f = laneFrame({ mode: 'async', run: s });
+    const marks = failMarks(lane);
+    for (const r of records.filter((x) => !x.ok)) {
+      const a = f.left + ((r.start - s.startedAt) / f.totalMs) * f.width;
+      const b = f.left + ((r.end - s.startedAt) / f.totalMs) * f.width;
+      expect(marks.some((m) => m.x <= a + 1 && m.x + m.w >= b - 1)).toBe(true);
+    }
+  });
+
+  it('draws no failure band where nothing failed', () => {
+    expect(report([{ mode: 'async', runs: [fakeRun({ mode: 'async', n: 3000, conc: 10, ms: 50 })] }])).not.toContain('fail-band');
   });
 
   it('draws the -c limit and the server’s own peak on the in-flight chart', () => {

@@ -22,7 +22,9 @@ const freshDir = (name: string) => mkdtempSync(join(dir, `${name}-`));
 function laneBars(html: string, mode: string): string[] {
   const at = html.indexOf(`<g class="lane" data-mode="${mode}">`);
   if (at < 0) return [];
-  const lane = html.slice(at, html.indexOf('</g>', at));
+  // up to the next lane, or the chart's end: a lane holds groups of its own (its axis, its failure band)
+  const next = html.indexOf('<g class="lane"', at + 1);
+  const lane = html.slice(at, next < 0 ? html.indexOf('</svg>', at) : next);
   return [...lane.matchAll(/<rect class="bar [a-z]+"[^>]*data-index="(\d+)"/g)].map((m) => m[1]!);
 }
 
@@ -48,7 +50,7 @@ describe('--report on fetch', () => {
 });
 
 describe('--report on compare', () => {
-  it('stacks every mode on one axis, with the table and both verdicts', async () => {
+  it('stacks every mode, each on its own axis, with the table and both verdicts', async () => {
     const list = urls(h.server.url, '/delay/60', 6, '&cmp');
     const path = join(dir, 'compare.html');
     const r = await run(['compare', '--modes', 'inline,threads,async', '-c', '3', '--report', path, ...list]);

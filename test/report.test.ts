@@ -167,7 +167,11 @@ describe('reportCommand', () => {
       const mine = lines.map((l) => JSON.parse(l)).filter((x) => x.mode === mode);
       const t0 = Math.min(...mine.map((x) => Date.parse(x.start)));
       const lane = page.slice(page.indexOf(`<g class="lane" data-mode="${mode}">`));
-      const bars = [...lane.slice(0, lane.indexOf('</g>')).matchAll(/data-index="(\d+)" data-t0="([\d.]+)" data-t1="([\d.]+)"/g)];
+      // up to the next lane, or the chart's end: a lane holds groups of its own (its axis, its failure band)
+      const next = lane.indexOf('<g class="lane"', 1);
+      const bars = [
+        ...lane.slice(0, next < 0 ? lane.indexOf('</svg>') : next).matchAll(/data-index="(\d+)" data-t0="([\d.]+)" data-t1="([\d.]+)"/g),
+      ];
       expect(bars.map((b) => [Number(b[1]), Number(b[2]), Number(b[3])]).sort((a, b) => a[0]! - b[0]!)).toEqual(
         mine.sort((a, b) => a.index - b.index).map((x) => [x.index, Date.parse(x.start) - t0, Date.parse(x.end) - t0]),
       );

@@ -511,21 +511,35 @@ describe('compare table and verdict', () => {
     expect(v[1]!.sigma).toBeCloseTo(10 * 0.1, 10);
   });
 
-  it('gives σ 0 and no ± with one run each; ties read "as fast as"; one mode has no verdict', () => {
+  it('gives σ 0 and no ± with one run each; within 5 % reads "about as fast as"; one mode has no verdict', () => {
     const one = (mode: string, wallMs: number) => ({ mode, runs: [{ ...a, mode, wallMs }] });
     expect(verdicts([one('threads', 2000), one('async', 1000)])).toEqual([
-      { basis: 'fetch', fastest: 'async', other: 'threads', ratio: 2, sigma: 0, text: 'fetch: async ran 2.00 times faster than threads' },
+      {
+        basis: 'fetch',
+        fastest: 'async',
+        other: 'threads',
+        ratio: 2,
+        sigma: 0,
+        within_noise: false,
+        text: 'fetch: async ran 2.00 times faster than threads',
+      },
       {
         basis: 'end_to_end',
         fastest: 'async',
         other: 'threads',
         ratio: 2005 / 1005,
         sigma: 0,
+        within_noise: false,
         text: 'end to end (start-up included): async ran 2.00 times faster than threads',
       },
     ]);
-    expect(verdicts([one('async', 1000), one('threads', 1004)])[0]!.text).toBe('fetch: async ran as fast as threads');
-    expect(verdicts([one('async', 1000), one('threads', 1010)])[0]!.text).toBe('fetch: async ran 1.01 times faster than threads');
+    expect(verdicts([one('async', 1000), one('threads', 1004)])[0]!.text).toBe(
+      'fetch: async ran about as fast as threads (within noise: 1.00 times, under the 5 % one run can vary)',
+    );
+    expect(verdicts([one('async', 1000), one('threads', 1030)])[0]!.text).toBe(
+      'fetch: async ran about as fast as threads (within noise: 1.03 times, under the 5 % one run can vary)',
+    );
+    expect(verdicts([one('async', 1000), one('threads', 1060)])[0]!.text).toBe('fetch: async ran 1.06 times faster than threads');
     // the two bases can disagree: the faster fetch loses on a long start-up
     const started = (mode: string, wallMs: number, startupMs: number) => ({
       mode,

@@ -77,12 +77,12 @@ describe('time verdicts', () => {
     expect(runFigures(threads.runs[0]!)).toMatchObject({ startup_ms: 2000, shutdown_ms: 50, end_to_end_ms: 3080 });
   });
 
-  it('says "as fast as" for a tie on either basis, and never divides by zero', () => {
+  it('says "about as fast as" for a tie on either basis, and never divides by zero', () => {
     const a = { mode: 'async', runs: [run('async', { wall: 500, startup: 10 })] };
     const b = { mode: 'inline', runs: [run('inline', { wall: 501, startup: 10 })] };
     expect(verdicts([a, b]).map((x) => x.text)).toEqual([
-      'fetch: async ran as fast as inline',
-      'end to end (start-up included): async ran as fast as inline',
+      'fetch: async ran about as fast as inline (within noise: 1.00 times, under the 5 % one run can vary)',
+      'end to end (start-up included): async ran about as fast as inline (within noise: 1.00 times, under the 5 % one run can vary)',
     ]);
     const zero = { mode: 'async', runs: [run('async', { wall: 0 })] };
     expect(verdicts([zero, b])[0]!.text).toBe('fetch: async took no measurable time; no ratio to inline');
@@ -92,6 +92,52 @@ describe('time verdicts', () => {
     const unknown = (m: ModeRuns): ModeRuns => ({ mode: m.mode, runs: m.runs.map((s) => ({ ...s, startupMs: Number.NaN })) });
     expect(verdicts([unknown(threads), unknown(async)]).map((x) => x.basis)).toEqual(['fetch']);
     expect(runFigures(unknown(async).runs[0]!).end_to_end_ms).toBeNull();
+  });
+});
+
+describe('verdicts within noise', () => {
+  const walls = (mode: string, ws: number[]): ModeRuns => ({ mode, runs: ws.map((wall) => run(mode, { wall })) });
+
+  it('one run each: under 5 % apart names no winner, 5 % and over does', () => {
+    const v = (other: number) => verdicts([walls('async', [1000]), walls('threads', [other])])[0]!;
+    expect(v(1049)).toMatchObject({
+      fastest: 'async',
+      other: 'threads',
+      within_noise: true,
+      text: 'fetch: async ran about as fast as threads (within noise: 1.05 times, under the 5 % one run can vary)',
+    });
+    expect(v(1049).ratio).toBeCloseTo(1.049, 10);
+    expect(v(1050)).toMatchObject({ within_noise: false, text: 'fetch: async ran 1.05 times faster than threads' });
+    expect(v(1200)).toMatchObject({ within_noise: false, text: 'fetch: async ran 1.20 times faster than threads' });
+  });
+
+  it('several runs: a difference within the ratio’s σ names no winner, one beyond it does', () => {
+    // 1.10 ± 0.16: the runs overlap, so no winner, however big 10 % looks
+    const noisy = verdicts([walls('async', [900, 1100]), walls('threads', [1100, 1100])])[0]!;
+    expect(noisy.ratio).toBeCloseTo(1.1, 10);
+    expect(noisy.sigma).toBeCloseTo((1.1 * (Math.SQRT2 * 100)) / 1000, 10);
+    expect(noisy).toMatchObject({
+      within_noise: true,
+      text: 'fetch: async ran about as fast as threads (within noise: 1.10 ± 0.16 times)',
+    });
+    // 1.03 ± 0.01: steady runs, so 3 % is a real difference (and below the one-run 5 %)
+    expect(verdicts([threads, async])[0]).toMatchObject({
+      within_noise: false,
+      text: 'fetch: async ran 1.03 ± 0.01 times faster than threads',
+    });
+  });
+
+  it('a cost twice another’s names no winner when several runs’ σ covers it', () => {
+    const rss = (mode: string, xs: number[]): ModeRuns => ({ mode, runs: xs.map((r) => run(mode, { wall: 1000, rss: r })) });
+    const [v] = costVerdicts([rss('async', [20e6, 100e6]), rss('threads', [130e6, 110e6])]);
+    // 2.0 ± 1.9 times: the cheaper mode's runs vary more than the difference
+    expect(v).toMatchObject({ basis: 'memory', within_noise: true });
+    expect(v!.text).toBe('memory: async used about as much as threads (peak RSS incl. pool processes; within noise: 2.0 ± 1.9 times)');
+    const [steady] = costVerdicts([rss('async', [60e6, 62e6]), rss('threads', [130e6, 128e6])]);
+    expect(steady).toMatchObject({
+      within_noise: false,
+      text: 'memory: async used 2.1 times less than threads (peak RSS incl. pool processes)',
+    });
   });
 });
 

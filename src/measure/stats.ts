@@ -29,6 +29,11 @@ export interface InFlightSeries {
   values: number[];
   /** Requests that failed, by the slice they ended in (same length as `values`): the long-run chart's failure band. */
   failed?: number[];
+  /**
+   * Average failed requests in flight per slice (same length as `values`): where each failure was,
+   * from its start to its end. The HTML report's failure band, where its bars are only a sample.
+   */
+  failing?: number[];
 }
 
 export interface RunSummary {

@@ -249,13 +249,34 @@ export interface Verdict {
   ratio: number;
   /** σ of the ratio by error propagation of both means; 0 with one run each */
   sigma: number;
+  /** The difference is within the noise (see `withinNoise`): no winner is named. */
+  within_noise: boolean;
   text: string;
+}
+
+/** With one run each there is no σ: two runs of one mode can differ by this much (5 %) on a quiet machine. */
+export const SINGLE_RUN_NOISE = 0.05;
+
+/**
+ * Whether `ratio` (≥ 1) tells two modes apart: not while its excess over 1 is within the ratio's
+ * σ (several runs), or within SINGLE_RUN_NOISE (one run each, where there is no σ to go by).
+ */
+export function withinNoise(ratio: number, sigma: number, several: boolean): boolean {
+  return ratio - 1 < (several ? sigma : SINGLE_RUN_NOISE);
+}
+
+/** '(within noise: 1.03 ± 0.05 times)', '(within noise: 1.03 times, under the 5 % one run can vary)' */
+function noiseNote(ratio: number, sigma: number, several: boolean): string {
+  return several
+    ? `(within noise: ${ratio.toFixed(2)} ± ${sigma.toFixed(2)} times)`
+    : `(within noise: ${ratio.toFixed(2)} times, under the ${SINGLE_RUN_NOISE * 100} % one run can vary)`;
 }
 
 /**
  * Fastest first, as hyperfine, once per basis, each naming it:
  * 'fetch: async ran 1.92 ± 0.05 times faster than threads',
- * 'end to end (start-up included): async ran 2.90 ± 0.20 times faster than threads'.
+ * 'end to end (start-up included): async ran 2.90 ± 0.20 times faster than threads';
+ * within the noise, no winner: 'fetch: async ran about as fast as threads (within noise: …)'.
  */
 export function verdicts(modes: ModeRuns[]): Verdict[] {
   return BASES.flatMap((b) => basisVerdicts(modes, b));
@@ -275,17 +296,18 @@ function basisVerdicts(modes: ModeRuns[], b: Basis): Verdict[] {
         ...base,
         ratio: Number.NaN,
         sigma: Number.NaN,
+        within_noise: false,
         text: `${b.label}: ${best.mode} took no measurable time; no ratio to ${mode}`,
       };
     }
     const ratio = w.mean / best.w.mean;
     const sigma = ratio * Math.sqrt((w.sd / w.mean) ** 2 + (best.w.sd / best.w.mean) ** 2);
     const withSd = w.n > 1 || best.w.n > 1;
-    const text =
-      ratio < 1.005
-        ? `${b.label}: ${best.mode} ran as fast as ${mode}`
-        : `${b.label}: ${best.mode} ran ${ratio.toFixed(2)}${withSd ? ` ± ${sigma.toFixed(2)}` : ''} times faster than ${mode}`;
-    return { ...base, ratio, sigma: withSd ? sigma : 0, text };
+    const tie = withinNoise(ratio, sigma, withSd);
+    const text = tie
+      ? `${b.label}: ${best.mode} ran about as fast as ${mode} ${noiseNote(ratio, sigma, withSd)}`
+      : `${b.label}: ${best.mode} ran ${ratio.toFixed(2)}${withSd ? ` ± ${sigma.toFixed(2)}` : ''} times faster than ${mode}`;
+    return { ...base, ratio, sigma: withSd ? sigma : 0, within_noise: tie, text };
   });
 }
 
@@ -300,6 +322,8 @@ export interface CostVerdict {
   /** other's mean ÷ cheaper's mean (≥ COST_FACTOR) */
   ratio: number;
   sigma: number;
+  /** Twice the cost, but within the noise of several runs: no winner is named. */
+  within_noise: boolean;
   text: string;
 }
 
@@ -326,8 +350,13 @@ export function costVerdicts(modes: ModeRuns[]): CostVerdict[] {
       const ratio = x.mean / best.x.mean;
       if (ratio < COST_FACTOR) return [];
       const sigma = ratio * Math.sqrt((x.sd / x.mean) ** 2 + (best.x.sd / best.x.mean) ** 2);
-      const text = `${c.label}: ${best.mode} used ${ratio.toFixed(1)} times less than ${mode} (${c.what})`;
-      return [{ basis: c.basis, cheaper: best.mode, other: mode, ratio, sigma, text }];
+      // Only σ can undo a ratio of 2 or more: one run's 5 % is far below it.
+      const several = x.n > 1 || best.x.n > 1;
+      const tie = several && withinNoise(ratio, sigma, true);
+      const text = tie
+        ? `${c.label}: ${best.mode} used about as much as ${mode} (${c.what}; within noise: ${ratio.toFixed(1)} ± ${sigma.toFixed(1)} times)`
+        : `${c.label}: ${best.mode} used ${ratio.toFixed(1)} times less than ${mode} (${c.what})`;
+      return [{ basis: c.basis, cheaper: best.mode, other: mode, ratio, sigma, within_noise: tie, text }];
     });
   });
 }

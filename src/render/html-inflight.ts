@@ -1,9 +1,10 @@
-// The HTML report's in-flight chart: requests in flight over time per mode, on the waterfall's time
-// axis and one shared vertical scale, with the -c limit and the server's own peak drawn. Pure.
+// The HTML report's in-flight chart: requests in flight over time per mode, each on its own time axis
+// (the waterfall's for that mode) and one shared vertical scale, with the -c limit and the server's
+// own peak drawn. Pure.
 
 import type { RunSummary } from '../measure/stats.js';
 import { fixed } from './format.js';
-import type { Lane } from './html-waterfall.js';
+import { type Lane, longestLane, scaleLabel, scaleNote } from './html-waterfall.js';
 import { esc, niceStep, px, type TimeFrame, timeGrid, xOf } from './svg.js';
 
 export interface FlightLane extends Lane {
@@ -15,7 +16,9 @@ export interface FlightLane extends Lane {
 
 const HEAD = 26;
 const BODY = 96;
-const GAP = 16;
+/** Under each panel: its time axis's labels. */
+const TICKS = 20;
+const GAP = 14;
 
 /** Mode names are data: only the known ones become a CSS class. */
 export function modeClass(mode: string): string {
@@ -65,13 +68,15 @@ function yTicks(f: TimeFrame, top: number, max: number, yOf: (v: number) => numb
     .concat(`<line class="axis-line" x1="${px(f.left)}" y1="${px(top)}" x2="${px(f.left)}" y2="${px(yOf(0))}"/>`);
 }
 
-function lanePanel(l: FlightLane, f: TimeFrame, top: number, max: number): string {
+function lanePanel(l: FlightLane, f: TimeFrame, top: number, max: number, longest: Lane): string {
   const body = top + HEAD;
+  const grid = timeGrid(f, body, body + BODY, scaleLabel(f), scaleNote(l, longest));
   const yOf = (v: number) => body + BODY - (Math.min(v, max) / max) * BODY;
   const s = l.run;
   const head = `<text class="mode" x="${px(f.left - 8)}" y="${px(top + 18)}" text-anchor="end">${esc(l.mode)}</text><text class="facts" x="${px(f.left)}" y="${px(top + 18)}">${esc(`peak ${s.peakInFlight} in flight  ·  average ${fixed(s.achievedConcurrency, 2)}`)}</text>`;
   const parts = [
     `<g class="flight-lane" data-mode="${esc(l.mode)}">`,
+    grid,
     head,
     `<rect class="plot" x="${px(f.left)}" y="${px(body)}" width="${px(f.width)}" height="${BODY}"/>`,
     `<path class="flight ${modeClass(l.mode)}" d="${area(s, f, yOf)}"/>`,
@@ -82,12 +87,13 @@ function lanePanel(l: FlightLane, f: TimeFrame, top: number, max: number): strin
   return parts.join('');
 }
 
-export function inFlightSvg(lanes: FlightLane[], f: TimeFrame, width: number): string {
-  const top = 28;
+/** One panel per mode, each on its own time axis (`frameOf`, as the waterfall's), one vertical scale for all. */
+export function inFlightSvg(lanes: FlightLane[], frameOf: (lane: Lane) => TimeFrame, width: number): string {
+  const top = 8;
   const max = topOfScale(lanes);
-  const panels = lanes.map((l, i) => lanePanel(l, f, top + i * (HEAD + BODY + GAP), max));
-  const bottom = top + lanes.length * (HEAD + BODY + GAP) - GAP + 4;
-  const axis = `<text class="axis" x="${px(f.left + f.width / 2)}" y="${px(bottom + 32)}" text-anchor="middle">time since the mode's own start</text>`;
-  const height = bottom + 44;
-  return `<svg class="inflight" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${px(height)}" viewBox="0 0 ${width} ${px(height)}" role="img" aria-label="requests in flight">${timeGrid(f, top, bottom)}${panels.join('')}${axis}</svg>`;
+  const step = HEAD + BODY + TICKS + GAP;
+  const longest = longestLane(lanes);
+  const panels = lanes.map((l, i) => lanePanel(l, frameOf(l), top + i * step, max, longest ?? l));
+  const height = top + lanes.length * step - GAP + 8;
+  return `<svg class="inflight" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${px(height)}" viewBox="0 0 ${width} ${px(height)}" role="img" aria-label="requests in flight">${panels.join('')}</svg>`;
 }

@@ -15,12 +15,12 @@ h2{font-size:18px;margin:28px 0 4px;padding-top:12px;border-top:1px solid var(--
 .sw{display:inline-block;width:22px;height:10px;border-radius:2px}
 .sw.ok{background:var(--ok)}.sw.http{background:var(--http)}.sw.err{background:var(--err)}
 .sw.end{height:0;border-top:2px dashed #57606a}
+.sw.band{background:linear-gradient(90deg,#fbe3e4 0 30%,var(--err) 30% 45%,#fbe3e4 45% 70%,var(--err) 70% 78%,#fbe3e4 78%)}
 .sw.area{background:linear-gradient(90deg,var(--async),var(--threads),var(--inline));opacity:.6}
 .sw.limit{height:0;border-top:2px dashed var(--err)}
 .sw.server{height:0;border-top:2px dotted #24292f}
 svg text{font-family:inherit;fill:var(--ink)}
 svg .tick{font-size:11px;fill:var(--mute)}
-svg .axis{font-size:12px;fill:var(--mute)}
 svg .grid{stroke:#eaeef2;stroke-width:1}
 svg .axis-line{stroke:#8c959f}
 svg .plot{fill:rgba(140,149,159,.07);stroke:var(--line)}
@@ -34,6 +34,11 @@ svg .http{fill:var(--http)}
 svg .err,svg .f1,svg .f2,svg .f3,svg .f4{fill:var(--err)}
 svg .o1,svg .f1{opacity:.3}svg .o2,svg .f2{opacity:.5}svg .o3,svg .f3{opacity:.75}
 svg .bin-row:hover .bin{stroke:#000;stroke-width:.5}
+svg .band{fill:#fbe3e4}
+svg .fail-mark{fill:var(--err)}
+svg .fail-count{font-size:11px;font-weight:600;fill:var(--err)}
+svg .scale{font-size:11px;fill:var(--mute);font-style:italic}
+svg .scale-note{font-size:12px;font-weight:600;fill:#9a6700}
 svg .end{stroke:#57606a;stroke-width:1.5;stroke-dasharray:5 4}
 svg .flight{fill-opacity:.35;stroke-width:1.5}
 svg .m-async{fill:var(--async);stroke:var(--async)}

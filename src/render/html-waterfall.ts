@@ -1,5 +1,6 @@
-// The HTML report's waterfall: every mode stacked on one time axis, one bar per URL, or for big
-// runs the bars binned into rows × pixels. Pure: summaries in, SVG text out.
+// The HTML report's waterfall: every mode stacked, each on its own time axis, one bar per URL, or for
+// big runs the bars binned into rows × pixels; above each, a band marking every failure. Pure:
+// summaries in, SVG text out.
 
 import type { RunSummary, Span } from '../measure/stats.js';
 import { escapeControls } from './escape.js';
@@ -45,7 +46,12 @@ export const BIN_ROWS = 200;
 const ROW_PX = 11;
 const BODY_MAX = 250;
 const HEAD = 34;
-const GAP = 18;
+/** Under each lane: its time axis's labels. */
+const TICKS = 20;
+const GAP = 16;
+/** The failure band above a lane with failures, and the space under it. */
+const BAND = 8;
+const BAND_GAP = 4;
 
 export const isBinned = (s: RunSummary): boolean => s.spansDropped > 0 || s.spans.length > BIN_ABOVE;
 
@@ -153,7 +159,8 @@ function binRow(b: Bins, r: number, max: number, f: TimeFrame, y: number): strin
     const o = b.ok[r * b.cols + c]!;
     const x = b.fail[r * b.cols + c]!;
     if (o + x <= 0) return '';
-    return `${x > o ? 'f' : 'o'}${Math.min(4, Math.ceil((4 * (o + x)) / max))}`;
+    // A pixel that held any failure is red at full strength, however many ok URLs shared it.
+    return x > 0 ? 'f4' : `o${Math.min(4, Math.ceil((4 * o) / max))}`;
   };
   for (let c = 0; c <= b.cols; c++) {
     const cls = c < b.cols ? shade(c) : '';
@@ -197,6 +204,68 @@ function binnedNote(s: RunSummary, drawn: number): string {
   return `binned: the first ${s.spans.length} of ${drawn} URLs`;
 }
 
+/** Which pixel columns of a lane's plot held a failed request, and how many failed. */
+export interface FailureMarks {
+  /** Failed requests, counted from every record (bad input lines, never requested, are not). */
+  count: number;
+  /** 1 where a failure was in flight, per column of `f.width / cols.length` px. */
+  cols: Uint8Array;
+}
+
+/**
+ * Every failure's time span, from its start to its end: from the bars when the summary has every
+ * one; else (bars sampled, records read back) from the in-flight series, counted from every record.
+ */
+export function failureMarks(s: RunSummary, f: TimeFrame): FailureMarks {
+  const cols = new Uint8Array(Math.max(1, Math.round(f.width)));
+  const colMs = f.totalMs / cols.length;
+  const mark = (fromMs: number, toMs: number): void => {
+    const a = Math.min(cols.length - 1, Math.max(0, Math.floor(fromMs / colMs)));
+    const b = Math.min(cols.length - 1, Math.max(a, Math.floor(toMs / colMs)));
+    cols.fill(1, a, b + 1);
+  };
+  if (s.spansDropped === 0) {
+    let count = 0;
+    for (const x of s.spans) {
+      if (x.ok) continue;
+      count++;
+      mark(x.start - s.startedAt, x.end - s.startedAt);
+    }
+    return { count, cols };
+  }
+  const { origin, sliceMs, failed, failing } = s.inFlight;
+  const off = origin - s.startedAt;
+  const n = Math.max(failed?.length ?? 0, failing?.length ?? 0);
+  for (let i = 0; i < n; i++) {
+    // A failure in flight during the slice, or one that ended in it (a 0 ms failure is in flight for no time).
+    if ((failing?.[i] ?? 0) > 0 || (failed?.[i] ?? 0) > 0) mark(off + i * sliceMs, off + (i + 1) * sliceMs - 1e-9);
+  }
+  const count = failed ? failed.reduce((a, v) => a + v, 0) : s.failed - s.badInput;
+  return { count, cols };
+}
+
+/** The red band above a lane: a mark wherever a failed URL was in flight, and their count. */
+function failureBand(lane: Lane, f: TimeFrame, top: number): string {
+  const { count, cols } = failureMarks(lane.run, f);
+  if (count <= 0) return '';
+  const colPx = f.width / cols.length;
+  const marks: string[] = [];
+  for (let c = 0; c < cols.length; c++) {
+    if (!cols[c]) continue;
+    const from = c;
+    while (c < cols.length && cols[c]) c++;
+    // At least 2 px, so one short failure among thousands still shows.
+    const w = Math.max(2, (c - from) * colPx);
+    const x = Math.min(f.left + from * colPx, f.left + f.width - w);
+    marks.push(`<rect class="fail-mark" x="${px(x)}" y="${px(top)}" width="${px(w)}" height="${BAND}"/>`);
+  }
+  const title = `${count} failed URL${count === 1 ? '' : 's'} of ${lane.run.total}, counted from every record: marked red from each one's start to its end`;
+  return `<g class="fail-band" data-failed="${count}"><title>${esc(title)}</title><rect class="band" x="${px(f.left)}" y="${px(top)}" width="${px(f.width)}" height="${BAND}"/><text class="fail-count" x="${px(f.left - 8)}" y="${px(top + BAND - 0.5)}" text-anchor="end">${esc(`${count} failed`)}</text>${marks.join('')}</g>`;
+}
+
+/** Whether a lane draws the failure band (and makes room for it). */
+const hasBand = (lane: Lane): boolean => lane.run.failed - lane.run.badInput > 0;
+
 function laneHeading(lane: Lane, f: TimeFrame, top: number): string {
   const s = lane.run;
   const drawn = s.spans.length + s.spansDropped;
@@ -213,6 +282,18 @@ function laneHeading(lane: Lane, f: TimeFrame, top: number): string {
   return `<text class="mode" x="${px(f.left - 8)}" y="${px(y)}" text-anchor="end">${esc(lane.mode)}</text><text class="facts" x="${px(f.left)}" y="${px(y)}">${esc(facts.join('  ·  '))}</text>`;
 }
 
+/** Said under a lane's scale when its axis is shorter than the longest mode's: bar lengths do not compare across modes. */
+export function scaleNote(lane: Lane, longest: Lane): string | null {
+  const ratio = extentMs(longest.run) / Math.max(1, extentMs(lane.run));
+  if (lane === longest || !(ratio >= 1.5)) return null;
+  return `${ratio < 10 ? ratio.toFixed(1) : ratio.toFixed(0)} × shorter than ${longest.mode}'s`;
+}
+
+/** Under a lane's axis, its scale, named as this lane's own. */
+export function scaleLabel(f: TimeFrame): string {
+  return `own axis, 0–${duration(f.totalMs)}`;
+}
+
 /** The dashed line where the mode's run ended: the staircase's length is its wall time. */
 function endMarker(lane: Lane, f: TimeFrame, top: number, bottom: number): string {
   const x = px(xOf(f, lane.run.wallMs));
@@ -220,27 +301,38 @@ function endMarker(lane: Lane, f: TimeFrame, top: number, bottom: number): strin
 }
 
 export function laneHeight(lane: Lane): number {
-  return HEAD + bodyHeight(lane.run) + GAP;
+  return HEAD + (hasBand(lane) ? BAND + BAND_GAP : 0) + bodyHeight(lane.run) + TICKS + GAP;
 }
 
-/** The whole stacked waterfall; `width` is the SVG's, `f` the shared time frame. */
-export function waterfallSvg(lanes: Lane[], f: TimeFrame, width: number): string {
-  const top = 28;
+/** The lane whose run reaches furthest in time (the others' axes are shorter). */
+export function longestLane(lanes: readonly Lane[]): Lane | undefined {
+  return lanes.reduce<Lane | undefined>((a, l) => (a === undefined || extentMs(l.run) > extentMs(a.run) ? l : a), undefined);
+}
+
+/**
+ * The stacked waterfall; `width` is the SVG's. Each lane on its own time axis (`frameOf`), scaled
+ * to its own run and labelled so, with its failure band above it.
+ */
+export function waterfallSvg(lanes: Lane[], frameOf: (lane: Lane) => TimeFrame, width: number): string {
+  const top = 8;
   const parts: string[] = [];
+  const longest = longestLane(lanes);
   let y = top;
   for (const lane of lanes) {
+    const f = frameOf(lane);
     const body = bodyHeight(lane.run);
+    const band = hasBand(lane) ? y + HEAD : null;
+    const plot = y + HEAD + (band === null ? 0 : BAND + BAND_GAP);
     parts.push(`<g class="lane" data-mode="${esc(lane.mode)}">`);
-    parts.push(`<rect class="plot" x="${px(f.left)}" y="${px(y + HEAD)}" width="${px(f.width)}" height="${px(body)}"/>`);
+    parts.push(timeGrid(f, band ?? plot, plot + body, scaleLabel(f), scaleNote(lane, longest ?? lane)));
+    parts.push(`<rect class="plot" x="${px(f.left)}" y="${px(plot)}" width="${px(f.width)}" height="${px(body)}"/>`);
     parts.push(laneHeading(lane, f, y));
-    parts.push(endMarker(lane, f, y + HEAD - 4, y + HEAD + body + 4));
-    parts.push(isBinned(lane.run) ? binned(lane, f, y + HEAD) : bars(lane, f, y + HEAD));
+    if (band !== null) parts.push(failureBand(lane, f, band));
+    parts.push(endMarker(lane, f, plot - 4, plot + body + 4));
+    parts.push(isBinned(lane.run) ? binned(lane, f, plot) : bars(lane, f, plot));
     parts.push('</g>');
     y += laneHeight(lane);
   }
-  const bottom = y - GAP + 6;
-  const grid = timeGrid(f, top, bottom);
-  const title = `<text class="axis" x="${px(f.left + f.width / 2)}" y="${px(bottom + 32)}" text-anchor="middle">time since the mode's own start</text>`;
-  const height = bottom + 44;
-  return `<svg class="waterfall" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${px(height)}" viewBox="0 0 ${width} ${px(height)}" role="img" aria-label="waterfall">${grid}${parts.join('')}${title}</svg>`;
+  const height = y - GAP + 8;
+  return `<svg class="waterfall" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${px(height)}" viewBox="0 0 ${width} ${px(height)}" role="img" aria-label="waterfall">${parts.join('')}</svg>`;
 }

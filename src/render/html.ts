@@ -58,20 +58,23 @@ export function drawnRun(m: ReportMode): { run: RunSummary; note?: string } {
   return m.runs.length > 1 ? { run: pick.run, note: `run ${pick.i + 1} of ${m.runs.length} (median wall)` } : { run: pick.run };
 }
 
-export function timeFrame(lanes: Lane[]): TimeFrame {
-  const totalMs = Math.max(1, ...lanes.map((l) => extentMs(l.run)));
-  return { left: LEFT, width: WIDTH - LEFT - RIGHT, totalMs };
+/** A mode's own time axis, from its start to the end of its last request: its bars span the chart whatever the other modes took. */
+export function laneFrame(lane: Lane): TimeFrame {
+  return { left: LEFT, width: WIDTH - LEFT - RIGHT, totalMs: Math.max(1, extentMs(lane.run)) };
 }
 
-const LEGEND = `<div class="legend"><span><i class="sw ok"></i>ok</span><span><i class="sw http"></i>failed: HTTP status</span><span><i class="sw err"></i>failed: network, timeout, other</span><span><i class="sw end"></i>the mode's run ended</span></div>`;
+const LEGEND = `<div class="legend"><span><i class="sw ok"></i>ok</span><span><i class="sw http"></i>failed: HTTP status</span><span><i class="sw err"></i>failed: network, timeout, other</span><span><i class="sw band"></i>failure band: where a failed URL was in flight</span><span><i class="sw end"></i>the mode's run ended</span></div>`;
 
-function waterfallSection(lanes: Lane[], f: TimeFrame): string {
-  return `<section id="waterfall"><h2>Waterfall</h2><p class="lede">One bar per URL, from the start of its first attempt to the end of its last; hover a bar for its URL, status and time. Every mode is drawn from its own start on one time axis: bars side by side in time were in flight together, and a staircase means one request at a time.</p>${LEGEND}<div class="chart">${waterfallSvg(lanes, f, WIDTH)}</div></section>`;
+const OWN_AXES =
+  'Each mode is drawn from its own start on its own time axis, scaled to its own run (its scale is under it): compare bars within a mode, and modes by their times, not by the length of their bars.';
+
+function waterfallSection(lanes: Lane[]): string {
+  return `<section id="waterfall"><h2>Waterfall</h2><p class="lede">One bar per URL, from the start of its first attempt to the end of its last; hover a bar for its URL, status and time. Bars side by side in time were in flight together, and a staircase means one request at a time. ${OWN_AXES}</p>${LEGEND}<div class="chart">${waterfallSvg(lanes, laneFrame, WIDTH)}</div></section>`;
 }
 
-function inFlightSection(lanes: FlightLane[], f: TimeFrame): string {
+function inFlightSection(lanes: FlightLane[]): string {
   const legend = `<div class="legend"><span><i class="sw area"></i>in flight (average per time slice)</span><span><i class="sw limit"></i>the -c limit</span><span><i class="sw server"></i>the server's own peak</span></div>`;
-  return `<section id="inflight"><h2>Requests in flight</h2><p class="lede">How many requests each mode had open at once over time, on the same axis as the waterfall.</p>${legend}<div class="chart">${inFlightSvg(lanes, f, WIDTH)}</div></section>`;
+  return `<section id="inflight"><h2>Requests in flight</h2><p class="lede">How many requests each mode had open at once over time, each mode on its waterfall's time axis and all on one vertical scale.</p>${legend}<div class="chart">${inFlightSvg(lanes, laneFrame, WIDTH)}</div></section>`;
 }
 
 const GLANCE: [string, (s: RunSummary) => string][] = [
@@ -139,10 +142,9 @@ export function htmlReport(input: ReportInput): string {
     limit: input.params.concurrency,
     serverPeak: m.serverPeak ?? null,
   }));
-  const f = timeFrame(lanes);
   const body = [
     header(input),
-    lanes.length > 0 ? waterfallSection(lanes, f) + inFlightSection(lanes, f) : '<p class="note">No runs to draw.</p>',
+    lanes.length > 0 ? waterfallSection(lanes) + inFlightSection(lanes) : '<p class="note">No runs to draw.</p>',
     input.compare ? compareSection(input.compare) : '',
     summarySection(input.modes),
     paramsSection(input.params),

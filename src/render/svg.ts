@@ -19,7 +19,7 @@ export function px(n: number): string {
   return String(Math.round(n * 100) / 100);
 }
 
-/** Where time goes on the page: every mode drawn from its own start on this one axis. */
+/** Where time goes in one mode's chart: each mode drawn from its own start, on its own axis. */
 export interface TimeFrame {
   /** x of time 0, in px. */
   left: number;
@@ -41,16 +41,22 @@ export function niceStep(total: number, target = 8): number {
   return m * mag;
 }
 
-/** Vertical grid lines with time labels above (`top`) and below (`bottom`) the plot. */
-export function timeGrid(f: TimeFrame, top: number, bottom: number): string {
+/**
+ * One chart's vertical grid lines from `top` to `bottom`, their time labels under `bottom`, and at
+ * their left the scale named as this chart's own (`scale`, then `note` under it), so no one reads
+ * lengths across charts.
+ */
+export function timeGrid(f: TimeFrame, top: number, bottom: number, scale: string, note: string | null = null): string {
   const step = niceStep(f.totalMs);
   const parts: string[] = [];
+  const y = px(bottom + 13);
   for (let t = 0; t <= f.totalMs + step * 1e-9; t += step) {
     const x = px(xOf(f, t));
     const label = t === 0 ? '0' : duration(t);
     parts.push(`<line class="grid" x1="${x}" y1="${px(top)}" x2="${x}" y2="${px(bottom)}"/>`);
-    parts.push(`<text class="tick" x="${x}" y="${px(top - 6)}" text-anchor="middle">${esc(label)}</text>`);
-    parts.push(`<text class="tick" x="${x}" y="${px(bottom + 14)}" text-anchor="middle">${esc(label)}</text>`);
+    parts.push(`<text class="tick" x="${x}" y="${y}" text-anchor="middle">${esc(label)}</text>`);
   }
-  return parts.join('');
+  parts.push(`<text class="scale" x="${px(f.left - 8)}" y="${y}" text-anchor="end">${esc(scale)}</text>`);
+  if (note) parts.push(`<text class="scale-note" x="${px(f.left - 8)}" y="${px(bottom + 27)}" text-anchor="end">${esc(note)}</text>`);
+  return `<g class="time-axis" data-total-ms="${px(f.totalMs)}">${parts.join('')}</g>`;
 }

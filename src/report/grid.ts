@@ -40,12 +40,16 @@ export interface GridFigures {
   busy: Float64Array;
   /** Failed requests per slice, by the slice they ended in. */
   failed: number[];
+  /** Request-ms in flight per slice of the requests that failed: where each failure was, start to end. */
+  failBusy: Float64Array;
 }
 
 export class InFlightGrid {
   private cell = 1;
   private diff: Pages = new Map();
   private fails: Pages = new Map();
+  /** As `diff`, for failed requests only. */
+  private failDiff: Pages = new Map();
   private readonly scratch = new Int32Array(PAGE);
 
   /** The width of a cell in ms: 1 while the counts are exact. */
@@ -56,10 +60,15 @@ export class InFlightGrid {
   add(start: number, end: number, failed: boolean): void {
     this.bump(this.diff, start, 1);
     this.bump(this.diff, end, -1);
-    if (failed) this.bump(this.fails, end, 1);
+    if (failed) {
+      this.bump(this.fails, end, 1);
+      this.bump(this.failDiff, start, 1);
+      this.bump(this.failDiff, end, -1);
+    }
     while (this.diff.size > MAX_PAGES) {
       this.diff = halve(this.diff, this.scratch);
       this.fails = halve(this.fails, this.scratch);
+      this.failDiff = halve(this.failDiff, this.scratch);
       this.cell *= 2;
     }
   }
@@ -77,6 +86,12 @@ export class InFlightGrid {
 
   /** The counts swept in time order over `n` slices of `sliceMs` from `t0`. */
   figures(t0: number, sliceMs: number, n: number): GridFigures {
+    const all = this.sweep(this.diff, t0, sliceMs, n);
+    return { ...all, failed: this.failedPerSlice(t0, sliceMs, n), failBusy: this.sweep(this.failDiff, t0, sliceMs, n).busy };
+  }
+
+  /** Most open at once, and request-ms open per slice, from +1/−1 counts. */
+  private sweep(pages: Pages, t0: number, sliceMs: number, n: number): { peak: number; busy: Float64Array } {
     const busy = new Float64Array(n);
     const spread = (a: number, b: number, v: number): void => {
       for (let i = Math.max(0, Math.floor((a - t0) / sliceMs)); i < n && t0 + i * sliceMs < b; i++) {
@@ -88,8 +103,8 @@ export class InFlightGrid {
     let open = 0;
     let peak = 0;
     let prev = Number.NaN;
-    for (const p of [...this.diff.keys()].sort((a, b) => a - b)) {
-      const page = this.diff.get(p)!;
+    for (const p of [...pages.keys()].sort((a, b) => a - b)) {
+      const page = pages.get(p)!;
       const base = p * PAGE * this.cell;
       if (open > 0) spread(prev, base, open);
       for (let j = 0; j < PAGE; j++) {
@@ -99,7 +114,7 @@ export class InFlightGrid {
       }
       prev = base + PAGE * this.cell;
     }
-    return { peak, busy, failed: this.failedPerSlice(t0, sliceMs, n) };
+    return { peak, busy };
   }
 
   private failedPerSlice(t0: number, sliceMs: number, n: number): number[] {

@@ -265,7 +265,13 @@ export class ModeTally {
       spans,
       spansDropped: this.requested - spans.length,
       spansEvery: this.sample.every,
-      inFlight: { origin: startedAt, sliceMs, values: Array.from(grid.busy, (v) => v / sliceMs), failed: grid.failed },
+      inFlight: {
+        origin: startedAt,
+        sliceMs,
+        values: Array.from(grid.busy, (v) => v / sliceMs),
+        failed: grid.failed,
+        failing: Array.from(grid.failBusy, (v) => v / sliceMs),
+      },
     };
   }
 }
