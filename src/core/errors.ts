@@ -24,10 +24,9 @@ export const ERROR_CODES = {
   },
   BAD_INPUT: { meaning: 'the input line is not a fetchable URL', message: 'not a fetchable URL' },
   ABORTED: { meaning: 'cancelled by SIGINT/SIGTERM or a closed output', message: 'cancelled' },
-  WORKER_CRASH: { meaning: 'the worker thread running the request died', message: 'worker thread died' },
-  HELPER_FAILED: {
-    meaning: 'sync-request’s helper process closed without an answer (e.g. killed by Ctrl-C)',
-    message: 'sync-request’s helper process closed without an answer',
+  WORKER_CRASH: {
+    meaning: 'the pool member running the request (a worker thread, or a process in processes mode) died',
+    message: 'pool member died',
   },
   WRITE_FAILED: { meaning: 'the body could not be saved under --output-dir', message: 'cannot save body' },
   REQUEST_FAILED: { meaning: 'any other failure, with the client’s message', message: 'request failed' },
