@@ -1,15 +1,19 @@
 // Pool processes end when fetchall says so, not when they notice: an engine's close() stops every
-// process it started (checked in this process, where no orphan check would hide a close() that
-// forgot them); threads and inline start none.
+// process it started (checked in the engine's own process, before it ends, where no orphan check
+// would hide a close() that forgot them); threads and inline start none. The engine runs in a child
+// on the CLI's node (helpers/engine-close.mjs), so FETCHALL_TEST_NODE covers it as it does the CLI.
 
-import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine, RequestOptions } from '../src/core/types.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, spawnServer } from '../src/server/process.js';
-import { kill } from './helpers/procs.js';
+import { NODE, track } from './helpers/cli.js';
 import { within } from './helpers/wait.js';
 
-// In its own process: inline mode blocks this one's event loop for the whole request.
+const NODE_VERSION = execFileSync(NODE, ['-p', 'process.version'], { encoding: 'utf8' }).trim();
+
+// In a process of its own: inline mode blocks the engine's event loop for the whole request.
 let server: ServerProcess;
 beforeAll(async () => {
   server = await spawnServer();
@@ -18,87 +22,42 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** A grace for the kernel to finish a kill; far shorter than a helper's own 200 ms orphan check. */
-const GRACE_MS = 150;
+const SCRIPT = fileURLToPath(new URL('./helpers/engine-close.mjs', import.meta.url));
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+interface Closed {
+  node: string;
+  status: number | null;
+  started: number[];
+  aliveBeforeClose: number[];
+  aliveAfterClose: number[];
+  helperPidsAfter: number[];
 }
 
-async function stillAlive(pids: number[], graceMs = GRACE_MS): Promise<number[]> {
-  const until = Date.now() + graceMs;
-  let left = pids.filter(alive);
-  while (left.length > 0 && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 10));
-    left = left.filter(alive);
-  }
-  return left;
-}
-
-const options: RequestOptions = {
-  method: 'GET',
-  headers: [],
-  userAgent: 'fetchall-test',
-  timeoutMs: 10_000,
-  maxRedirects: 5,
-  maxSize: 1_000_000,
-  outputDir: null,
-  saveClaims: null,
-  body: null,
-  proxy: { proxy: null, noProxy: false, env: {} },
-  insecure: false,
-  cacert: null,
-  work: null,
-};
-
-// The engines run from the build, as the CLI runs them: a worker thread is started from its file.
-const load = async (mode: 'threads' | 'processes' | 'inline'): Promise<Engine> => {
-  if (mode === 'processes') {
-    const { ProcessesEngine }: typeof import('../src/engines/processes.js') = await import(
-      new URL('../dist/engines/processes.js', import.meta.url).href
-    );
-    return new ProcessesEngine(options, 2);
-  }
-  if (mode === 'threads') {
-    const { ThreadsEngine }: typeof import('../src/engines/threads.js') = await import(
-      new URL('../dist/engines/threads.js', import.meta.url).href
-    );
-    return new ThreadsEngine(options, 2);
-  }
-  const { InlineEngine }: typeof import('../src/engines/inline.js') = await import(
-    new URL('../dist/engines/inline.js', import.meta.url).href
+/** helpers/engine-close.mjs on the CLI's node; its pool processes carry the tag, so a failed test kills them too. */
+async function closeIn(mode: string): Promise<Closed> {
+  const tag = `fetchall-test-${randomUUID()}`;
+  const child = track(
+    spawn(NODE, [SCRIPT, mode, server.url], { env: { ...process.env, FETCHALL_TEST_TAG: tag }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    tag,
   );
-  return new InlineEngine(options);
-};
-
-let started: number[] = [];
-afterEach(() => {
-  kill(started);
-  started = [];
-});
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await within(new Promise<number | null>((r) => child.on('close', r)), `engine-close.mjs ${mode}`, 30_000);
+  if (code !== 0) throw new Error(`engine-close.mjs ${mode} exited with ${code}:\n${err}`);
+  return JSON.parse(out) as Closed;
+}
 
 describe.each(['threads', 'processes', 'inline'] as const)('%s engine', (mode) => {
   it('close() stops every process it started, at once', async () => {
-    const engine = await load(mode);
-    try {
-      await within(engine.init(), 'the engine to start');
-      const r = await within(
-        engine.fetch({ index: 0, url: `${server.url}/bytes/10?close-${mode}` }, new AbortController().signal, () => {}),
-        'one request',
-      );
-      expect(r.status).toBe(200);
-      started = engine.helperPids();
-      // threads and inline start no process: their HTTP runs on a relay thread in this one.
-      expect(started.length).toBe(mode === 'processes' ? 2 : 0);
-      expect(started.filter(alive)).toEqual(started);
-    } finally {
-      await within(engine.close(), 'close()');
-    }
-    expect(await stillAlive(started)).toEqual([]);
-    expect(engine.helperPids()).toEqual([]);
+    const r = await closeIn(mode);
+    expect(r.node).toBe(NODE_VERSION);
+    expect(r.status).toBe(200);
+    // threads and inline start no process: their HTTP runs on a relay thread in the engine's process.
+    expect(r.started.length).toBe(mode === 'processes' ? 2 : 0);
+    expect(r.aliveBeforeClose).toEqual(r.started);
+    expect(r.aliveAfterClose).toEqual([]);
+    expect(r.helperPidsAfter).toEqual([]);
   });
 });

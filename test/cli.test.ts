@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, ndjson, run, start, track } from './helpers/cli.js';
+import { BIN, NODE, ndjson, run, start, track } from './helpers/cli.js';
 import { urls, useServer } from './helpers/server.js';
 import { within } from './helpers/wait.js';
 
@@ -143,7 +143,7 @@ describe('more usage errors', () => {
   });
 
   it.skipIf(spawnSync('script', ['--version']).status !== 0)('is 2 with no source and a terminal on stdin', async () => {
-    const child = track(spawn('script', ['-qc', `"${process.execPath}" "${BIN}"; echo "rc=$?"`, '/dev/null']));
+    const child = track(spawn('script', ['-qc', `"${NODE}" "${BIN}"; echo "rc=$?"`, '/dev/null']));
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     await within(new Promise((resolve) => child.on('close', resolve)), 'the run under script(1)');
@@ -243,9 +243,7 @@ describe('progress', () => {
     const env = { ...process.env, NO_COLOR: '1' } as NodeJS.ProcessEnv;
     delete env.CI;
     // Not spawnSync: the server answering these requests lives in this process.
-    const child = track(
-      spawn('script', ['-qc', `"${process.execPath}" "${BIN}" -c 4 -f ndjson "${list}" > /dev/null`, '/dev/null'], { env }),
-    );
+    const child = track(spawn('script', ['-qc', `"${NODE}" "${BIN}" -c 4 -f ndjson "${list}" > /dev/null`, '/dev/null'], { env }));
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     await within(new Promise((resolve) => child.on('close', resolve)), 'the run under script(1)');

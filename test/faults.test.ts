@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, ndjson, run, start, track } from './helpers/cli.js';
+import { BIN, NODE, ndjson, run, start, track } from './helpers/cli.js';
 import { leftover, processesTagged } from './helpers/procs.js';
 import { useServer } from './helpers/server.js';
 import { until, within } from './helpers/wait.js';
@@ -263,13 +263,9 @@ describe('limits and stops', () => {
     const tag = `fetchall-test-pipe-${mode}-${Date.now()}`;
     // bash, for fetchall's own status (PIPESTATUS); the pipeline's would be head's.
     const child = track(
-      spawn(
-        'bash',
-        ['-c', `"${process.execPath}" "${BIN}" -m ${mode} -c 3 -f ndjson ${list} | head -1; echo "status=\${PIPESTATUS[0]}" >&2`],
-        {
-          env: { ...process.env, FETCHALL_TEST_TAG: tag, CI: 'true' },
-        },
-      ),
+      spawn('bash', ['-c', `"${NODE}" "${BIN}" -m ${mode} -c 3 -f ndjson ${list} | head -1; echo "status=\${PIPESTATUS[0]}" >&2`], {
+        env: { ...process.env, FETCHALL_TEST_TAG: tag, CI: 'true' },
+      }),
       tag,
     );
     let out = '';

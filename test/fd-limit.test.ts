@@ -4,7 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, type CliResult, ndjson, track } from './helpers/cli.js';
+import { BIN, type CliResult, NODE, ndjson, track } from './helpers/cli.js';
 import { leftover } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
 
@@ -15,7 +15,7 @@ type Rec = { index: number; ok: boolean; error: { code: string; message: string 
 /** The built CLI under `ulimit -n limit`, as a user's shell runs it. */
 function runLimited(limit: number, args: string[]): Promise<CliResult> {
   const tag = `fetchall-test-fd-${Date.now()}-${Math.random()}`;
-  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+  const quoted = [NODE, BIN, ...args].map((a) => `'${a}'`).join(' ');
   const child = track(
     spawn('bash', ['-c', `ulimit -n ${limit} && exec ${quoted}`], {
       env: { ...process.env, CI: 'true', NO_COLOR: '1', FETCHALL_TEST_TAG: tag },

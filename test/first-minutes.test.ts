@@ -14,7 +14,7 @@ import { shortenUrl, wrapFigures } from '../src/render/format.js';
 import { eventLine } from '../src/render/lines.js';
 import { plain } from '../src/render/paint.js';
 import { summaryText } from '../src/render/summary.js';
-import { BIN, type CliResult, ndjson, run } from './helpers/cli.js';
+import { BIN, type CliResult, NODE, ndjson, run } from './helpers/cli.js';
 import { urls, useServer } from './helpers/server.js';
 
 const ctx = useServer();
@@ -23,7 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The built CLI run in `cwd`, to completion. */
 function runIn(cwd: string, args: string[]): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(NODE, [BIN, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: '1', CI: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],

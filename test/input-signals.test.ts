@@ -12,7 +12,7 @@ import { countable, resolveSources } from '../src/input.js';
 import { RunMeter } from '../src/measure/stats.js';
 import { plain } from '../src/render/paint.js';
 import { summaryText } from '../src/render/summary.js';
-import { BIN, ndjson, type Running, start, track } from './helpers/cli.js';
+import { BIN, NODE, ndjson, type Running, start, track } from './helpers/cli.js';
 import { leftover, processesTagged } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
 import { within } from './helpers/wait.js';
@@ -93,17 +93,13 @@ describe('non-regular sources with the progress line on (stdout redirected, stde
   const cases: [string, (list: string, out: string) => string][] = [
     [
       'a regular file (counted: the progress line has a total)',
-      (list, out) => `${q(process.execPath)} ${q(BIN)} -f ndjson -c 20 ${q(list)} > ${q(out)}`,
+      (list, out) => `${q(NODE)} ${q(BIN)} -f ndjson -c 20 ${q(list)} > ${q(out)}`,
     ],
-    [
-      'a named FIFO',
-      (list, out) => `cat ${q(list)} > ${q(FIFO)} & ${q(process.execPath)} ${q(BIN)} -f ndjson -c 20 ${q(FIFO)} > ${q(out)}`,
-    ],
-    ['/dev/stdin from a pipe', (list, out) => `cat ${q(list)} | ${q(process.execPath)} ${q(BIN)} -f ndjson -c 20 /dev/stdin > ${q(out)}`],
+    ['a named FIFO', (list, out) => `cat ${q(list)} > ${q(FIFO)} & ${q(NODE)} ${q(BIN)} -f ndjson -c 20 ${q(FIFO)} > ${q(out)}`],
+    ['/dev/stdin from a pipe', (list, out) => `cat ${q(list)} | ${q(NODE)} ${q(BIN)} -f ndjson -c 20 /dev/stdin > ${q(out)}`],
     [
       'a process substitution <(…) with a slow writer',
-      (list, out) =>
-        `bash -c ${q(`${q(process.execPath)} ${q(BIN)} -f ndjson -c 20 <(while read -r l; do echo "$l"; done < ${q(list)}) > ${q(out)}`)}`,
+      (list, out) => `bash -c ${q(`${q(NODE)} ${q(BIN)} -f ndjson -c 20 <(while read -r l; do echo "$l"; done < ${q(list)}) > ${q(out)}`)}`,
     ],
   ];
   let FIFO = '';
@@ -166,7 +162,7 @@ describe('a stop while the input writer is idle', () => {
     let err = '';
     // The shell waits for `cat` as well, so fetchall's own status is reported as soon as it exits.
     extra = track(
-      spawn('sh', ['-c', `cat ${q(f)} | { ${q(process.execPath)} ${q(BIN)} -f ndjson /dev/stdin; echo "status=$?" >&2; }`], {
+      spawn('sh', ['-c', `cat ${q(f)} | { ${q(NODE)} ${q(BIN)} -f ndjson /dev/stdin; echo "status=$?" >&2; }`], {
         env: { ...process.env, CI: 'true', FETCHALL_TEST_TAG: tag },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),

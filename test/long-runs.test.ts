@@ -13,7 +13,7 @@ import { Out } from '../src/render/write.js';
 import { BadLinesSink } from '../src/sinks/bad-lines.js';
 import { FailuresSink } from '../src/sinks/failures.js';
 import { ProgressSink } from '../src/sinks/progress.js';
-import { BIN, run } from './helpers/cli.js';
+import { BIN, NODE, run } from './helpers/cli.js';
 import { processesTagged } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
 
@@ -168,7 +168,7 @@ function inTerminal(command: string, cols = 100, rows = 30, deadlineMs = 40_000)
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const cli = (args: string) => `${q(process.execPath)} ${q(BIN)} ${args}`;
+const cli = (args: string) => `${q(NODE)} ${q(BIN)} ${args}`;
 /** The progress frames drawn: the text after each erase-line that looks like one. */
 const frames = (tty: string) => tty.split('\r\x1b[K').filter((f) => /^\d+(\/\d+)? done/.test(f));
 

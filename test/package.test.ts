@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ndjson } from './helpers/cli.js';
+import { NODE, ndjson } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,7 +41,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     if (k === 'INIT_CWD' || k === 'FORCE_COLOR') continue;
     env[k] = v;
   }
-  env.PATH = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
+  env.PATH = [dirname(NODE), process.env.PATH ?? ''].join(delimiter);
   return { ...env, NO_COLOR: '1', ...extra };
 }
 

@@ -10,14 +10,14 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MODES } from '../src/core/types.js';
 import { parseRecord, type SavedRecord } from '../src/report/records.js';
 import { ReorderWindow } from '../src/sinks/reorder.js';
-import { BIN, ndjson, run } from './helpers/cli.js';
+import { BIN, NODE, ndjson, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 
 const ctx = useServer();
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-records-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const hasJq = spawnSync('jq', ['--version']).status === 0;
-const FETCHALL = `"${process.execPath}" "${BIN}"`;
+const FETCHALL = `"${NODE}" "${BIN}"`;
 
 const children = new Set<ChildProcess>();
 afterEach(() => {

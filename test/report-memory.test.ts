@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { duration } from '../src/render/format.js';
 import { parseRecord, type SavedRecord } from '../src/report/records.js';
 import { summarizeRecords } from '../src/report/summarize.js';
-import { BIN } from './helpers/cli.js';
+import { BIN, NODE } from './helpers/cli.js';
 
 const HWM = fileURLToPath(new URL('./helpers/hwm.mjs', import.meta.url));
 const T0 = Date.UTC(2026, 11, 2, 9, 0, 0);
@@ -191,7 +191,7 @@ describe('fetchall report on 200,000 records', () => {
 /** The built CLI's report on `file`, its peak RSS printed at exit by a preloaded hook. */
 function report(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', HWM, BIN, 'report', '--no-timeline', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, ['--import', HWM, BIN, 'report', '--no-timeline', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

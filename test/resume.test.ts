@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadResume, UrlHashSet } from '../src/resume.js';
-import { BIN, run } from './helpers/cli.js';
+import { BIN, NODE, run } from './helpers/cli.js';
 import { urls, useServer } from './helpers/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-resume-'));
@@ -69,7 +69,7 @@ describe('loadResume', () => {
 /** The CLI with stdout appended to `file` (as `>> file` does), stderr kept. */
 function startAppending(args: string[], file: string) {
   const fd = openSync(file, 'a');
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(NODE, [BIN, ...args], {
     stdio: ['ignore', fd, 'pipe'],
     env: { ...process.env, NO_COLOR: '1', CI: 'true' },
   });

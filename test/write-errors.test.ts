@@ -6,7 +6,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, run } from './helpers/cli.js';
+import { BIN, NODE, run } from './helpers/cli.js';
 import { useServer } from './helpers/server.js';
 
 const ctx = useServer();
@@ -27,7 +27,7 @@ interface Result {
 /** Run the built CLI with stdout or stderr opened on /dev/full; the other stream is read. */
 function runInto(args: string[], full: 'stdout' | 'stderr', deadlineMs = 45_000): Promise<Result> {
   const fd = openSync(FULL, 'w');
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(NODE, [BIN, ...args], {
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, CI: 'true' } as NodeJS.ProcessEnv,
     stdio: full === 'stdout' ? ['ignore', fd, 'pipe'] : ['ignore', 'pipe', fd],
   });
@@ -170,7 +170,7 @@ describe('compare --json', () => {
 
 describe('compare reads its whole list, within a cap', () => {
   it('an endless stdin is a usage error in one line, exit 2, and reading stops', async () => {
-    const child = spawn(process.execPath, [BIN, 'compare', '-q'], {
+    const child = spawn(NODE, [BIN, 'compare', '-q'], {
       env: { ...process.env, NO_COLOR: '1', CI: 'true' } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -208,7 +208,7 @@ describe('compare reads its whole list, within a cap', () => {
 
 describe('help into a closed pipe', () => {
   it('fetchall --help | head -1 with the reader gone: exit 141, nothing said', async () => {
-    const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     // The reader leaves before the help is written: the write meets EPIPE.
     child.stdout!.destroy();

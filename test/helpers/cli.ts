@@ -7,6 +7,13 @@ import { kill, processesTagged } from './procs.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/fetchall.js', import.meta.url));
 
+/**
+ * The node that runs the CLI: FETCHALL_TEST_NODE when set (another Node's binary, as `npm run test:nodes`
+ * gives it: README "Node versions"), else the one running the tests. Every test that starts the CLI
+ * starts it with this, vitest itself stays where it is.
+ */
+export const NODE = process.env.FETCHALL_TEST_NODE || process.execPath;
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -66,7 +73,7 @@ export function start(
   opts: { input?: string; env?: Record<string, string>; stdin?: 'pipe' | 'ignore'; cwd?: string } = {},
 ): Running {
   const tag = `fetchall-test-${randomUUID()}`;
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(NODE, [BIN, ...args], {
     env: {
       ...process.env,
       ...NO_PROXY_ENV,
