@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start, track } from './helpers/cli.js';
+import { ndjson, start, track } from './helpers/cli.js';
 import { leftover, processesTagged } from './helpers/procs.js';
 import { useServer } from './helpers/server.js';
 import { until, within } from './helpers/wait.js';
@@ -299,6 +299,11 @@ describe.skipIf(why !== null)(`another local user (nobody) during a run${why ? `
       for (const q of seen) expect(q.headers?.['x-api-key']).toBe(token);
       expect(spooled()).toEqual([]);
       expect(parts()).toEqual([]);
+      // Once complete, a saved body is a new file as curl leaves one: 0666 less the umask.
+      const umask = process.umask();
+      for (const rec of ndjson(r.stdout) as { file: string | null }[]) {
+        expect((statSync(rec.file!).mode & 0o777).toString(8)).toBe((0o666 & ~umask).toString(8));
+      }
       expect(await leftover(r.tag)).toEqual([]);
     });
   });
