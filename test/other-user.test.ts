@@ -265,9 +265,9 @@ describe.skipIf(why !== null)(`another local user (nobody) during a run${why ? `
           `@${headers}`,
           '--data-binary',
           `@${body}`,
-          // A body being saved for 3 s (its .part), and a slow answer holding the run open.
-          `${u}/drip/300000/3000?who=${mode}`,
-          `${u}/delay/3000?who=${mode}`,
+          // A body being saved for 5 s (its .part), and a slow answer holding the run open.
+          `${u}/drip/300000/5000?who=${mode}`,
+          `${u}/delay/5000?who=${mode}`,
         ],
         { env: { TMPDIR: tmp } },
       );
