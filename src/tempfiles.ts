@@ -54,6 +54,18 @@ export function forgetPrivateDir(dir: string): void {
   privateDirs.delete(dir);
 }
 
+/** A body being saved (its `.part`) is readable by this user only until it is complete (SECURITY.md). */
+export const PART_MODE = 0o600;
+
+let umask: number | null = null;
+
+/** The mode a saved body gets when it is put in place: a new file's, as curl leaves it (0666 less the umask). */
+export function savedMode(): number {
+  // Read once per thread (a worker thread may read the umask, not set it).
+  umask ??= process.umask();
+  return 0o666 & ~umask;
+}
+
 /** The suffix every temp body name of this run ends with (engines/save.ts tempPath). */
 export function partSuffix(index: number): string {
   return `.${runId()}.${index}.part`;

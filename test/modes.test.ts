@@ -100,8 +100,8 @@ describe('threads mode', () => {
         expect(server.stats().inFlight).toBe(8);
         const pids = processesTagged(s.tag);
         expect(pids).toHaveLength(count);
-        // No process of the run listens on a TCP socket but the warm-up endpoint of each relay thread:
-        // nothing another user could send code to (the old helper listened with its key in argv).
+        // No key on any command line (the old helper listened with its key in argv); that nothing of
+        // the run listens, and its temp files are private, test/other-user.test.ts checks as nobody.
         for (const p of pids) expect(readFileSync(`/proc/${p}/cmdline`, 'utf8')).not.toMatch(/[0-9a-f]{64}/);
         const r = await s.done;
         expect(r.code, r.stderr).toBe(0);

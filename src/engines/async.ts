@@ -34,6 +34,7 @@ import {
   withBodyType,
 } from '../core/rules.js';
 import type { AttemptResult, Engine, EngineInfo, FetchError, HopGate, Job, RequestOptions } from '../core/types.js';
+import { PART_MODE } from '../tempfiles.js';
 import { claimInto, safeName, saveName, tempPath } from './save.js';
 import { workOnLoop } from './work.js';
 
@@ -454,7 +455,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     if (opts.outputDir !== null && statusCode < 400) {
       this.tmp = tempPath(opts.outputDir, safeName(this.job.url), this.job.index);
-      this.out = createWriteStream(this.tmp, { flags: 'wx' });
+      this.out = createWriteStream(this.tmp, { flags: 'wx', mode: PART_MODE });
       this.out.on('error', (err) => {
         const error = writeError(err.message);
         if (this.ended) this.fail(error);

@@ -28,6 +28,7 @@ export class InlineEngine implements Engine {
     this.relay = await Relay.start(this.opts.maxSize);
     this.request = loadSyncRequest(this.relay.client());
     warmUp(this.request, this.relay.warmUrl);
+    this.relay.endWarmUp();
     return { startupMs: now() - t0, threads: 2 };
   }
 

@@ -22,6 +22,10 @@ export class ThreadTransport implements Transport {
     return size + 1; // the members and the relay
   }
 
+  warmed(): void {
+    this.relay?.endWarmUp();
+  }
+
   start(setup: MemberSetup, events: MemberEvents): Member {
     const relay = this.relay;
     if (!relay) throw new Error('the relay thread is not running');

@@ -38,6 +38,8 @@ export interface Transport {
   /** Start what the members share (the relay thread, for threads). */
   init(): Promise<void>;
   start(setup: MemberSetup, events: MemberEvents): Member;
+  /** The members started at init are warm (threads: the shared relay closes its warm endpoint). */
+  warmed?(): void;
   /** JS threads the pool adds to the main one, for `size` members. */
   threads(size: number): number;
   close(): Promise<void>;
@@ -85,6 +87,7 @@ export class Pool {
         }),
       ),
     );
+    this.transport.warmed?.();
     const started = this.slots.size;
     const short = this.shortfall(tries, started, limit);
     return { startupMs: now() - t0, threads: 1 + this.transport.threads(started), ...short };

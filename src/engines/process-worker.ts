@@ -44,6 +44,8 @@ process.once('message', (first: ToMember) => {
     (relay) => {
       const send = (msg: FromMember) => process.send!(msg);
       const run = startMember({ relay: relay.client(), warmUrl: relay.warmUrl, options, worker: null, send, alive, awaitGrant });
+      // startMember warmed this process's only client: nothing of it listens from here on.
+      relay.endWarmUp();
       process.on('message', (msg: ToMember) => {
         if (msg.type === 'fetch') run(msg.job, msg.gated);
       });

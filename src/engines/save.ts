@@ -1,9 +1,9 @@
 // Saved bodies (--output-dir): one safe, unique file name per record, written to a temp file and renamed into place.
 
 import { createHash } from 'node:crypto';
-import { linkSync, renameSync, unlinkSync } from 'node:fs';
+import { chmodSync, linkSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { partSuffix, runId } from '../tempfiles.js';
+import { partSuffix, runId, savedMode } from '../tempfiles.js';
 
 /**
  * A file name for a URL that is safe on any filesystem (no separators, no '..', no control
@@ -68,6 +68,8 @@ export function tempPath(dir: string, name: string, index: number): string {
  * Where hard links are not supported, rename() it is (atomic, but it replaces).
  */
 export function claimInto(dir: string, name: string, index: number, tmp: string): string {
+  // Private while it was written; a saved body is a new file as any other (curl's mode).
+  chmodSync(tmp, savedMode());
   for (const candidate of [name, `${name}-${index}`, `${name}-${index}-${runId()}`]) {
     const final = join(dir, candidate);
     try {

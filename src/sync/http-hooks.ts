@@ -15,6 +15,7 @@ import { clampTimer } from '../core/clock.js';
 import { fetchError, proxyRefused, sizeError, writeError } from '../core/errors.js';
 import { bodyError, declaredTooLarge, IDEMPOTENT_METHODS, limitedBytes, trustedCAs } from '../core/rules.js';
 import type { FetchError } from '../core/types.js';
+import { PART_MODE } from '../tempfiles.js';
 import { type BodyReport, PRIVATE, type TlsSpec } from './protocol.js';
 
 /** --max-size, enforced where the body is (set once by installHooks). */
@@ -82,7 +83,7 @@ class BodyConsumer {
   }
 
   private open(path: string): void {
-    this.out = createWriteStream(path, { flags: 'wx' });
+    this.out = createWriteStream(path, { flags: 'wx', mode: PART_MODE });
     this.out.on('error', (err) => {
       const failed = writeError(err.message);
       // Failing while the last bytes are flushed: the close that follows reports it.

@@ -38,12 +38,19 @@ function serve({ port, flag }: RelayClient): void {
   (port as MessagePort).start();
 }
 
-parentPort!.on('message', (msg: RelayClient) => serve(msg));
-
 // A tiny local endpoint to warm each blocking client on before the clock starts: the first
 // requests through a fresh client run cold code, and the user's server should not see (or count)
-// warm-up traffic. It answers "warm" and nothing else.
+// warm-up traffic. It answers "warm" and nothing else, and it is closed (Relay.endWarmUp) as soon
+// as this process's clients are warm: during the run nothing of fetchall listens, for any local
+// user to connect to (each connection would cost this process a descriptor and this loop's time).
 const warm = createHttpServer((_req, res) => res.end('warm'));
+
+parentPort!.on('message', (msg: RelayClient | { endWarmUp: true }) => {
+  if ('endWarmUp' in msg) {
+    warm.close();
+    warm.closeAllConnections();
+  } else serve(msg);
+});
 warm.listen(0, '127.0.0.1', () => {
   warm.unref();
   parentPort!.postMessage({ ready: true, warmUrl: `http://127.0.0.1:${(warm.address() as { port: number }).port}/` });

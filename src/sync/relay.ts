@@ -5,11 +5,25 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { RelayClient, RelayData } from './protocol.js';
 
 export class Relay {
+  private warming = true;
+
   private constructor(
     private readonly worker: Worker,
-    /** A local URL to warm a blocking client on (served by the relay thread). */
-    readonly warmUrl: string,
+    /** A local URL to warm a blocking client on (served by the relay thread until endWarmUp). */
+    private readonly warmEndpoint: string,
   ) {}
+
+  /** The URL to warm a new client on; '' once the warm-up is over (a later client starts cold). */
+  get warmUrl(): string {
+    return this.warming ? this.warmEndpoint : '';
+  }
+
+  /** This process's clients are warm: the relay stops listening on its warm endpoint. */
+  endWarmUp(): void {
+    if (!this.warming) return;
+    this.warming = false;
+    this.worker.postMessage({ endWarmUp: true });
+  }
 
   static async start(maxSize: number): Promise<Relay> {
     const worker = new Worker(new URL('./relay-thread.js', import.meta.url), {

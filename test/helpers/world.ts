@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 /** How long a server may take to answer on its port before the test fails (never falls through). */
 export const START_DEADLINE_MS = 10_000;
@@ -31,6 +32,8 @@ const PROBES: Record<string, { bin: string; args: string[] }> = {
   python3: { bin: 'python3', args: ['-c', 'import http.server'] },
   nginx: { bin: 'nginx', args: ['-v'] },
   curl: { bin: 'curl', args: ['--version'] },
+  openssl: { bin: 'openssl', args: ['version'] },
+  setpriv: { bin: 'setpriv', args: ['--version'] },
 };
 
 export type Tool = keyof typeof PROBES;
@@ -96,6 +99,76 @@ export function makeFixtureRoot(): string {
     writeFileSync(path, body);
   }
   return root;
+}
+
+/**
+ * The edges for nginx, by path under the root: sizes around nginx's and Node's 16 KiB buffers and
+ * large ones (random bytes), a page nginx sends chunked (SSI: it includes /100k.bin), a .gz served
+ * as application/gzip, and one served from gzip_static with `Content-Encoding: gzip`.
+ */
+export function edgeFiles(): Record<string, Buffer> {
+  const sized = [0, 1, 16383, 16384, 16385, 1024 * 1024, 12 * 1024 * 1024];
+  const files: Record<string, Buffer> = Object.fromEntries(sized.map((n) => [`edge/${n}.bin`, randomBytes(n)]));
+  files['chunked/page.html'] = Buffer.from('<p>before</p>\n<!--# include virtual="/100k.bin" -->\n<p>after</p>\n');
+  const text = Buffer.from('compressed on disk, never to be inflated by a client that did not ask\n'.repeat(200));
+  files['raw/hello.txt.gz'] = gzipSync(text);
+  files['gzs/hello.txt.gz'] = gzipSync(text, { level: 1 });
+  return files;
+}
+
+/** URL paths of the edges (the gzip_static one by the name without .gz). */
+export const EDGE_PATHS = [
+  ...[0, 1, 16383, 16384, 16385, 1024 * 1024, 12 * 1024 * 1024].map((n) => `/edge/${n}.bin`),
+  '/chunked/page.html',
+  '/raw/hello.txt.gz',
+  '/gzs/hello.txt',
+];
+
+/** Write files under root. */
+export function writeFiles(root: string, files: Record<string, Buffer>): void {
+  for (const [name, body] of Object.entries(files)) {
+    const path = join(root, name);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, body);
+  }
+}
+
+/**
+ * A CA and a server certificate it signed for 127.0.0.1 (CN and IP SAN), made with openssl in dir:
+ * `ca` the CA's PEM, `chain` the server's then the CA's (what nginx sends), `key` the server's key.
+ */
+export function makeTls(dir: string): { ca: string; chain: string; key: string } {
+  const ssl = (...args: string[]) => {
+    const r = spawnSync(tool('openssl')!, args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=fetchall test CA');
+  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n',
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    '0x1f2e3d',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server.pem',
+  );
+  writeFileSync(join(dir, 'chain.pem'), readFileSync(join(dir, 'server.pem'), 'utf8') + readFileSync(join(dir, 'ca.pem'), 'utf8'));
+  return { ca: join(dir, 'ca.pem'), chain: join(dir, 'chain.pem'), key: join(dir, 'server.key') };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,9 +324,40 @@ export async function startPython(root: string): Promise<WorldServer> {
   return { base: `http://127.0.0.1:${port}`, pid: child.pid!, log, stop: () => stopChild(child, 'SIGTERM', 'python3 -m http.server') };
 }
 
+/** The extra server blocks of one nginx: a keep-alive-stingy one and a TLS one. */
+export interface NginxExtras {
+  /** A server that closes a connection after 3 requests or 1 s idle (`keepalive_requests 3; keepalive_timeout 1s`). */
+  keepalivePort?: number;
+  /** A TLS server with this certificate chain (PEM, leaf first) and key. */
+  tls?: { port: number; cert: string; key: string };
+}
+
 /** nginx.conf for one test server: everything it writes is under dir, it stays in the foreground. */
-export function nginxConfig(dir: string, root: string, port: number): string {
+export function nginxConfig(dir: string, root: string, port: number, extras: NginxExtras = {}): string {
   const user = process.getuid?.() === 0 ? 'user root;' : ''; // as root, workers would otherwise be nobody, who cannot read a 0700 temp dir
+  const keepalive =
+    extras.keepalivePort === undefined
+      ? ''
+      : `
+  server {
+    listen 127.0.0.1:${extras.keepalivePort};
+    root ${root};
+    keepalive_requests 3;
+    keepalive_timeout 1s;
+    location = /conn { default_type text/plain; return 200 "$connection $connection_requests\\n"; }
+  }`;
+  const tls =
+    extras.tls === undefined
+      ? ''
+      : `
+  server {
+    listen 127.0.0.1:${extras.tls.port} ssl;
+    ssl_certificate ${extras.tls.cert};
+    ssl_certificate_key ${extras.tls.key};
+    root ${root};
+    autoindex on;
+    location = /redirect { return 302 /small.txt; }
+  }`;
   return `${user}
 daemon off;
 master_process on;
@@ -269,7 +373,7 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   gzip off;
-  types { text/plain txt; text/html html; application/octet-stream bin; }
+  types { text/plain txt; text/html html; application/octet-stream bin; application/gzip gz; }
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:${port};
@@ -280,19 +384,38 @@ http {
     location = /error { return 500; }
     # Which connection served the request and its place on it: keep-alive seen from the server.
     location = /conn { default_type text/plain; return 200 "$connection $connection_requests\\n"; }
-  }
+    # SSI drops Content-Length: nginx sends these bodies chunked (HTTP/1.1), its includes as chunks.
+    location /chunked/ { ssi on; ssi_types *; }
+    # A .gz sent as it is on disk, with Content-Encoding: gzip, whatever the client accepts.
+    location /gzs/ { gzip_static always; }
+  }${keepalive}${tls}
 }
 `;
 }
 
-/** nginx in the foreground as the current user on a free loopback port, with the config above. */
-export async function startNginx(root: string): Promise<WorldServer> {
+export interface NginxServer extends WorldServer {
+  /** The keep-alive-stingy server's `http://127.0.0.1:PORT`, when asked for. */
+  keepaliveBase: string | null;
+  /** The TLS server's `https://127.0.0.1:PORT`, when asked for. */
+  tlsBase: string | null;
+}
+
+/** nginx in the foreground as the current user on free loopback ports, with the config above (and the extra servers asked for). */
+export async function startNginx(
+  root: string,
+  want: { keepalive?: boolean; tls?: { cert: string; key: string } } = {},
+): Promise<NginxServer> {
   const dir = mkdtempSync(join(tmpdir(), 'fetchall-world-nginx-'));
   let lastErr: unknown;
   // A free port can be taken between our check and nginx's bind: a few tries.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, root, port));
+    const extras: NginxExtras = {};
+    if (want.keepalive) extras.keepalivePort = await freePort();
+    if (want.tls) extras.tls = { port: await freePort(), ...want.tls };
+    const ports = [port, extras.keepalivePort, extras.tls?.port].filter((p): p is number => p !== undefined);
+    if (new Set(ports).size !== ports.length) continue;
+    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, root, port, extras));
     const out = { text: '' };
     // -e: nginx opens its compiled-in error log before reading the config; this one is ours.
     const child = spawn(tool('nginx')!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
@@ -307,7 +430,7 @@ export async function startNginx(root: string): Promise<WorldServer> {
       return out.text + errorLog;
     };
     try {
-      await answers(port, child, 'nginx', log);
+      for (const p of ports) await answers(p, child, 'nginx', log);
     } catch (err) {
       lastErr = err;
       await stopChild(child, 'SIGKILL', 'nginx').catch(() => {});
@@ -316,6 +439,8 @@ export async function startNginx(root: string): Promise<WorldServer> {
     }
     return {
       base: `http://127.0.0.1:${port}`,
+      keepaliveBase: extras.keepalivePort === undefined ? null : `http://127.0.0.1:${extras.keepalivePort}`,
+      tlsBase: extras.tls === undefined ? null : `https://127.0.0.1:${extras.tls.port}`,
       pid: child.pid!,
       log,
       stop: async () => {
@@ -345,9 +470,9 @@ export interface CurlResult {
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Fetch url with curl into a file under dir, following redirects as fetchall does by default. */
-export function curl(url: string, dir: string, name: string): Promise<CurlResult> {
+export function curl(url: string, dir: string, name: string, extra: string[] = []): Promise<CurlResult> {
   const file = join(dir, name);
-  const args = ['-s', '-L', '--noproxy', '*', '--max-time', '30', '-o', file];
+  const args = ['-s', '-L', '--noproxy', '*', '--max-time', '30', ...extra, '-o', file];
   args.push('-w', '%{http_code} %{size_download} %{num_redirects} %{url_effective}\\n%{content_type}', url);
   return new Promise((resolve, reject) => {
     execFile(tool('curl')!, args, { encoding: 'utf8' }, (err, stdout) => {
@@ -369,10 +494,10 @@ export function curl(url: string, dir: string, name: string): Promise<CurlResult
 }
 
 /** curl every URL, one after another; the answers by URL. */
-export async function curlAll(urls: string[], dir: string): Promise<Map<string, CurlResult>> {
+export async function curlAll(urls: string[], dir: string, extra: string[] = []): Promise<Map<string, CurlResult>> {
   const byUrl = new Map<string, CurlResult>();
   let n = 0;
-  for (const u of urls) if (!byUrl.has(u)) byUrl.set(u, await curl(u, dir, `curl-${n++}`));
+  for (const u of urls) if (!byUrl.has(u)) byUrl.set(u, await curl(u, dir, `curl-${n++}-${randomBytes(3).toString('hex')}`, extra));
   return byUrl;
 }
 
