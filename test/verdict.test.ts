@@ -17,6 +17,7 @@ import {
   timingTable,
   verdictLines,
   verdicts,
+  workWords,
 } from '../src/render/compare.js';
 import { plain } from '../src/render/paint.js';
 
@@ -238,5 +239,24 @@ describe('plain words for the demo', () => {
     const lines = fold(plainWords([threads, async])[0]!, 60);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(60);
     expect(lines.join(' ')).toBe(plainWords([threads, async])[0]);
+  });
+});
+
+describe('plain words for the second act (--work)', () => {
+  const act = { pages: 24, workMs: 100, cores: 2, load: 0.3 };
+  const one = (mode: string, wall: number) => ({ mode, runs: [run(mode, { wall })] });
+
+  it('says what it measured: async one step after another, threads and processes faster by their ratio', () => {
+    expect(workWords([one('async', 2600), one('threads', 1300), one('processes', 1400)], act)).toBe(
+      'CPU-bound work is the other half of the lesson. On one event loop (async) the 24 steps of about 100 ms ran one after another, whatever -c says: 2.60 s for 2.40 s of work. threads ran them on 2 cores at once: 1.30 s, 2.0 times faster. processes ran them on 2 cores at once: 1.40 s, 1.9 times faster. In Python the GIL leaves only processes for this; in Node threads do it too, and a process costs more to start and to hold.',
+    );
+  });
+
+  it('never claims a speed-up it did not measure: a busy machine is named with its load', () => {
+    const words = workWords([one('async', 2600), one('threads', 2500)], { ...act, load: 8.26 });
+    expect(words).toContain(
+      'threads took 2.50 s, not faster here: spreading the steps needs idle cores, and this machine has 2 with a load average of 8.3.',
+    );
+    expect(words).not.toMatch(/times faster/);
   });
 });

@@ -2,14 +2,14 @@
 // dozen URLs with 100–1500 ms latencies (one much slower, one 404), compared mode by mode, with
 // the server's own count of concurrent requests beside each mode's claim.
 
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Mode } from '../core/types.js';
 import { calibrate } from '../engines/work.js';
 import type { Outcome } from '../exit.js';
 import type { InputItem } from '../input.js';
 import type { RunSummary } from '../measure/stats.js';
 import { DEFAULTS, type RunOptions, SERVE_PORT } from '../options.js';
-import { fold, plainWords } from '../render/compare.js';
+import { fold, plainWords, workWords } from '../render/compare.js';
 import { spawnServer } from '../server/process.js';
 import { Collector } from '../sinks/collector.js';
 import { printComparison } from '../sinks/report.js';
@@ -108,14 +108,13 @@ async function secondAct(s: Session, server: { url: string; reset(): Promise<voi
     job: { index, url: `${server.url}/delay/0?work=${index}` },
   }));
   const o2: RunOptions = { ...o, concurrency, timeline: false, work: calibrate(WORK_MS) };
+  const act = { pages: WORK_PAGES, workMs: WORK_MS, cores: availableParallelism(), load: loadavg()[0]! };
   const collector = new Collector(modes);
   const stop = await runComparison(items, o2, { ...opts, modes, runs: 1 }, s, collector, { before: () => server.reset() });
   printComparison(s, o2, collector.modes, stop);
   if (stop === null) {
     s.out.line(`\n${s.paint.bold('In plain words:')}`);
-    const cores = availableParallelism();
-    const text = `CPU-bound work is the other half of the lesson. On one event loop (async) the ${WORK_PAGES} steps run one after another, whatever -c says; threads and processes run them on ${cores} core${cores === 1 ? '' : 's'} at once. In Python the GIL leaves only processes for this; in Node threads do it too, and a process costs more to start and to hold.`;
-    for (const line of fold(text, Math.max(40, s.term.columns - 1))) s.out.line(line);
+    for (const line of fold(workWords(collector.modes, act), Math.max(40, s.term.columns - 1))) s.out.line(line);
   }
   return stop;
 }

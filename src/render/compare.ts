@@ -466,6 +466,46 @@ export function plainWords(modes: ModeRuns[]): string[] {
   return lines;
 }
 
+/** What the demo's second act (--work on fast pages) measured, and what the machine had to give it. */
+export interface WorkAct {
+  pages: number;
+  workMs: number;
+  cores: number;
+  /** The one-minute load average as the act began. */
+  load: number;
+}
+
+/**
+ * The second act in plain words, from its own figures: async's steps one after another on its loop;
+ * whether threads and processes, spreading them over the cores, were faster here — and when they
+ * were not, what they needed that the machine did not have (free cores).
+ */
+export function workWords(modes: ModeRuns[], act: WorkAct): string {
+  const wallOf = (mode: string) => {
+    const m = modes.find((x) => x.mode === mode);
+    return m ? meanSd(m.runs.map((s) => s.wallMs)).mean : null;
+  };
+  const asyncWall = wallOf('async');
+  const parts = ['CPU-bound work is the other half of the lesson.'];
+  if (asyncWall !== null) {
+    parts.push(
+      `On one event loop (async) the ${act.pages} steps of about ${duration(act.workMs)} ran one after another, whatever -c says: ${duration(asyncWall)} for ${duration(act.pages * act.workMs)} of work.`,
+    );
+  }
+  for (const mode of ['threads', 'processes']) {
+    const wall = wallOf(mode);
+    if (wall === null || asyncWall === null) continue;
+    const r = asyncWall / wall;
+    parts.push(
+      r >= 1.25
+        ? `${mode} ran them on ${act.cores} cores at once: ${duration(wall)}, ${fixed(r, 1)} times faster.`
+        : `${mode} took ${duration(wall)}, not faster here: spreading the steps needs idle cores, and this machine has ${act.cores} with a load average of ${fixed(act.load, 1)}.`,
+    );
+  }
+  parts.push('In Python the GIL leaves only processes for this; in Node threads do it too, and a process costs more to start and to hold.');
+  return parts.join(' ');
+}
+
 /** Words folded into lines of at most `width` columns, breaking only between words. */
 export function fold(text: string, width: number): string[] {
   const lines: string[] = [];
