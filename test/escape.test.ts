@@ -88,6 +88,11 @@ describe('renderers', () => {
     expect(c.split(',')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
     // LF stays, quoted (RFC 4180); CR, which would overwrite the line on a terminal, does not.
     expect(c).toContain('"X: a,b\\x0d\nc"');
+    // A tab alone, or LF alone, still makes the cell quoted; a quote is doubled.
+    const errorCell = (message: string) => csv({ ...record, error: { code: 'X', message } }, record.start).split(',')[11];
+    expect(errorCell('a\tb')).toBe('"X: a\tb"');
+    expect(errorCell('a\nb')).toBe('"X: a\nb"');
+    expect(errorCell('say "hi"')).toBe('"X: say ""hi"""');
     const t = tsv({ ...record, error: { code: 'X', message: 'a\tb\\c\u009b' } }, record.start);
     expect(t).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/);
     expect(t.split('\t')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
