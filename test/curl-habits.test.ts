@@ -56,8 +56,23 @@ describe('--fail-on', () => {
   });
 
   it('none: a 404 is data, exit 0', async () => {
-    const r = await run(['--fail-on', 'none', '-q', `${ctx.server.url}/status/404?n`, `${ctx.server.url}/delay/1?n`]);
+    const list = [`${ctx.server.url}/status/404?n`, `${ctx.server.url}/delay/1?n`];
+    const r = await run(['--fail-on', 'none', '-f', 'ndjson', '-q', ...list]);
     expect(r.code, r.stderr).toBe(0);
+    // The 404 is still recorded as the failure it is; only the status ignores it.
+    const recs = ndjson(r.stdout).sort((a, b) => (a.index as number) - (b.index as number));
+    expect(recs.map((x) => [x.index, x.url, x.ok, x.status, (x.error as { code: string } | null)?.code ?? null])).toEqual([
+      [0, list[0], false, 404, 'HTTP_STATUS'],
+      [1, list[1], true, 200, null],
+    ]);
+  });
+
+  it('error: a 200 cut by --max-size is an error, not a 2xx, so it exits 1', async () => {
+    const url = `${ctx.server.url}/bytes/5000?cut`;
+    const r = await run(['--fail-on', 'error', '--max-size', '1000', '-f', 'ndjson', '-q', url]);
+    expect(ndjson(r.stdout)).toMatchObject([{ index: 0, ok: false, status: 200, error: { code: 'SIZE_LIMIT' } }]);
+    expect(r.code, r.stderr).toBe(1);
+    expect((await run(['--fail-on', '4xx,5xx', '--max-size', '1000', '-q', url])).code).toBe(0);
   });
 
   it('5xx: a 404 exits 0, a 500 exits 1', async () => {

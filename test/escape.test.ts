@@ -11,6 +11,7 @@ import { escapeControls, jsonText } from '../src/render/escape.js';
 import { eventLine } from '../src/render/lines.js';
 import { plain } from '../src/render/paint.js';
 import { csv, ndjson, tsv } from '../src/render/records.js';
+import { readRecords } from '../src/report/records.js';
 import { run } from './helpers/cli.js';
 
 /** Any C0 control but the \n and \t that separate lines and columns, DEL, a C1 control, or a bidi control. */
@@ -87,6 +88,11 @@ describe('renderers', () => {
     expect(c.split(',')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
     // LF stays, quoted (RFC 4180); CR, which would overwrite the line on a terminal, does not.
     expect(c).toContain('"X: a,b\\x0d\nc"');
+    // A tab alone, or LF alone, still makes the cell quoted; a quote is doubled.
+    const errorCell = (message: string) => csv({ ...record, error: { code: 'X', message } }, record.start).split(',')[11];
+    expect(errorCell('a\tb')).toBe('"X: a\tb"');
+    expect(errorCell('a\nb')).toBe('"X: a\nb"');
+    expect(errorCell('say "hi"')).toBe('"X: say ""hi"""');
     const t = tsv({ ...record, error: { code: 'X', message: 'a\tb\\c\u009b' } }, record.start);
     expect(t).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/);
     expect(t.split('\t')[1]).toBe('http://x/\\x1b]0;PWNED\\x07/\\x9b31m');
@@ -102,6 +108,76 @@ describe('renderers', () => {
     const back = JSON.parse(line);
     expect(back.url).toBe(hostile);
     expect(back.error.message).toBe(record.error!.message);
+  });
+});
+
+describe('DEL (0x7f) as the only control character, in every output', () => {
+  // Each string holds DEL and nothing else to escape, so no other character can trigger the escape.
+  const del = 'http://x/a\u007fb';
+  const record: UrlRecord = {
+    index: 0,
+    url: del,
+    mode: 'async',
+    ok: false,
+    status: 302,
+    bytes: 0,
+    start: Date.UTC(2024, 0, 1),
+    end: Date.UTC(2024, 0, 1) + 5,
+    ms: 5,
+    attempts: 1,
+    worker: null,
+    error: { code: 'BAD_REDIRECT', message: 'unusable Location: "\u007f"' },
+    file: null,
+    finalUrl: del,
+    redirects: 0,
+    ttfbMs: null,
+    contentType: 'text/\u007f',
+  };
+  const DEL = /\u007f/;
+
+  it('escapeControls and jsonText', () => {
+    expect(escapeControls('\u007f')).toBe('\\x7f');
+    expect(jsonText('\u007f')).toBe('"\\u007f"');
+  });
+
+  it('the text lines (done and fail)', () => {
+    const fail = eventLine({ kind: 'fail', record }, record.start, plain);
+    expect(fail).not.toMatch(DEL);
+    expect(fail).toContain('http://x/a\\x7fb');
+    expect(fail).toContain('unusable Location: "\\x7f"');
+    const done = eventLine({ kind: 'done', record: { ...record, ok: true, status: 200, error: null } }, record.start, plain);
+    expect(done).not.toMatch(DEL);
+    expect(done).toContain('http://x/a\\x7fb');
+  });
+
+  it('csv, tsv and ndjson', () => {
+    const c = csv(record, record.start);
+    expect(c).not.toMatch(DEL);
+    expect(c.split(',')[1]).toBe('http://x/a\\x7fb');
+    expect(c.split(',').at(-2)).toBe('text/\\x7f');
+    const t = tsv(record, record.start);
+    expect(t).not.toMatch(DEL);
+    expect(t.split('\t')[1]).toBe('http://x/a\\x7fb');
+    expect(t.split('\t').at(-2)).toBe('text/\\x7f');
+    const n = ndjson(record, record.start);
+    expect(n).not.toMatch(DEL);
+    expect(n).toContain('"url":"http://x/a\\u007fb"');
+    expect(JSON.parse(n)).toMatchObject({
+      url: del,
+      final_url: del,
+      content_type: 'text/\u007f',
+      error: { message: 'unusable Location: "\u007f"' },
+    });
+  });
+
+  it("report's bad-line note names the file escaped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fetchall-del-'));
+    const path = join(dir, 'runs\u007f.ndjson');
+    writeFileSync(path, 'not json\n');
+    const bad: string[] = [];
+    const { Readable } = await import('node:stream');
+    await readRecords([{ kind: 'file', path }], Readable.from([]), (l) => bad.push(l));
+    expect(bad).toEqual([`${join(dir, 'runs')}\\x7f.ndjson:1: not JSON`]);
   });
 });
 

@@ -3,6 +3,7 @@
 // outweighs failed URLs).
 
 import { describe, expect, it } from 'vitest';
+import { failClass, fetchError, sizeError, timeoutError } from '../src/core/errors.js';
 import { CLEAN, EXIT, getExitCode, type Outcome } from '../src/exit.js';
 
 const code = (o: Partial<Outcome>) => getExitCode({ ...CLEAN, ...o });
@@ -83,5 +84,23 @@ describe('--fail-on: which failed URLs count', () => {
     ['none does not hide a signal', { stop: 'SIGINT', failOn: [] }, 130],
   ])('%s', (_, o, expected) => {
     expect(code(o)).toBe(expected);
+  });
+});
+
+describe('failClass: the class a failed URL counts in', () => {
+  it.each<[string, Parameters<typeof failClass>[0], string]>([
+    ['a 404 on its status alone', { status: 404, error: fetchError('HTTP_STATUS', 'HTTP 404') }, '4xx'],
+    ['a 499', { status: 499, error: fetchError('HTTP_STATUS', 'HTTP 499') }, '4xx'],
+    ['a 500', { status: 500, error: fetchError('HTTP_STATUS', 'HTTP 500') }, '5xx'],
+    ['a 503', { status: 503, error: fetchError('HTTP_STATUS', 'HTTP 503') }, '5xx'],
+    // A failure that has a status is still an error when the status is not why it failed.
+    ['a 200 cut by --max-size', { status: 200, error: sizeError(1000) }, 'error'],
+    ['a 200 whose body timed out', { status: 200, error: timeoutError(500) }, 'error'],
+    ['a 404 cut by --max-size', { status: 404, error: sizeError(10) }, 'error'],
+    ['a 302 past --max-redirects', { status: 302, error: fetchError('TOO_MANY_REDIRECTS', 'more than 5 redirects') }, 'error'],
+    ['a refused connection', { status: null, error: fetchError('ECONNREFUSED', 'connect refused') }, 'error'],
+    ['a bad input line', { status: null, error: fetchError('BAD_INPUT', 'f:1: bad') }, 'error'],
+  ])('%s', (_, r, expected) => {
+    expect(failClass(r)).toBe(expected);
   });
 });

@@ -250,6 +250,16 @@ describe('htmlReport', () => {
     expect(html).toContain('&lt;script&gt;alert(3)&lt;/script&gt;');
   });
 
+  it('writes a waterfall row label that is no URL (a saved record’s `<script>…`) as text', () => {
+    // new URL() would percent-encode < and >; a url that does not parse is labelled as written.
+    const script = '<script>alert(1)</script>';
+    const run = fakeRun({ mode: 'async', n: 2, conc: 1, ms: 10, urls: (i) => (i === 0 ? script : `http://h/a&b?i=${i}`) });
+    const html = report([{ mode: 'async', runs: [run] }]);
+    expect(html).not.toMatch(/<script/i);
+    const labels = [...html.matchAll(/<text class="row"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toEqual(['&lt;script&gt;alert(1)&lt;/script&gt;', '/a&amp;b?i=1']);
+  });
+
   it('shows bidi controls (U+202E …) escaped, so a hover text cannot reorder itself', () => {
     expect(esc('http://h/\u202egpj.exe\u2066x\u200f')).toBe('http://h/\\u202egpj.exe\\u2066x\\u200f');
     expect(esc('plain ünïcode')).toBe('plain ünïcode');

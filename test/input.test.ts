@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/core/errors.js';
 import { checkUrl, countable, countJobs, type InputItem, readJobs, resolveSources, type Source } from '../src/input.js';
+import { inShard } from '../src/shard.js';
 import { until, within } from './helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fetchall-input-unit-'));
@@ -403,6 +404,32 @@ describe('countJobs', () => {
         { kind: 'file', path: a },
       ]),
     ).toBe(4);
+  });
+
+  it("--shard-by index over several files: a shard keeps global index mod n, not each file's own", async () => {
+    // Indexes 0–2 in a, 3–7 in b: a file of odd length shifts b's items to the other shard.
+    const a = join(dir, 'shard-a.txt');
+    const b = join(dir, 'shard-b.txt');
+    writeFileSync(a, 'http://a/0\nhttp://a/1\nhttp://a/2\n');
+    writeFileSync(b, 'http://b/3\n# c\nhttp://b/4\nhttp://b/5\n\nhttp://b/6\nhttp://b/7\n');
+    const sources: Source[] = [
+      { kind: 'file', path: a },
+      { kind: 'file', path: b },
+    ];
+    const keepShard = (k: number, n: number) => (item: InputItem) => inShard(item, { k, n, by: 'index' });
+    const counts = async (n: number) =>
+      Promise.all(Array.from({ length: n }, (_, k) => countJobs(sources, Number.POSITIVE_INFINITY, keepShard(k + 1, n))));
+    expect(await counts(2)).toEqual([4, 4]);
+    expect(await counts(3)).toEqual([3, 3, 2]);
+    // The items a run reads are numbered across the files the same way.
+    const kept = async (k: number, n: number) => {
+      const out: string[] = [];
+      for await (const item of readJobs(sources))
+        if (item.kind === 'job' && keepShard(k, n)(item)) out.push(`${item.job.index} ${item.job.url}`);
+      return out;
+    };
+    expect(await kept(2, 3)).toEqual(['1 http://a/1', '4 http://b/4', '7 http://b/7']);
+    expect(await kept(1, 2)).toEqual(['0 http://a/0', '2 http://a/2', '4 http://b/4', '6 http://b/6']);
   });
 
   it('gives up on stdin and on files over the byte budget', async () => {

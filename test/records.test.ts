@@ -48,6 +48,9 @@ function sh(cmd: string, cwd = dir): Promise<{ code: number | null; stdout: stri
 
 const num = (v: unknown) => v as number;
 
+/** How long /drip spreads its body over, after the head. */
+const DRIP_MS = 800;
+
 describe.each(MODES)('record fields in %s mode', (mode) => {
   it('final_url, redirects, ttfb_ms, content_type and the offsets, by value', { timeout: 60_000 }, async () => {
     const b = ctx.server.url;
@@ -58,6 +61,8 @@ describe.each(MODES)('record fields in %s mode', (mode) => {
       `${b}/status/404?m=${mode}`,
       'http://127.0.0.1:1/refused',
       'ftp://bad',
+      // The head at once, then the body's 4 slices over DRIP_MS: the first byte is long before the end.
+      `${b}/drip/4/${DRIP_MS}?m=${mode}`,
     ];
     const r = await run(['-m', mode, '-c', '4', '-f', 'ndjson', '-q', ...list]);
     const recs = ndjson(r.stdout);
@@ -78,6 +83,12 @@ describe.each(MODES)('record fields in %s mode', (mode) => {
     expect(at(4)).toMatchObject({ status: null, ttfb_ms: null, content_type: null, final_url: 'http://127.0.0.1:1/refused', redirects: 0 });
     // A bad line requested nothing.
     expect(at(5)).toMatchObject({ final_url: null, redirects: 0, ttfb_ms: null, content_type: null });
+    // A slow body: ttfb_ms is the head's time, not the body's end. The body takes DRIP_MS after the
+    // head, so ttfb_ms is about ms − DRIP_MS; half of DRIP_MS is the slack for timers and scheduling.
+    expect(at(6)).toMatchObject({ ok: true, status: 200, bytes: 4 });
+    expect(num(at(6).ms)).toBeGreaterThanOrEqual(DRIP_MS * 0.9);
+    expect(num(at(6).ttfb_ms)).toBeGreaterThan(0);
+    expect(num(at(6).ttfb_ms)).toBeLessThan(num(at(6).ms) - DRIP_MS / 2);
 
     const t0 = Date.parse(at(0).start as string) - num(at(0).start_ms);
     for (const x of recs) {

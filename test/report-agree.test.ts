@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from './helpers/cli.js';
+import { duration } from '../src/render/format.js';
+import { ndjson, run } from './helpers/cli.js';
 import { urls, useServer } from './helpers/server.js';
 
 const h = useServer();
@@ -30,6 +31,27 @@ describe('fetch and report agree', () => {
       expect(report.code).toBe(0);
       expect(figures(report.stdout)).toEqual(figures(live.stderr));
       expect(figures(report.stdout).urls).toBe('12');
+    });
+  }
+});
+
+describe('the live p50 and p95, pinned to the records', () => {
+  for (const mode of ['async', 'threads'] as const) {
+    it(`${mode}: p50 and p95 are the nearest-rank values of the records' own ms`, async () => {
+      // 20 latencies 5–157 ms, 8 ms apart: under 204.8 ms the histogram is exact to the record's 0.1 ms.
+      const list = Array.from({ length: 20 }, (_, i) => urls(h.server.url, `/delay/${5 + i * 8}`, 1, `&p=${mode}`)[0]!);
+      const live = await run(['-m', mode, '-c', '5', '-f', 'ndjson', ...list]);
+      expect(live.code, live.stderr).toBe(0);
+      const ms = ndjson(live.stdout)
+        .map((r) => r.ms as number)
+        .sort((a, b) => a - b);
+      expect(ms).toHaveLength(20);
+      // Nearest rank: p50 is the 10th of 20, p95 the 19th.
+      const p50 = ms[9]!;
+      const p95 = ms[18]!;
+      expect(p95).toBeLessThan(204.8);
+      expect(p95).toBeGreaterThan(p50);
+      expect(figures(live.stderr)).toMatchObject({ urls: '20', p50: duration(p50), p95: duration(p95) });
     });
   }
 });

@@ -58,6 +58,18 @@ describe('loadResume', () => {
     expect(r.endsMidLine).toBe(true);
   });
 
+  it('endsMidLine: only a last line with no newline', async () => {
+    const at = async (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return (await loadResume(join(dir, name))).endsMidLine;
+    };
+    expect(await at('e0.ndjson', '')).toBe(false);
+    expect(await at('e1.ndjson', '{"url":"http://a/1","ok":true}\n')).toBe(false);
+    expect(await at('e2.ndjson', '{"url":"http://a/1","ok":true}\n\n')).toBe(false);
+    expect(await at('e3.ndjson', '{"url":"http://a/1","ok":true}')).toBe(true);
+    expect(await at('e4.ndjson', '{"url":"http://a/1","ok":true}\n{"url"')).toBe(true);
+  });
+
   it('a missing file is an empty start; a directory is a usage error naming --resume', async () => {
     const missing = await loadResume(join(dir, 'nope.ndjson'));
     expect(missing.exists).toBe(false);
@@ -176,8 +188,39 @@ describe('the CLI: interrupt, resume, exactly once', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('skipped 1 URL already ok there (1 line there not records, ignored)');
     const lines = readFileSync(out, 'utf8').split('\n');
+    expect(lines).toHaveLength(4);
     expect(lines[1]).toBe(`{"index":1,"url":"${list[1]}","o`);
     expect(JSON.parse(lines[2]!)).toMatchObject({ index: 1, url: list[1], ok: true });
+    expect(lines[3]).toBe('');
+  });
+
+  it.each([
+    ['a whole last line', (r: string) => `${r}\n`, 1],
+    ['a blank last line', (r: string) => `${r}\n\n`, 2],
+  ])('a file ending in %s: the records appended start right after it, no blank line between them', async (_, content, kept) => {
+    const list = urls(s.server.url, '/delay/0', 3, `&resume-whole${kept}`);
+    const out = join(dir, `whole${kept}.ndjson`);
+    const first = JSON.stringify({ index: 0, url: list[0], ok: true });
+    writeFileSync(out, content(first));
+    const c = startAppending(['-c', '1', '-f', 'ndjson', '-q', '--resume', out, ...list], out);
+    children.push(c);
+    const r = await c.done;
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    // What was there stays as it was; then exactly two records, each a line of its own.
+    expect(text.startsWith(content(first))).toBe(true);
+    const added = text.slice(content(first).length).split('\n');
+    expect(added).toHaveLength(3);
+    expect(added[2]).toBe('');
+    expect(
+      added
+        .slice(0, 2)
+        .map((l) => JSON.parse(l))
+        .map((x) => [x.index, x.url, x.ok]),
+    ).toEqual([
+      [1, list[1], true],
+      [2, list[2], true],
+    ]);
   });
 
   it('every URL already ok: says so and exits 0 without fetching', async () => {

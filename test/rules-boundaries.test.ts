@@ -468,6 +468,14 @@ describe('request headers and credentials', () => {
     expect(hopHeaders({ cookie: 'c=1', x: '1' }, new URL('http://h/'), new URL('http://elsewhere/'), true)).toEqual({ x: '1' });
   });
 
+  it('keeps them dropped when a later hop comes back to the first origin', () => {
+    const first = new URL('http://u:p@h/');
+    const base = { authorization: 'Bearer t', cookie: 'c=1', host: 'vhost', x: '1' };
+    // left: an earlier hop was on another origin; this one is on the first origin again.
+    expect(hopHeaders(base, first, new URL('http://h/back'), true)).toEqual({ x: '1' });
+    expect(hopHeaders({}, first, new URL('http://u:p@h/back'), true)).toEqual({});
+  });
+
   it('drops every credential header once a redirect has left the origin', () => {
     const base = { authorization: 'Bearer t', cookie: 'c=1', 'proxy-authorization': 'p', x: '1' };
     expect(hopHeaders(base, new URL('http://u:p@h/'), new URL('http://elsewhere/'), true)).toEqual({ x: '1' });

@@ -89,20 +89,39 @@ describe('Out', () => {
   });
 
   it('drain() resolves at once with nothing pending, when closed, or on an error', async () => {
-    const { stream } = sink();
-    await new Out(stream, false).drain();
+    /** Whether p settled within one turn of the loop, with nothing released. */
+    const settles = async (p: Promise<void>) => {
+      let done = false;
+      void p.then(() => {
+        done = true;
+      });
+      await turn();
+      return done;
+    };
+    const empty = sink();
+    expect(await settles(new Out(empty.stream, false).drain())).toBe(true);
+    expect(empty.writes).toEqual([]);
+
+    // Closed with a write still held: nothing more is written, and drain does not wait for it.
     const held = sink(true);
     const out = new Out(held.stream, false);
     out.line('x'.repeat(100));
     out.flush();
+    expect(held.writes).toEqual([`${'x'.repeat(100)}\n`]);
     out.closed = true;
-    await out.drain();
+    out.line('dropped');
+    expect(await settles(out.drain())).toBe(true);
+    expect(held.writes).toHaveLength(1);
+
+    // A stream that errors while drain waits: drain resolves rather than hang.
     const failing = sink(true);
     const out2 = new Out(failing.stream, false);
-    out2.line('x'.repeat(100));
+    out2.line('y'.repeat(100));
     const p = out2.drain();
-    failing.stream.destroy(new Error('EPIPE'));
+    expect(failing.writes).toEqual([`${'y'.repeat(100)}\n`]);
+    expect(await settles(p)).toBe(false);
     failing.stream.on('error', () => {});
-    await p;
+    failing.stream.destroy(new Error('EPIPE'));
+    expect(await settles(p)).toBe(true);
   });
 });
