@@ -173,6 +173,14 @@ describe('safeName', () => {
     expect(name.endsWith(`-${hash(url)}`)).toBe(true);
   });
 
+  it('leaves credentials out of the name and out of its hash: names are readable by every user', () => {
+    const name = safeName('http://alice:S3cretPW@127.0.0.1:8080/bytes/10');
+    expect(name).toBe(`127.0.0.1_8080_bytes_10-${hash('http://127.0.0.1:8080/bytes/10')}`);
+    expect(safeName('https://tok@h/x')).toBe(safeName('https://h/x'));
+    // an @ in the path or query is not userinfo
+    expect(safeName('http://h/a@b?c=d@e')).toBe(`h_a_b_c_d_e-${hash('http://h/a@b?c=d@e')}`);
+  });
+
   it('names a URL with nothing readable "body"', () => {
     expect(safeName('http://')).toBe(`body-${hash('http://')}`);
     expect(safeName('http://../..')).toBe(`body-${hash('http://../..')}`);
@@ -257,6 +265,12 @@ describe('saveName, commitSync and discardSync', () => {
     // both taken: the run's id makes the name its own
     expect(commitSync(out, 'http://h/x', 0, stream(out, 'http://h/x', 0, 'newer'))).toBe(`${name}-0-${runId()}`);
     expect(readFileSync(`${name}-0`, 'utf8')).toBe('new');
+    // a name that already has its index (the run's table held the bare one) never gets it twice
+    const claims = newSaveClaims();
+    expect(saveName(claims, 'http://h/y', 0)).toBe(safeName('http://h/y'));
+    const y = join(out, safeName('http://h/y'));
+    writeFileSync(`${y}-3`, 'an earlier run');
+    expect(commitSync(out, 'http://h/y', 3, stream(out, 'http://h/y', 3, 'again'), claims)).toBe(`${y}-3-${runId()}`);
   });
 
   it('never writes through a symlink planted at the name: the link and its target stay, the body takes another name', () => {

@@ -10,8 +10,11 @@ import { partSuffix, runId, savedMode } from '../tempfiles.js';
  * characters, bounded length) and unique per URL (a hash of the whole URL ends it).
  */
 export function safeName(url: string): string {
-  const hash = createHash('sha256').update(url).digest('hex').slice(0, 12);
-  let readable = url
+  // Credentials in the URL (user:password@) never reach a file name, nor the hash in it (a short
+  // hash of a URL with a weak password in it could be searched): names are readable by others.
+  const bare = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+  const hash = createHash('sha256').update(bare).digest('hex').slice(0, 12);
+  let readable = bare
     .replace(/^[a-z]+:\/\//i, '')
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .replace(/\.{2,}/g, '.')
@@ -70,7 +73,9 @@ export function tempPath(dir: string, name: string, index: number): string {
 export function claimInto(dir: string, name: string, index: number, tmp: string): string {
   // Private while it was written; a saved body is a new file as any other (curl's mode).
   chmodSync(tmp, savedMode());
-  for (const candidate of [name, `${name}-${index}`, `${name}-${index}-${runId()}`]) {
+  // saveName may have added the index already (the run's table held the bare name).
+  const indexed = name.endsWith(`-${index}`) ? name : `${name}-${index}`;
+  for (const candidate of new Set([name, indexed, `${indexed}-${runId()}`])) {
     const final = join(dir, candidate);
     try {
       linkSync(tmp, final);
