@@ -11,26 +11,31 @@ import { urls, useServer } from './helpers/server.js';
 const h = useServer();
 
 /** 'async: 12 URLs in 631 ms' and 'latency  min … p50 … p95 … max …' from a summary. */
-function figures(text: string): { urls: string; wall: string; p50: string; p95: string } {
+function figures(text: string): { urls: string; wall: string; p50: string; p95: string; achieved: string } {
   const head = /^\S+: (\d+) URLs? in (.+?)(?: {2}|$)/m.exec(text);
   const lat = /latency +min .+? {3}p50 (.+?) {3}p95 (.+?) {3}max/m.exec(text);
-  if (!head || !lat) throw new Error(`no summary in:\n${text}`);
-  return { urls: head[1]!, wall: head[2]!, p50: lat[1]!, p95: lat[2]! };
+  const conc = /concurrency +achieved ([\d.]+)/m.exec(text);
+  if (!head || !lat || !conc) throw new Error(`no summary in:\n${text}`);
+  return { urls: head[1]!, wall: head[2]!, p50: lat[1]!, p95: lat[2]!, achieved: conc[1]! };
 }
 
 describe('fetch and report agree', () => {
   for (const mode of ['async', 'threads'] as const) {
-    it(`${mode}: the same records give the same wall, p50 and p95`, async () => {
-      // Latencies spread over 10–330 ms, so p50 and p95 are distinct values.
+    it(`${mode}: the same records give the same wall, p50, p95 and achieved concurrency, retries and all`, async () => {
+      // Latencies spread over 10–330 ms, so p50 and p95 are distinct values; two URLs that need
+      // retries (their waits are in their times, and in achieved concurrency, live and from records).
       const list = Array.from({ length: 12 }, (_, i) => urls(h.server.url, `/delay/${10 + i * 30}`, 1, `&m=${mode}`)[0]!);
-      const live = await run(['-m', mode, '-c', '4', '-f', 'ndjson', ...list]);
+      const key = `${mode}-${Date.now()}`;
+      list.push(`${h.server.url}/flaky/2?key=a-${key}`, `${h.server.url}/flaky/1?key=b-${key}`);
+      const live = await run(['-m', mode, '-c', '4', '--retries', '3', '-f', 'ndjson', ...list]);
       expect(live.code).toBe(0);
       const file = join(mkdtempSync(join(tmpdir(), 'fetchall-agree-')), 'r.ndjson');
       writeFileSync(file, live.stdout);
       const report = await run(['report', '--no-timeline', file]);
       expect(report.code).toBe(0);
       expect(figures(report.stdout)).toEqual(figures(live.stderr));
-      expect(figures(report.stdout).urls).toBe('12');
+      expect(figures(report.stdout).urls).toBe('14');
+      expect(live.stderr).toMatch(/3 retries/);
     });
   }
 });

@@ -227,8 +227,6 @@ export class RunMeter {
 
   attemptEnded(start: number, end: number): void {
     this.inflight--;
-    // Time in flight, not a record's whole span: a retry's backoff is no concurrency.
-    this.busyMs += end - start;
     this.addSlices(start, end);
   }
 
@@ -244,6 +242,9 @@ export class RunMeter {
     for (const p of this.helperPids()) this.helpersSeen.add(p);
     this.count++;
     this.bytes += r.bytes;
+    // Achieved concurrency counts each URL's whole span, retry waits included, as its latency does:
+    // the records hold no more than that, and `fetchall report` must find the same figure in them.
+    this.busyMs += r.end - r.start;
     // As a record writes it (ms to 0.1), so a summary rebuilt from the records reads the same values.
     this.latencies.add(roundMs(r.ms));
     if (r.start < this.firstStart) this.firstStart = r.start;
