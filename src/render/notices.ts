@@ -1,9 +1,14 @@
 // One-line notices about the machine's limits, said once on stderr: out of file descriptors
 // during a run, and a pool started with fewer members than -c asked for.
 
-/** A limit worth suggesting for `concurrency` requests in flight: room for them and for fetchall itself, in whole thousands. */
-function suggestedLimit(concurrency: number): number {
-  return Math.ceil((2 * concurrency + 256) / 1024) * 1024;
+/**
+ * A limit worth suggesting for `concurrency` requests in flight: room for them and for fetchall
+ * itself, in whole thousands, and always above the limit in force (which something else, another
+ * process of the user's, may be using up).
+ */
+function suggestedLimit(concurrency: number, limit: number | null): number {
+  const room = Math.ceil((2 * concurrency + 256) / 1024) * 1024;
+  return limit !== null && room <= limit ? Math.ceil((2 * limit + 1) / 1024) * 1024 : room;
 }
 
 /** 'the open-file limit is 64 (ulimit -n)', or without the figure when it could not be read. */
@@ -16,7 +21,7 @@ export function fdLimitNotice(limit: number | null, concurrency: number): string
   const over = limit !== null && concurrency >= limit ? `, so -c ${concurrency} cannot work under it` : '';
   return (
     `fetchall: out of file descriptors: ${limitPhrase(limit)} and each request in flight needs one${over}; ` +
-    `raise it (ulimit -n ${suggestedLimit(concurrency)}) or lower -c`
+    `raise it (ulimit -n ${suggestedLimit(concurrency, limit)}) or lower -c`
   );
 }
 
@@ -27,7 +32,7 @@ export function shortPoolNotice(
 ): string {
   return (
     `fetchall: ${mode} mode started ${started} of ${asked} ${plural(noun)}: ${limitPhrase(limit)}; ` +
-    `running with ${started} (raise it with ulimit -n ${suggestedLimit(asked * 8)} for -c ${asked})`
+    `running with ${started} (raise it with ulimit -n ${suggestedLimit(asked * 8, limit)} for -c ${asked})`
   );
 }
 
