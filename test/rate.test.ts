@@ -41,16 +41,14 @@ function mostStarts(perSec: number, ms: number): number {
 
 /**
  * Every attempt's start as the CLI's own lines give it (`+1.234s  start|retry  #i  [thread n]  [attempt n]  URL`),
- * in ms from its run's start, per request target (path and query, as the server logs it), in attempt order.
+ * in ms from its run's start, per URL, in attempt order.
  */
 function attemptStarts(stdout: string): Map<string, number[]> {
   const starts = new Map<string, number[]>();
   for (const line of stdout.split('\n')) {
     const m = /^\S+\s+\+(\d+\.\d{3})s\s+(?:start|retry)\s+#\d+\s.*\s(\S+)$/.exec(line);
     if (!m) continue;
-    const u = new URL(m[2]!);
-    const target = u.pathname + u.search;
-    starts.set(target, [...(starts.get(target) ?? []), Number(m[1]) * 1000]);
+    starts.set(m[2]!, [...(starts.get(m[2]!) ?? []), Number(m[1]) * 1000]);
   }
   return starts;
 }
@@ -62,16 +60,18 @@ function attemptStarts(stdout: string): Map<string, number[]> {
  * holds only starts from a span of ms + this, which is where the bounds below come from: load moves
  * arrivals, and this measures how far, independently of how the gate spaced them.
  */
-function deliverySpread(requests: { path: string; arrival: number }[], starts: Map<string, number[]>): number {
+function deliverySpread(base: string, requests: { path: string; arrival: number }[], starts: Map<string, number[]>): number {
   const seen = new Map<string, number>();
   const delays: number[] = [];
   for (const q of [...requests].sort((a, b) => a.arrival - b.arrival)) {
     const k = seen.get(q.path) ?? 0;
     seen.set(q.path, k + 1);
-    const t = starts.get(q.path)?.[k];
+    const t = starts.get(`${base}${q.path}`)?.[k];
     if (t !== undefined) delays.push(q.arrival - t);
   }
+  // Every start line found its request at the server.
   expect(delays.length).toBeGreaterThan(0);
+  expect(delays).toHaveLength([...starts.values()].flat().length);
   return Math.max(...delays) - Math.min(...delays) + 1;
 }
 
@@ -274,7 +274,7 @@ describe('--rate and --per-host-rate, the CLI against the server log', () => {
       const requests = s.server.stats().requests.filter((q) => q.path.includes(`&rate-${mode}`));
       const arrivals = requests.map((q) => q.arrival);
       expect(arrivals).toHaveLength(60);
-      const spread = deliverySpread(requests, attemptStarts(r.stdout));
+      const spread = deliverySpread(s.server.url, requests, attemptStarts(r.stdout));
       expect(busiestWindow(arrivals), `delivery spread ${spread} ms`).toBeLessThanOrEqual(mostStarts(20, 1000 + spread));
       // 59 gaps of 50 ms between starts; arrivals can close that up by the spread at most.
       expect(Math.max(...arrivals) - Math.min(...arrivals), `delivery spread ${spread} ms`).toBeGreaterThanOrEqual(59 * 50 - spread);
@@ -293,7 +293,7 @@ describe('--rate and --per-host-rate, the CLI against the server log', () => {
       const arrivals = requests.map((q) => q.arrival);
       expect(arrivals).toHaveLength(12);
       // A hop has no start line: the spread is measured on each URL's first request.
-      const spread = deliverySpread(requests, attemptStarts(r.stdout));
+      const spread = deliverySpread(s.server.url, requests, attemptStarts(r.stdout));
       expect(busiestWindow(arrivals), `delivery spread ${spread} ms`).toBeLessThanOrEqual(mostStarts(4, 1000 + spread));
       expect(Math.max(...arrivals) - Math.min(...arrivals), `delivery spread ${spread} ms`).toBeGreaterThanOrEqual(11 * 250 - spread);
     },
@@ -311,7 +311,7 @@ describe('--rate and --per-host-rate, the CLI against the server log', () => {
     // Every attempt has its line (start, then retry … attempt n): each request is paired with its own.
     const starts = attemptStarts(r.stdout);
     expect([...starts.values()].flat()).toHaveLength(30);
-    const spread = deliverySpread(requests, starts);
+    const spread = deliverySpread(s.server.url, requests, starts);
     expect(busiestWindow(arrivals), `delivery spread ${spread} ms`).toBeLessThanOrEqual(mostStarts(15, 1000 + spread));
     expect(Math.max(...arrivals) - Math.min(...arrivals), `delivery spread ${spread} ms`).toBeGreaterThanOrEqual((29 * 1000) / 15 - spread);
   });
@@ -326,21 +326,18 @@ describe('--rate and --per-host-rate, the CLI against the server log', () => {
       const r = await run(['-c', '6', '--no-timeline', '--per-host-rate', '10/s', ...a, ...b]);
       expect(r.code, r.stderr).toBe(0);
       const logged = (srv: typeof other) => srv.stats().requests.filter((q) => q.path.includes('&phr'));
-      const starts = (list: string[]) => new Map([...attemptStarts(r.stdout)].filter(([t]) => list.some((u) => u.endsWith(t))));
-      for (const [srv, list] of [
-        [s.server, a],
-        [other, b],
-      ] as const) {
+      const starts = (base: string) => new Map([...attemptStarts(r.stdout)].filter(([u]) => u.startsWith(`${base}/`)));
+      for (const srv of [s.server, other]) {
         const requests = logged(srv);
         const arrivals = requests.map((q) => q.arrival);
         expect(arrivals).toHaveLength(24);
-        const spread = deliverySpread(requests, starts(list));
+        const spread = deliverySpread(srv.url, requests, starts(srv.url));
         expect(busiestWindow(arrivals), `delivery spread ${spread} ms`).toBeLessThanOrEqual(mostStarts(10, 1000 + spread));
         expect(Math.max(...arrivals) - Math.min(...arrivals), `delivery spread ${spread} ms`).toBeGreaterThanOrEqual(23 * 100 - spread);
       }
       // Side by side, by the CLI's own start times: the second origin began before the first was done.
-      const firstB = Math.min(...[...starts(b).values()].flat());
-      const lastA = Math.max(...[...starts(a).values()].flat());
+      const firstB = Math.min(...[...starts(other.url).values()].flat());
+      const lastA = Math.max(...[...starts(s.server.url).values()].flat());
       expect(firstB).toBeLessThan(lastA);
     } finally {
       await other.close();
