@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clock, type Progress, progressLine } from '../src/render/progress.js';
 import { Out } from '../src/render/write.js';
 import { BadLinesSink } from '../src/sinks/bad-lines.js';
@@ -79,14 +79,22 @@ function capture() {
 }
 
 describe('the progress line on one terminal with other lines', () => {
+  // Fake timers: the progress line's 200 ms redraw is run by moving time, not waited for.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('is cleared before a failure or bad line and drawn again below it', async () => {
     const err = capture();
     const progress = new ProgressSink(err.out, 3, { columns: () => 80, after: 0 });
     const failures = new FailuresSink(err.out, progress);
     const bad = new BadLinesSink(err.out, progress);
     progress.onStart(Date.now());
-    const deadline = Date.now() + 5000;
-    while (!err.text().includes('done') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(err.text()).toContain('0/3 done');
     const rec = {
       index: 0,
       url: 'http://h/x',
@@ -122,11 +130,11 @@ describe('the progress line on one terminal with other lines', () => {
     const progress = new ProgressSink(err.out, null, { columns: () => 80, after: 3 });
     progress.onStart(Date.now());
     for (let i = 0; i < 3; i++) progress.onEvent({ kind: 'start', index: i, url: 'http://h/', t: Date.now(), worker: null, attempt: 1 });
-    await new Promise((r) => setTimeout(r, 450));
+    // Many redraw ticks, and still nothing drawn for 3 URLs.
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(err.text()).toBe('');
     progress.onEvent({ kind: 'start', index: 3, url: 'http://h/', t: Date.now(), worker: null, attempt: 1 });
-    const deadline = Date.now() + 5000;
-    while (!err.text().includes('4 in flight') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(200);
     expect(err.text()).toContain('0 done · 0 failed · 4 in flight');
     progress.close();
   });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ndjson, run, start } from './helpers/cli.js';
 import { leftover, processesTagged } from './helpers/procs.js';
 import { urls, useServer } from './helpers/server.js';
+import { until } from './helpers/wait.js';
 
 const ctx = useServer();
 
@@ -95,8 +96,7 @@ describe('threads mode', () => {
       const s = start(['-m', mode, '-c', '8', '-f', 'ndjson', ...list]);
       try {
         // All 8 requests in flight at the server at once, each held by its own member.
-        const until = Date.now() + 30_000;
-        while (server.stats().inFlight < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        await until(() => server.stats().inFlight >= 8, `8 requests in flight at the server (${mode})`, 30_000);
         expect(server.stats().inFlight).toBe(8);
         const pids = processesTagged(s.tag);
         expect(pids).toHaveLength(count);

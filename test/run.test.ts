@@ -4,13 +4,14 @@
 // closed, read after the stop), the engine's own loop block, an engine or an input that rejects,
 // and createEngine. Mostly what mutation testing found the other tests left unchecked.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { now, sleep } from '../src/core/clock.js';
 import type { AttemptResult, Engine, FetchError, Job, RunEvent, UrlRecord } from '../src/core/types.js';
 import type { InputItem } from '../src/input.js';
 import { createEngine } from '../src/scheduler/engines.js';
 import { backoffMs } from '../src/scheduler/retry.js';
 import { type RunConfig, type RunParams, runJobs } from '../src/scheduler/run.js';
+import { until } from './helpers/wait.js';
 
 /** One scripted attempt: how long it takes, and what it answers. */
 interface Step {
@@ -318,7 +319,7 @@ describe('the scheduler’s edges', () => {
     const engine = new FakeEngine({ 'http://a/1': [{ ms: 60_000, at: [1000, 1100], abortError: { code: 'TIMEOUT', message: 't' } }] });
     const ctl = new AbortController();
     const running = go(['http://a/1'], engine, config({ retries: 3 }), ctl.signal);
-    await sleep(20);
+    await until(() => engine.calls.length === 1, 'the attempt under way');
     ctl.abort('SIGINT');
     const { records } = await running;
     expect(records[0]).toMatchObject({ attempts: 1, end: 1100, error: { code: 'TIMEOUT' } });
@@ -372,7 +373,8 @@ describe('the scheduler’s edges', () => {
     const ctl = new AbortController();
     const engine = new FakeEngine({ 'http://a/0': [{ ms: 1 }] });
     const running = runBare(idle(), engine, config(), ctl.signal);
-    await sleep(30);
+    // a/0 done and nothing in flight: the run waits on its input alone.
+    await until(() => engine.calls.length === 1 && engine.inFlight === 0, 'a/0 done, the input idle');
     ctl.abort('SIGTERM');
     expect(await running).toMatchObject({ total: 1, interrupted: 'SIGTERM', notStarted: { count: 0, more: true } });
   });
@@ -389,11 +391,10 @@ describe('the scheduler’s edges', () => {
     const ctl = new AbortController();
     const engine = new FakeEngine({ 'http://a/0': [{ ms: 60_000 }] });
     const running = runBare(list(), engine, config({ concurrency: 1 }), ctl.signal);
-    await sleep(20);
+    await until(() => engine.calls.length === 1, 'a/0 under way');
     ctl.abort('SIGINT');
     await running;
-    await sleep(0);
-    expect(closed).toBe(true);
+    await until(() => closed, 'the input closed');
   });
 
   it('an input without return() is left alone at a stop', async () => {
@@ -408,23 +409,29 @@ describe('the scheduler’s edges', () => {
     const ctl = new AbortController();
     const engine = new FakeEngine({ 'http://a/0': [{ ms: 60_000 }] });
     const running = runBare(input, engine, config({ concurrency: 1 }), ctl.signal);
-    await sleep(20);
+    await until(() => engine.calls.length === 1, 'a/0 under way');
     ctl.abort('SIGINT');
     await expect(running).resolves.toMatchObject({ interrupted: 'SIGINT' });
   });
 
   it('counts an item read after the stop as not started, and never starts it', async () => {
+    // The second item comes only once the stop is made: read after it, whatever the load.
+    let stopped!: () => void;
+    const afterStop = new Promise<void>((resolve) => {
+      stopped = resolve;
+    });
     async function* late(): AsyncGenerator<InputItem> {
       yield { kind: 'job', job: { index: 0, url: 'http://a/0' } };
-      await sleep(40);
+      await afterStop;
       yield { kind: 'job', job: { index: 1, url: 'http://a/1' } };
     }
     // The first request runs through the stop (as inline's does), so the second item arrives meanwhile.
     const engine = new FakeEngine({ 'http://a/0': [{ ms: 150, ignoreAbort: true }] });
     const ctl = new AbortController();
     const running = runBare(late(), engine, config({ concurrency: 2 }), ctl.signal);
-    await sleep(15);
+    await until(() => engine.calls.length === 1, 'a/0 under way');
     ctl.abort('SIGINT');
+    stopped();
     const summary = await running;
     expect(engine.calls.map((c) => c.url)).toEqual(['http://a/0']);
     expect(summary.notStarted).toEqual({ count: 1, more: true });
@@ -452,11 +459,24 @@ describe('the scheduler’s edges', () => {
 
 describe('the scheduler’s last details', () => {
   it('does not wait again after the last attempt', async () => {
-    const engine = new FakeEngine({ 'http://a/1': [{ status: 503, retryAfterMs: 400 }] });
-    const { records } = await go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 1000 }));
-    const ended = now();
-    expect(records[0]).toMatchObject({ attempts: 2, status: 503 });
-    expect(ended - engine.calls[1]!.t).toBeLessThan(250);
+    // On fake timers, moved 1 ms at a time until the run ends: its length is counted, not timed.
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const engine = new FakeEngine({ 'http://a/1': [{ status: 503, retryAfterMs: 400 }] });
+      let settled = false;
+      const running = go(['http://a/1'], engine, config({ retries: 1, retryMaxWaitMs: 1000 })).finally(() => {
+        settled = true;
+      });
+      while (!settled) await vi.advanceTimersByTimeAsync(1);
+      const { records } = await running;
+      expect(records[0]).toMatchObject({ attempts: 2, status: 503 });
+      // Two 1 ms attempts and the one 400 ms Retry-After wait between them; another wait after
+      // the last attempt would add 400 more.
+      expect(Date.now()).toBeGreaterThanOrEqual(400);
+      expect(Date.now()).toBeLessThan(2 * 400);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('takes an engine that keeps no account of blocking the loop', async () => {

@@ -2,7 +2,7 @@
 // pick their stream by one rule.
 
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RunEvent, UrlRecord } from '../src/core/types.js';
 import type { RunSummary } from '../src/measure/stats.js';
 import { METRICS, runFigures } from '../src/render/compare.js';
@@ -152,25 +152,33 @@ describe('bad-lines sink', () => {
 
 describe('progress sink', () => {
   it('counts a URL in flight from its first attempt to its record, and clears its line once at the end', async () => {
-    const io = outputs();
-    const sink = new ProgressSink(io.err, 3);
-    sink.onStart(Date.now());
-    sink.onEvent(start(0));
-    sink.onEvent(start(1));
-    sink.onEvent(start(1, 2)); // a retry is not one more in flight
-    sink.onEvent({ kind: 'done', record: record(0) });
-    sink.onEvent(bad('x:1: not a URL')); // done, never in flight
-    const deadline = Date.now() + 5000;
-    while (!io.stderr().includes('in flight') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(io.stderr()).toMatch(/^\r\x1b\[K2\/3 done · 1 failed · 1 in flight · /);
-    sink.close();
-    sink.close();
-    expect(io.stderr().endsWith(CLEAR_LINE)).toBe(true);
-    expect(io.stderr().split(CLEAR_LINE).at(-1)).toBe('');
-    const after = io.stderr();
-    await new Promise((r) => setTimeout(r, 250));
-    expect(io.stderr()).toBe(after);
-    expect(io.stdout()).toBe('');
+    // Fake timers: the 200 ms redraw is run by moving time, not waited for, and after close()
+    // any time at all can be let pass.
+    vi.useFakeTimers();
+    try {
+      const io = outputs();
+      const sink = new ProgressSink(io.err, 3);
+      sink.onStart(Date.now());
+      sink.onEvent(start(0));
+      sink.onEvent(start(1));
+      sink.onEvent(start(1, 2)); // a retry is not one more in flight
+      sink.onEvent({ kind: 'done', record: record(0) });
+      sink.onEvent(bad('x:1: not a URL')); // done, never in flight
+      await vi.advanceTimersByTimeAsync(200);
+      expect(io.stderr()).toMatch(/^\r\x1b\[K2\/3 done · 1 failed · 1 in flight · /);
+      sink.close();
+      sink.close();
+      expect(io.stderr().endsWith(CLEAR_LINE)).toBe(true);
+      expect(io.stderr().split(CLEAR_LINE).at(-1)).toBe('');
+      const after = io.stderr();
+      // Closed: no redraw timer left, and a minute of redraw ticks writes nothing.
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(io.stderr()).toBe(after);
+      expect(io.stdout()).toBe('');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
