@@ -3,6 +3,7 @@
 // the arrival log of real loopback servers.
 
 import { describe, expect, it, vi } from 'vitest';
+import { MODES } from '../src/core/types.js';
 import type { InputItem } from '../src/input.js';
 import { parseRate } from '../src/options.js';
 import { RateGate, TokenBucket } from '../src/scheduler/rate.js';
@@ -264,40 +265,34 @@ describe('the scheduler with a rate (fake clock)', () => {
 describe('--rate and --per-host-rate, the CLI against the server log', () => {
   const s = useServer();
 
-  it.each(['async', 'threads', 'inline'])(
-    '%s: --rate 20/s over 60 URLs: no 1 s of arrivals holds more than the gate lets through',
-    async (mode) => {
-      s.server.reset();
-      const list = urls(s.server.url, '/delay/0', 60, `&rate-${mode}`);
-      const r = await run(['-m', mode, '-c', '8', '--no-timeline', '--rate', '20/s', ...list]);
-      expect(r.code, r.stderr).toBe(0);
-      const requests = s.server.stats().requests.filter((q) => q.path.includes(`&rate-${mode}`));
-      const arrivals = requests.map((q) => q.arrival);
-      expect(arrivals).toHaveLength(60);
-      const spread = deliverySpread(s.server.url, requests, attemptStarts(r.stdout));
-      expect(busiestWindow(arrivals), `delivery spread ${spread} ms`).toBeLessThanOrEqual(mostStarts(20, 1000 + spread));
-      // 59 gaps of 50 ms between starts; arrivals can close that up by the spread at most.
-      expect(Math.max(...arrivals) - Math.min(...arrivals), `delivery spread ${spread} ms`).toBeGreaterThanOrEqual(59 * 50 - spread);
-    },
-  );
+  it.each(MODES)('%s: --rate 20/s over 60 URLs: no 1 s of arrivals holds more than the gate lets through', async (mode) => {
+    s.server.reset();
+    const list = urls(s.server.url, '/delay/0', 60, `&rate-${mode}`);
+    const r = await run(['-m', mode, '-c', '8', '--no-timeline', '--rate', '20/s', ...list]);
+    expect(r.code, r.stderr).toBe(0);
+    const requests = s.server.stats().requests.filter((q) => q.path.includes(`&rate-${mode}`));
+    const arrivals = requests.map((q) => q.arrival);
+    expect(arrivals).toHaveLength(60);
+    const spread = deliverySpread(s.server.url, requests, attemptStarts(r.stdout));
+    expect(busiestWindow(arrivals), `delivery spread ${spread} ms`).toBeLessThanOrEqual(mostStarts(20, 1000 + spread));
+    // 59 gaps of 50 ms between starts; arrivals can close that up by the spread at most.
+    expect(Math.max(...arrivals) - Math.min(...arrivals), `delivery spread ${spread} ms`).toBeGreaterThanOrEqual(59 * 50 - spread);
+  });
 
-  it.each(['async', 'threads', 'inline'])(
-    '%s: redirect hops count: 3 URLs of /redirect/3 at --rate 4/s stay within the gate each second',
-    async (mode) => {
-      s.server.reset();
-      const list = [1, 2, 3].map((i) => `${s.server.url}/redirect/3?hop-${mode}-${i}`);
-      const r = await run(['-m', mode, '-c', '3', '--no-timeline', '--rate', '4/s', ...list]);
-      expect(r.code, r.stderr).toBe(0);
-      // Each URL is 4 requests (3 redirects and the 200): 12 in all, 250 ms apart.
-      const requests = s.server.stats().requests.filter((q) => q.path.startsWith('/redirect/'));
-      const arrivals = requests.map((q) => q.arrival);
-      expect(arrivals).toHaveLength(12);
-      // A hop has no start line: the spread is measured on each URL's first request.
-      const spread = deliverySpread(s.server.url, requests, attemptStarts(r.stdout));
-      expect(busiestWindow(arrivals), `delivery spread ${spread} ms`).toBeLessThanOrEqual(mostStarts(4, 1000 + spread));
-      expect(Math.max(...arrivals) - Math.min(...arrivals), `delivery spread ${spread} ms`).toBeGreaterThanOrEqual(11 * 250 - spread);
-    },
-  );
+  it.each(MODES)('%s: redirect hops count: 3 URLs of /redirect/3 at --rate 4/s stay within the gate each second', async (mode) => {
+    s.server.reset();
+    const list = [1, 2, 3].map((i) => `${s.server.url}/redirect/3?hop-${mode}-${i}`);
+    const r = await run(['-m', mode, '-c', '3', '--no-timeline', '--rate', '4/s', ...list]);
+    expect(r.code, r.stderr).toBe(0);
+    // Each URL is 4 requests (3 redirects and the 200): 12 in all, 250 ms apart.
+    const requests = s.server.stats().requests.filter((q) => q.path.startsWith('/redirect/'));
+    const arrivals = requests.map((q) => q.arrival);
+    expect(arrivals).toHaveLength(12);
+    // A hop has no start line: the spread is measured on each URL's first request.
+    const spread = deliverySpread(s.server.url, requests, attemptStarts(r.stdout));
+    expect(busiestWindow(arrivals), `delivery spread ${spread} ms`).toBeLessThanOrEqual(mostStarts(4, 1000 + spread));
+    expect(Math.max(...arrivals) - Math.min(...arrivals), `delivery spread ${spread} ms`).toBeGreaterThanOrEqual(11 * 250 - spread);
+  });
 
   it('--rate holds under retries: every 503 retried, still within the gate each second', async () => {
     s.server.reset();
