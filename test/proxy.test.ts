@@ -104,6 +104,9 @@ beforeEach(() => {
   for (const p of [proxy, other]) {
     p.forwarded.length = 0;
     p.tunnels.length = 0;
+    // An earlier test's upstream port, recycled by the kernel for a direct connection in this one,
+    // would count it as proxied (seen in CI on a busy machine): each test counts its own.
+    p.upstream.clear();
   }
 });
 

@@ -184,7 +184,7 @@ export class RunMeter {
   private helpers0 = 0;
   private inflight = 0;
   private peak = 0;
-  private busyMs = 0;
+  private busyTenths = 0;
   private firstStart = Number.POSITIVE_INFINITY;
   private lastEnd = Number.NEGATIVE_INFINITY;
   /** Every helper seen during the run: one gone by the end died in it, and its CPU is among the reaped. */
@@ -244,7 +244,8 @@ export class RunMeter {
     this.bytes += r.bytes;
     // Achieved concurrency counts each URL's whole span, retry waits included, as its latency does:
     // the records hold no more than that, and `fetchall report` must find the same figure in them.
-    this.busyMs += r.end - r.start;
+    // In whole 0.1 ms, as the record's ms is written: the report sums the same integers, in any order.
+    this.busyTenths += Math.round(r.ms * 10);
     // As a record writes it (ms to 0.1), so a summary rebuilt from the records reads the same values.
     this.latencies.add(roundMs(r.ms));
     if (r.start < this.firstStart) this.firstStart = r.start;
@@ -344,7 +345,7 @@ export class RunMeter {
       bytes: this.bytes,
       reqPerSec: wallMs > 0 ? (this.count * 1000) / wallMs : 0,
       latency: this.latencies.summary(),
-      achievedConcurrency: wallMs > 0 ? this.busyMs / wallMs : 0,
+      achievedConcurrency: wallMs > 0 ? this.busyTenths / 10 / wallMs : 0,
       peakInFlight: this.peak,
       loopStallMs: Math.max(loopStallMs, opts.blockedMs),
       cpu,

@@ -163,7 +163,7 @@ export class ModeTally {
   private badInput = 0;
   private requested = 0;
   private bytes = 0;
-  private busy = 0;
+  private busyTenths = 0;
   private retries = 0;
   private first = Number.POSITIVE_INFINITY;
   private last = Number.NEGATIVE_INFINITY;
@@ -216,7 +216,8 @@ export class ModeTally {
     this.requested++;
     this.bytes += p.bytes;
     this.latencies.add(p.ms);
-    this.busy += p.end - p.start;
+    // The record's ms in whole 0.1 ms, as the live meter sums them: the same figure, whatever the order.
+    this.busyTenths += Math.round(p.ms * 10);
     this.retries += p.attempts - 1;
     if (p.start < this.first) this.first = p.start;
     if (p.end > this.last) this.last = p.end;
@@ -252,7 +253,7 @@ export class ModeTally {
       reqPerSec: wallMs > 0 ? (this.requested * 1000) / wallMs : 0,
       latency: this.latencies.summary(),
       // Retry waits are inside a record's span, so this can read a little high for a run with retries.
-      achievedConcurrency: wallMs > 0 ? this.busy / wallMs : 0,
+      achievedConcurrency: wallMs > 0 ? this.busyTenths / 10 / wallMs : 0,
       peakInFlight: grid.peak,
       loopStallMs: Number.NaN,
       cpu: { selfMs: Number.NaN, helpersMs: Number.NaN, totalMs: Number.NaN },
