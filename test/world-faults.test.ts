@@ -7,13 +7,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MODES } from '../src/core/types.js';
-import { BIN, ndjson, run, track } from './helpers/cli.js';
+import { BIN, NODE, ndjson, run, track } from './helpers/cli.js';
 import { leftover } from './helpers/procs.js';
 import { useServer } from './helpers/server.js';
 import { within } from './helpers/wait.js';
 import { partFiles } from './helpers/world.js';
 
 const ctx = useServer();
+
+/** The CLI with its stdout on `target` (a file on a full disk), as a shell's `> target` gives it: its exit code and stderr. */
+async function runToFile(args: string[], target: string): Promise<{ code: number | null; err: string }> {
+  const fd = openSync(target, 'w');
+  const child = track(spawn(NODE, [BIN, ...args], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1', CI: 'true' } }));
+  closeSync(fd);
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await within(new Promise<number | null>((res) => child.on('close', (c) => res(c))), 'the run to end');
+  return { code, err };
+}
 
 type Rec = {
   index: number;
@@ -138,17 +149,7 @@ describe.skipIf(why !== null)(`a failing disk${why ? ` (skipped: ${why})` : ''}`
       writeFileSync(join(full, 'filler'), Buffer.alloc(60_000));
       const list = Array.from({ length: 40 }, (_, i) => `${ctx.server.url}/bytes/10?rec=${i}`);
       const target = join(full, 'out.ndjson');
-      const fd = openSync(target, 'w');
-      const child = track(
-        spawn(process.execPath, [BIN, '-m', mode, '-c', '2', '-q', '-f', 'ndjson', ...list], {
-          stdio: ['ignore', fd, 'pipe'],
-          env: { ...process.env, NO_COLOR: '1', CI: 'true' },
-        }),
-      );
-      closeSync(fd);
-      let err = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-      const code = await within(new Promise<number | null>((res) => child.on('close', (c) => res(c))), 'the run to end');
+      const { code, err } = await runToFile(['-m', mode, '-c', '2', '-q', '-f', 'ndjson', ...list], target);
       expect(err).not.toMatch(noStack);
       // SPEC: 74 when output cannot be written, with one line naming the target.
       expect(err.trim().split('\n')).toEqual([
@@ -166,17 +167,7 @@ describe.skipIf(why !== null)(`a failing disk${why ? ` (skipped: ${why})` : ''}`
     const full = mounted('size=64k');
     writeFileSync(join(full, 'filler'), Buffer.alloc(60_000));
     const list = Array.from({ length: 60 }, (_, i) => `${ctx.server.url}/bytes/10?txt=${i}`);
-    const fd = openSync(join(full, 'out.txt'), 'w');
-    const child = track(
-      spawn(process.execPath, [BIN, '-c', '4', ...list], {
-        stdio: ['ignore', fd, 'pipe'],
-        env: { ...process.env, NO_COLOR: '1', CI: 'true' },
-      }),
-    );
-    closeSync(fd);
-    let err = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const code = await within(new Promise<number | null>((res) => child.on('close', (c) => res(c))), 'the run to end');
+    const { code, err } = await runToFile(['-c', '4', ...list], join(full, 'out.txt'));
     expect(err.trim().split('\n')).toEqual([expect.stringMatching(/^fetchall: cannot write to stdout .*\(ENOSPC\)$/)]);
     expect(code).toBe(74);
   });
