@@ -7,6 +7,9 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { expect } from 'vitest';
+import { type CliResult, ndjson, run } from './cli.js';
+import { leftover } from './procs.js';
 
 /** How long a server may take to answer on its port before the test fails (never falls through). */
 export const START_DEADLINE_MS = 10_000;
@@ -574,4 +577,29 @@ export function seenInRecords(recs: Rec[], n: number): (Seen | undefined)[] {
 /** Names in an -o directory that are a body still being written (or left behind). */
 export function partFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.part') || f.startsWith('.')) : [];
+}
+
+/**
+ * Fetch `list` in `mode` (saving into `out` when given) and hold every record to curl's answer
+ * (expectedFromCurl): one record per URL, no stack trace, every saved file inside `out`, no `.part`
+ * left, no process left. Returns the run, for its exit code.
+ */
+export async function fetchAsCurlSaw(
+  mode: string,
+  list: string[],
+  ref: Map<string, CurlResult>,
+  out: string | null,
+  concurrency = 4,
+): Promise<CliResult> {
+  const r = await run(['-m', mode, '-c', String(concurrency), '-f', 'ndjson', ...(out ? ['-o', out] : []), ...list]);
+  expect(r.stderr).not.toMatch(/AssertionError|internal error|\bat \S+:\d+:\d+/);
+  const recs = ndjson(r.stdout) as unknown as Rec[];
+  expect(recs).toHaveLength(list.length);
+  expect(seenInRecords(recs, list.length)).toEqual(expectedFromCurl(list, ref, out !== null));
+  if (out !== null) {
+    for (const rec of recs) if (rec.file !== null) expect(rec.file.startsWith(out)).toBe(true);
+    expect(partFiles(out)).toEqual([]);
+  }
+  expect(await leftover(r.tag)).toEqual([]);
+  return r;
 }

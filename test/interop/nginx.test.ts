@@ -16,6 +16,7 @@ import {
   edgeFiles,
   expectedFromCurl,
   FIXTURE_PATHS,
+  fetchAsCurlSaw,
   makeFixtureRoot,
   makeTls,
   missing,
@@ -148,26 +149,14 @@ describe.skipIf(why !== null)(`nginx, curl the reference${why ? ` (skipped: ${wh
   describe.each(MODES)('%s', (mode) => {
     it('-o: each URL recorded as curl -L saw it (status, bytes, final_url, redirects), bodies saved byte for byte, no .part left; exit 1 for the 404 and 500', async () => {
       const out = join(work, `out-${mode}`);
-      const r = await run(['-m', mode, '-c', '4', '-f', 'ndjson', '-o', out, ...list]);
-      expect(r.stderr).not.toMatch(/AssertionError|internal error|\bat \S+:\d+:\d+/);
-      const recs = ndjson(r.stdout) as unknown as Rec[];
-      expect(recs).toHaveLength(list.length);
-      expect(seenInRecords(recs, list.length)).toEqual(expectedFromCurl(list, ref, true));
-      for (const rec of recs) if (rec.file !== null) expect(rec.file.startsWith(out)).toBe(true);
-      expect(partFiles(out)).toEqual([]);
+      const r = await fetchAsCurlSaw(mode, list, ref, out);
       // README, Exit status: 1 when one or more failed, a status ≥ 400 among them.
       expect(r.code).toBe(1);
-      expect(await leftover(r.tag)).toEqual([]);
     });
 
     it('no -o, every URL answering below 400: records as curl saw them, exit 0', async () => {
-      const r = await run(['-m', mode, '-c', '4', '-f', 'ndjson', ...okList]);
-      expect(r.stderr).not.toMatch(/AssertionError|internal error|\bat \S+:\d+:\d+/);
-      const recs = ndjson(r.stdout) as unknown as Rec[];
-      expect(recs).toHaveLength(okList.length);
-      expect(seenInRecords(recs, okList.length)).toEqual(expectedFromCurl(okList, ref, false));
+      const r = await fetchAsCurlSaw(mode, okList, ref, null);
       expect(r.code).toBe(0);
-      expect(await leftover(r.tag)).toEqual([]);
     });
 
     it('-c 1, 20 requests: all ok, and on one kept-alive connection as curl uses (nginx counts them)', async () => {
@@ -194,14 +183,8 @@ describe.skipIf(why !== null)(`nginx, curl the reference${why ? ` (skipped: ${wh
 
     it('edges: 0 B, 1 B, 16383/16384/16385 B, 1 MB, 12 MB, a chunked page, gzip as sent: as curl saw them, saved byte for byte', async () => {
       const out = join(work, `edges-${mode}`);
-      const r = await run(['-m', mode, '-c', '3', '-f', 'ndjson', '-o', out, ...edges]);
-      expect(r.stderr).not.toMatch(noStack);
-      const recs = ndjson(r.stdout) as unknown as Rec[];
-      expect(recs).toHaveLength(edges.length);
-      expect(seenInRecords(recs, edges.length)).toEqual(expectedFromCurl(edges, edgeRef, true));
-      expect(partFiles(out)).toEqual([]);
+      const r = await fetchAsCurlSaw(mode, edges, edgeRef, out, 3);
       expect(r.code, r.stderr).toBe(0);
-      expect(await leftover(r.tag)).toEqual([]);
     });
 
     it('a server that closes kept-alive connections after 3 requests or 1 s idle: 20 at -c 1, then 4 at --rate 1/s, all ok', async () => {

@@ -6,17 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODES } from '../../src/core/types.js';
 import { ndjson, run } from '../helpers/cli.js';
-import { leftover } from '../helpers/procs.js';
 import {
   type CurlResult,
   curlAll,
-  expectedFromCurl,
   FIXTURE_PATHS,
+  fetchAsCurlSaw,
   makeFixtureRoot,
   missing,
   partFiles,
   type Rec,
-  seenInRecords,
   sha256,
   startPython,
   type WorldServer,
@@ -75,26 +73,14 @@ describe.skipIf(why !== null)(`python3 -m http.server, curl the reference${why ?
   describe.each(MODES)('%s', (mode) => {
     it('-o: each URL recorded as curl saw it, each body saved byte for byte, no .part left; exit 1 for the 404', async () => {
       const out = join(work, `out-${mode}`);
-      const r = await run(['-m', mode, '-c', '4', '-f', 'ndjson', '-o', out, ...list]);
-      expect(r.stderr).not.toMatch(/AssertionError|internal error|\bat \S+:\d+:\d+/);
-      const recs = ndjson(r.stdout) as unknown as Rec[];
-      expect(recs).toHaveLength(list.length);
-      expect(seenInRecords(recs, list.length)).toEqual(expectedFromCurl(list, ref, true));
-      for (const rec of recs) if (rec.file !== null) expect(rec.file.startsWith(out)).toBe(true);
-      expect(partFiles(out)).toEqual([]);
+      const r = await fetchAsCurlSaw(mode, list, ref, out);
       // README, Exit status: 1 when one or more failed, a status ≥ 400 among them.
       expect(r.code).toBe(1);
-      expect(await leftover(r.tag)).toEqual([]);
     });
 
     it('no -o, every URL answering below 400: records as curl saw them, exit 0', async () => {
-      const r = await run(['-m', mode, '-c', '4', '-f', 'ndjson', ...okList]);
-      expect(r.stderr).not.toMatch(/AssertionError|internal error|\bat \S+:\d+:\d+/);
-      const recs = ndjson(r.stdout) as unknown as Rec[];
-      expect(recs).toHaveLength(okList.length);
-      expect(seenInRecords(recs, okList.length)).toEqual(expectedFromCurl(okList, ref, false));
+      const r = await fetchAsCurlSaw(mode, okList, ref, null);
       expect(r.code).toBe(0);
-      expect(await leftover(r.tag)).toEqual([]);
     });
   });
 
